@@ -1,0 +1,380 @@
+#include "activity-index-wrap.h"
+
+#include <cmath>
+#include <string_view>
+
+namespace skiptrail {
+
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+// True when `value` is an integer in [min, kMaxSafeInteger].
+bool IsSafeInteger(double value, double min) {
+  return std::isfinite(value) && value >= min && value <= kMaxSafeInteger && std::trunc(value) == value;
+}
+
+Napi::Value ThrowType(Napi::Env env, const std::string& message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value ThrowRange(Napi::Env env, const std::string& message) {
+  Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// Reads argument `index` as a safe integer >= min; on failure throws naming `name`.
+bool ReadInteger(const Napi::CallbackInfo& info, size_t index, const char* name, double min, int64_t* out) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= index || !info[index].IsNumber()) {
+    ThrowType(env, std::string(name) + " must be a number");
+    return false;
+  }
+  const double value = info[index].As<Napi::Number>().DoubleValue();
+  if (!IsSafeInteger(value, min)) {
+    ThrowRange(env, std::string(name) + " must be a safe integer >= " + std::to_string(static_cast<int64_t>(min)));
+    return false;
+  }
+  *out = static_cast<int64_t>(value);
+  return true;
+}
+
+// Appends the UTF-8 form of UTF-16 `units` to `out`. A lone surrogate (which the
+// facade rejects before it gets here) becomes U+FFFD.
+void AppendUtf8(const char16_t* units, size_t count, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t c = units[i];
+    if (c < 0x80) {
+      out->push_back(static_cast<char>(c));
+      continue;
+    }
+    if (c >= 0xD800 && c <= 0xDFFF) {
+      if (c <= 0xDBFF && i + 1 < count && units[i + 1] >= 0xDC00 && units[i + 1] <= 0xDFFF) {
+        c = 0x10000 + ((c - 0xD800) << 10) + (units[i + 1] - 0xDC00);
+        ++i;
+      } else {
+        c = 0xFFFD;
+      }
+    }
+    if (c < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
+    } else if (c < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (c >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (c >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    }
+    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+}  // namespace
+
+Napi::Function ActivityIndexWrap::Init(Napi::Env env) {
+  return DefineClass(env, "NativeActivityIndex",
+                     {
+                         InstanceMethod<&ActivityIndexWrap::JS_bindResults>("bindResults"),
+                         InstanceMethod<&ActivityIndexWrap::JS_record>("record"),
+                         InstanceMethod<&ActivityIndexWrap::JS_recordMany>("recordMany"),
+                         InstanceMethod<&ActivityIndexWrap::JS_lastUsers>("lastUsers"),
+                         InstanceMethod<&ActivityIndexWrap::JS_userPages>("userPages"),
+                         InstanceMethod<&ActivityIndexWrap::JS_onlineUsers>("onlineUsers"),
+                         InstanceMethod<&ActivityIndexWrap::JS_onlineCount>("onlineCount"),
+                         InstanceMethod<&ActivityIndexWrap::JS_watermark>("watermark"),
+                         InstanceMethod<&ActivityIndexWrap::JS_stats>("stats"),
+                         InstanceMethod<&ActivityIndexWrap::JS_clear>("clear"),
+                         InstanceMethod<&ActivityIndexWrap::JS_close>("close"),
+                         InstanceMethod<&ActivityIndexWrap::JS_validate>("validate"),
+                     });
+}
+
+ActivityIndexWrap::ActivityIndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ActivityIndexWrap>(info) {
+  int64_t users_per_page, pages_per_user, user_window, page_window, presence_window, max_pages, max_users,
+      max_key_bytes;
+  if (!ReadInteger(info, 0, "usersPerPage", 1, &users_per_page) ||
+      !ReadInteger(info, 1, "pagesPerUser", 1, &pages_per_user) ||
+      !ReadInteger(info, 2, "userWindow", 1, &user_window) || !ReadInteger(info, 3, "pageWindow", -1, &page_window) ||
+      !ReadInteger(info, 4, "presenceWindow", 1, &presence_window) ||
+      !ReadInteger(info, 5, "maxPages", -1, &max_pages) || !ReadInteger(info, 6, "maxUsers", -1, &max_users) ||
+      !ReadInteger(info, 7, "maxKeyBytes", 1, &max_key_bytes)) {
+    return;
+  }
+  if (users_per_page > UINT32_MAX || pages_per_user > UINT32_MAX || max_key_bytes > 65535 ||
+      presence_window > user_window || page_window == 0 || max_pages == 0 || max_users == 0) {
+    ThrowRange(info.Env(), "option out of range");
+    return;
+  }
+  EngineOptions options;
+  options.users_per_page = static_cast<uint32_t>(users_per_page);
+  options.pages_per_user = static_cast<uint32_t>(pages_per_user);
+  options.user_window = user_window;
+  options.page_window = page_window < 0 ? kNoWindow : page_window;
+  options.presence_window = presence_window;
+  options.max_pages = max_pages < 0 ? kNoCap : static_cast<uint64_t>(max_pages);
+  options.max_users = max_users < 0 ? kNoCap : static_cast<uint64_t>(max_users);
+  engine_ = std::make_unique<Engine>(options);
+  max_key_bytes_ = static_cast<uint32_t>(max_key_bytes);
+  key_a_.reserve(max_key_bytes_ + 2);
+  key_b_.reserve(max_key_bytes_ + 2);
+  ReportMemory(info.Env());
+}
+
+bool ActivityIndexWrap::CheckOpen(Napi::Env env) {
+  if (engine_ != nullptr) return true;
+  Napi::Error::New(env, "ActivityIndex is closed").ThrowAsJavaScriptException();
+  return false;
+}
+
+bool ActivityIndexWrap::ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* out,
+                                bool* too_long) {
+  if (!value.IsString()) {
+    ThrowType(env, std::string(name) + " must be a string");
+    return false;
+  }
+  // One byte more than allowed: a longer key shows as a full buffer.
+  out->resize(max_key_bytes_ + 2);
+  size_t length = 0;
+  napi_status status = napi_get_value_string_utf8(env, value, out->data(), out->size(), &length);
+  if (status != napi_ok) {
+    ThrowType(env, std::string(name) + " must be a string");
+    return false;
+  }
+  out->resize(length);
+  *too_long = length > max_key_bytes_;
+  return true;
+}
+
+Napi::Value ActivityIndexWrap::JS_bindResults(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray()) {
+    return ThrowType(env, "bindResults(ids, times) needs two typed arrays");
+  }
+  Napi::TypedArray ids = info[0].As<Napi::TypedArray>();
+  Napi::TypedArray times = info[1].As<Napi::TypedArray>();
+  if (ids.TypedArrayType() != napi_uint32_array || times.TypedArrayType() != napi_float64_array ||
+      ids.ElementLength() != times.ElementLength()) {
+    return ThrowType(env, "bindResults(ids, times) needs a Uint32Array and a Float64Array of one length");
+  }
+  result_ids_ref_ = Napi::Persistent(ids.As<Napi::Uint32Array>());
+  result_times_ref_ = Napi::Persistent(times.As<Napi::Float64Array>());
+  result_ids_ = result_ids_ref_.Value().Data();
+  result_times_ = result_times_ref_.Value().Data();
+  result_capacity_ = static_cast<uint32_t>(ids.ElementLength());
+  return env.Undefined();
+}
+
+Napi::Value ActivityIndexWrap::JS_record(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  bool user_too_long, page_too_long;
+  if (!ReadKey(env, info[0], "user", &key_a_, &user_too_long)) return env.Undefined();
+  if (!ReadKey(env, info[1], "page", &key_b_, &page_too_long)) return env.Undefined();
+  if (user_too_long || key_a_.empty()) return ThrowRange(env, "user must be 1 to maxKeyBytes UTF-8 bytes");
+  if (page_too_long || key_b_.empty()) return ThrowRange(env, "page must be 1 to maxKeyBytes UTF-8 bytes");
+  int64_t ts;
+  if (!ReadInteger(info, 2, "ts", 0, &ts)) return env.Undefined();
+  const bool late = engine_->Record(key_a_, key_b_, ts);
+  if (++records_since_report_ == 4096) ReportMemory(env);
+  return Napi::Boolean::New(env, late);
+}
+
+Napi::Value ActivityIndexWrap::JS_recordMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
+      !info[3].IsNumber()) {
+    return ThrowType(env, "recordMany(keys, lengths, times, count): wrong argument types");
+  }
+  Napi::TypedArray lengths_array = info[1].As<Napi::TypedArray>();
+  Napi::TypedArray times_array = info[2].As<Napi::TypedArray>();
+  if (lengths_array.TypedArrayType() != napi_uint32_array || times_array.TypedArrayType() != napi_float64_array) {
+    return ThrowType(env, "recordMany: lengths must be a Uint32Array and times a Float64Array");
+  }
+  const double count_value = info[3].As<Napi::Number>().DoubleValue();
+  if (!IsSafeInteger(count_value, 0) || count_value > times_array.ElementLength() ||
+      count_value * 2 > lengths_array.ElementLength()) {
+    return ThrowRange(env, "recordMany: count exceeds the arrays");
+  }
+  const size_t count = static_cast<size_t>(count_value);
+  const uint32_t* lengths = lengths_array.As<Napi::Uint32Array>().Data();
+  const double* times = times_array.As<Napi::Float64Array>().Data();
+
+  size_t total_units = 0;
+  if (napi_get_value_string_utf16(env, info[0], nullptr, 0, &total_units) != napi_ok) {
+    return ThrowType(env, "recordMany: keys must be a string");
+  }
+  batch_keys_.resize(total_units + 1);
+  napi_get_value_string_utf16(env, info[0], batch_keys_.data(), batch_keys_.size(), &total_units);
+
+  // Check the whole batch before indexing any of it.
+  size_t units = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (!IsSafeInteger(times[i], 0)) {
+      return ThrowRange(env, "events[" + std::to_string(i) + "].ts must be a safe integer >= 0");
+    }
+    const size_t user_units = lengths[2 * i], page_units = lengths[2 * i + 1];
+    if (user_units == 0 || page_units == 0 || user_units > max_key_bytes_ || page_units > max_key_bytes_) {
+      return ThrowRange(env, "events[" + std::to_string(i) + "]: key length out of range");
+    }
+    units += user_units + page_units;
+  }
+  if (units != total_units) return ThrowRange(env, "recordMany: key lengths do not add up to the keys");
+
+  uint32_t late = 0;
+  const char16_t* cursor = batch_keys_.data();
+  for (size_t i = 0; i < count; ++i) {
+    const size_t user_units = lengths[2 * i], page_units = lengths[2 * i + 1];
+    AppendUtf8(cursor, user_units, &key_a_);
+    cursor += user_units;
+    AppendUtf8(cursor, page_units, &key_b_);
+    cursor += page_units;
+    late += engine_->Record(key_a_, key_b_, static_cast<int64_t>(times[i])) ? 1 : 0;
+  }
+  ReportMemory(env);
+  return Napi::Number::New(env, late);
+}
+
+Napi::Value ActivityIndexWrap::ResultsFor(Napi::Env env, Interner& keys, uint32_t count) {
+  uint32_t fresh = 0;
+  for (uint32_t i = 0; i < count; ++i) fresh += keys.exported(result_ids_[i]) ? 0 : 1;
+  if (fresh == 0) return Napi::Number::New(env, count);
+  Napi::Array result = Napi::Array::New(env, 1 + 2 * fresh);
+  result.Set(uint32_t{0}, Napi::Number::New(env, count));
+  uint32_t slot = 1;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t id = result_ids_[i];
+    if (keys.exported(id)) continue;
+    const std::string_view key = keys.View(id);
+    result.Set(slot++, Napi::Number::New(env, id));
+    result.Set(slot++, Napi::String::New(env, key.data(), key.size()));
+    keys.set_exported(id);
+  }
+  return result;
+}
+
+Napi::Value ActivityIndexWrap::JS_lastUsers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  bool too_long;
+  if (!ReadKey(env, info[0], "page", &key_a_, &too_long)) return env.Undefined();
+  int64_t k;
+  if (!ReadInteger(info, 1, "k", 1, &k)) return env.Undefined();
+  if (too_long) return Napi::Number::New(env, 0);
+  const uint32_t limit = static_cast<uint32_t>(std::min<int64_t>(k, result_capacity_));
+  const uint32_t count = engine_->LastUsers(key_a_, limit, result_ids_, result_times_);
+  return ResultsFor(env, engine_->users(), count);
+}
+
+Napi::Value ActivityIndexWrap::JS_userPages(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  bool too_long;
+  if (!ReadKey(env, info[0], "user", &key_a_, &too_long)) return env.Undefined();
+  int64_t from, to, limit;
+  if (!ReadInteger(info, 1, "from", -kMaxSafeInteger, &from) || !ReadInteger(info, 2, "to", 0, &to) ||
+      !ReadInteger(info, 3, "limit", 1, &limit)) {
+    return env.Undefined();
+  }
+  if (too_long) return Napi::Number::New(env, 0);
+  const uint32_t capped = static_cast<uint32_t>(std::min<int64_t>(limit, result_capacity_));
+  const uint32_t count = engine_->UserPages(key_a_, from, to, capped, result_ids_, result_times_);
+  return ResultsFor(env, engine_->pages(), count);
+}
+
+Napi::Value ActivityIndexWrap::JS_onlineUsers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  bool too_long;
+  if (!ReadKey(env, info[0], "page", &key_a_, &too_long)) return env.Undefined();
+  int64_t k, now;
+  if (!ReadInteger(info, 1, "k", 1, &k) || !ReadInteger(info, 2, "now", -kMaxSafeInteger, &now)) {
+    return env.Undefined();
+  }
+  if (too_long) return Napi::Number::New(env, 0);
+  engine_->AdvancePresenceClock(now);
+  const uint32_t limit = static_cast<uint32_t>(std::min<int64_t>(k, result_capacity_));
+  const uint32_t count = engine_->OnlineUsers(key_a_, limit, result_ids_, result_times_);
+  return ResultsFor(env, engine_->users(), count);
+}
+
+Napi::Value ActivityIndexWrap::JS_onlineCount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  int64_t now;
+  if (!ReadInteger(info, 1, "now", -kMaxSafeInteger, &now)) return env.Undefined();
+  engine_->AdvancePresenceClock(now);
+  if (info[0].IsUndefined()) return Napi::Number::New(env, static_cast<double>(engine_->OnlineCount()));
+  bool too_long;
+  if (!ReadKey(env, info[0], "page", &key_a_, &too_long)) return env.Undefined();
+  if (too_long) return Napi::Number::New(env, 0);
+  return Napi::Number::New(env, static_cast<double>(engine_->OnlineCount(key_a_)));
+}
+
+Napi::Value ActivityIndexWrap::JS_watermark(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (!engine_->has_watermark()) return Napi::Number::New(env, -INFINITY);
+  return Napi::Number::New(env, static_cast<double>(engine_->watermark()));
+}
+
+Napi::Value ActivityIndexWrap::JS_stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  const EngineStats stats = engine_->Stats();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("events", static_cast<double>(stats.events));
+  result.Set("pages", static_cast<double>(stats.pages));
+  result.Set("users", static_cast<double>(stats.users));
+  result.Set("entries", static_cast<double>(stats.entries));
+  result.Set("late", static_cast<double>(stats.late));
+  result.Set("evicted", static_cast<double>(stats.evicted));
+  result.Set("online", static_cast<double>(stats.online));
+  result.Set("watermark", engine_->has_watermark() ? static_cast<double>(engine_->watermark()) : -INFINITY);
+  result.Set("memoryBytes", static_cast<double>(stats.memory_bytes));
+  return result;
+}
+
+Napi::Value ActivityIndexWrap::JS_clear(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  engine_->Clear();
+  ReportMemory(env);
+  return env.Undefined();
+}
+
+Napi::Value ActivityIndexWrap::JS_close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  engine_.reset();
+  ReportMemory(env);
+  result_ids_ref_.Reset();
+  result_times_ref_.Reset();
+  result_ids_ = nullptr;
+  result_times_ = nullptr;
+  result_capacity_ = 0;
+  return env.Undefined();
+}
+
+Napi::Value ActivityIndexWrap::JS_validate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  std::string error;
+  if (!engine_->Validate(&error)) {
+    Napi::Error::New(env, "skiptrail invariant broken: " + error).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+void ActivityIndexWrap::ReportMemory(Napi::Env env) {
+  records_since_report_ = 0;
+  const int64_t now = engine_ != nullptr ? static_cast<int64_t>(engine_->Stats().memory_bytes) : 0;
+  if (now != reported_memory_) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_memory_);
+    reported_memory_ = now;
+  }
+}
+
+}  // namespace skiptrail

@@ -1,0 +1,81 @@
+// ActivityIndexWrap: the JavaScript class `NativeActivityIndex` around one Engine.
+//
+// The TypeScript facade (src/activity-index.ts) validates every argument first and
+// calls these methods with plain numbers, strings and typed arrays. Here we re-check
+// only what keeps C++ safe: argument kinds, array bounds, integer ranges, closed state.
+//
+// Results cross back flat: a query writes ids to a Uint32Array and times to a
+// Float64Array that the facade bound once with bindResults(), and returns the count.
+// When a result mentions ids whose strings JavaScript has not seen yet (or whose ids
+// were reused for other keys since), it returns [count, id, key, id, key, ...] instead,
+// so that the facade keeps an id -> string cache and hot keys are never rebuilt.
+#ifndef SKIPTRAIL_ACTIVITY_INDEX_WRAP_H_
+#define SKIPTRAIL_ACTIVITY_INDEX_WRAP_H_
+
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine.h"
+
+namespace skiptrail {
+
+class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+
+  // new NativeActivityIndex(usersPerPage, pagesPerUser, userWindow, pageWindow,
+  //                         presenceWindow, maxPages, maxUsers, maxKeyBytes)
+  // pageWindow, maxPages and maxUsers are -1 for "none".
+  explicit ActivityIndexWrap(const Napi::CallbackInfo& info);
+
+ private:
+  // bindResults(ids: Uint32Array, times: Float64Array): result arrays of equal length.
+  Napi::Value JS_bindResults(const Napi::CallbackInfo& info);
+  // record(user, page, ts) -> late: boolean
+  Napi::Value JS_record(const Napi::CallbackInfo& info);
+  // recordMany(keys: string, lengths: Uint32Array, times: Float64Array, count) -> late count.
+  // keys holds user0 page0 user1 page1 ... concatenated; lengths their UTF-16 lengths.
+  Napi::Value JS_recordMany(const Napi::CallbackInfo& info);
+  // lastUsers(page, k) -> count | [count, id, key, ...]
+  Napi::Value JS_lastUsers(const Napi::CallbackInfo& info);
+  // userPages(user, from, to, limit) -> count | [count, id, key, ...]
+  Napi::Value JS_userPages(const Napi::CallbackInfo& info);
+  // onlineUsers(page, k, now) -> count | [count, id, key, ...]; now may be -Infinity.
+  Napi::Value JS_onlineUsers(const Napi::CallbackInfo& info);
+  // onlineCount(page | undefined, now) -> number
+  Napi::Value JS_onlineCount(const Napi::CallbackInfo& info);
+  Napi::Value JS_watermark(const Napi::CallbackInfo& info);
+  Napi::Value JS_stats(const Napi::CallbackInfo& info);
+  Napi::Value JS_clear(const Napi::CallbackInfo& info);
+  Napi::Value JS_close(const Napi::CallbackInfo& info);
+  Napi::Value JS_validate(const Napi::CallbackInfo& info);
+
+  // Throws and returns false when the index is closed.
+  bool CheckOpen(Napi::Env env);
+  // Reads a string argument as UTF-8 into `out`. Returns false (with a pending
+  // exception) if it is not a string; a key longer than maxKeyBytes sets *too_long.
+  bool ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* out, bool* too_long);
+  // The count, or [count, id, key, ...] when some ids are new to JavaScript.
+  Napi::Value ResultsFor(Napi::Env env, Interner& keys, uint32_t count);
+  // Reports the engine's memory change to V8's garbage collector.
+  void ReportMemory(Napi::Env env);
+
+  std::unique_ptr<Engine> engine_;
+  uint32_t max_key_bytes_ = 1024;
+  Napi::Reference<Napi::Uint32Array> result_ids_ref_;
+  Napi::Reference<Napi::Float64Array> result_times_ref_;
+  uint32_t* result_ids_ = nullptr;
+  double* result_times_ = nullptr;
+  uint32_t result_capacity_ = 0;
+  int64_t reported_memory_ = 0;
+  uint32_t records_since_report_ = 0;
+  std::string key_a_, key_b_;      // scratch UTF-8 keys
+  std::u16string batch_keys_;      // scratch for recordMany
+};
+
+}  // namespace skiptrail
+
+#endif  // SKIPTRAIL_ACTIVITY_INDEX_WRAP_H_

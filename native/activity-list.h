@@ -1,0 +1,40 @@
+// ActivityList: pages or users ordered by their latest activity, lowest-ranked first,
+// so that expiry and cap eviction pop from the front in O(1).
+//
+// "Lowest-ranked" follows SPEC section 2 turned around: the smallest time first, and
+// on equal times the byte-wise LARGEST key first.
+#ifndef SKIPTRAIL_ACTIVITY_LIST_H_
+#define SKIPTRAIL_ACTIVITY_LIST_H_
+
+#include <cstdint>
+
+#include "interner.h"
+#include "skiplist.h"
+
+namespace skiptrail {
+
+struct ActivityKey {
+  int64_t ts;   // the latest activity of `id`
+  uint32_t id;  // a page id or a user id, by list
+};
+
+struct LowestRankedFirst {
+  const Interner* keys = nullptr;
+  bool operator()(const ActivityKey& a, const ActivityKey& b) const {
+    if (a.ts != b.ts) return a.ts < b.ts;
+    return keys->Less(b.id, a.id);
+  }
+};
+
+using ActivityList = SkipList<ActivityKey, LowestRankedFirst>;
+
+// Grows a vector indexed by id so that `id` is a valid index, constructing new
+// elements from `args`.
+template <typename Vector, typename... Args>
+inline void EnsureIndex(Vector& vector, uint32_t id, Args&&... args) {
+  while (vector.size() <= id) vector.emplace_back(args...);
+}
+
+}  // namespace skiptrail
+
+#endif  // SKIPTRAIL_ACTIVITY_LIST_H_

@@ -1,0 +1,28 @@
+// The addon's entry point. Node-API addons are context-aware: this runs once per
+// load (main thread or worker), and everything it makes lives in that load's env.
+#include <napi.h>
+
+#include "activity-index-wrap.h"
+
+namespace skiptrail {
+
+// Per-load state: the class constructors of this env, kept for the env's lifetime.
+struct AddonState {
+  Napi::FunctionReference activity_index;
+};
+
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  auto* state = new AddonState();
+  Napi::Function activity_index = ActivityIndexWrap::Init(env);
+  state->activity_index = Napi::Persistent(activity_index);
+  env.SetInstanceData<AddonState>(state);
+  exports.Set("NativeActivityIndex", activity_index);
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return exports;
+}
+
+}  // namespace skiptrail
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return skiptrail::InitAddon(env, exports); }
+
+NODE_API_MODULE(skiptrail, Init)

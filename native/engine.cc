@@ -1,0 +1,127 @@
+#include "engine.h"
+
+#include <algorithm>
+
+namespace skiptrail {
+
+Engine::Engine(const EngineOptions& options)
+    : options_(options),
+      page_index_(&pages_, &users_, options.users_per_page),
+      user_index_(&users_, &pages_, options.pages_per_user),
+      presence_(&users_) {}
+
+bool Engine::Record(std::string_view user, std::string_view page, int64_t ts) {
+  const bool late = ts < Cutoff(options_.user_window);
+  ++events_;
+  if (!has_watermark_ || ts > watermark_) {
+    watermark_ = ts;
+    has_watermark_ = true;
+  }
+  presence_clock_ = std::max(presence_clock_, watermark_);
+  const uint32_t user_id = users_.Intern(user);
+  const uint32_t page_id = pages_.Intern(page);
+  // Hold both ids until the end: evictions below may drop their last entries.
+  users_.Ref(user_id);
+  pages_.Ref(page_id);
+
+  page_index_.Record(page_id, user_id, ts, Cutoff(options_.page_window));
+  if (late) {
+    ++late_;
+  } else {
+    LatestView latest;
+    if (user_index_.Record(user_id, page_id, ts, Cutoff(options_.user_window), &latest)) {
+      presence_.Move(user_id, latest.page, latest.ts, presence_clock_ - options_.presence_window);
+    }
+  }
+  ExpireAndEvict();
+
+  pages_.Unref(page_id);
+  users_.Unref(user_id);
+  return late;
+}
+
+void Engine::ExpireAndEvict() {
+  auto leave = [this](uint32_t user) { presence_.Remove(user); };
+  user_index_.ExpireBefore(Cutoff(options_.user_window), leave);
+  presence_.ExpireBefore(presence_clock_ - options_.presence_window);
+  if (options_.page_window != kNoWindow) page_index_.ExpireBefore(Cutoff(options_.page_window));
+  if (options_.max_pages != kNoCap) evicted_ += page_index_.EvictOver(options_.max_pages);
+  if (options_.max_users != kNoCap) evicted_ += user_index_.EvictOver(options_.max_users, leave);
+}
+
+void Engine::AdvancePresenceClock(int64_t now) {
+  if (now <= presence_clock_) return;
+  presence_clock_ = now;
+  presence_.ExpireBefore(presence_clock_ - options_.presence_window);
+}
+
+uint32_t Engine::LastUsers(std::string_view page, uint32_t k, uint32_t* users, double* times) const {
+  const uint32_t page_id = pages_.Find(page);
+  if (page_id == Interner::kNoId) return 0;
+  return page_index_.LastUsers(page_id, k, Cutoff(options_.page_window), users, times);
+}
+
+uint32_t Engine::UserPages(std::string_view user, int64_t from, int64_t to, uint32_t limit, uint32_t* pages,
+                           double* times) const {
+  const uint32_t user_id = users_.Find(user);
+  if (user_id == Interner::kNoId) return 0;
+  return user_index_.UserPages(user_id, std::max(from, Cutoff(options_.user_window)), to, limit, pages, times);
+}
+
+uint32_t Engine::OnlineUsers(std::string_view page, uint32_t k, uint32_t* users, double* times) const {
+  const uint32_t page_id = pages_.Find(page);
+  if (page_id == Interner::kNoId) return 0;
+  return presence_.OnlineUsers(page_id, k, users, times);
+}
+
+uint64_t Engine::OnlineCount(std::string_view page) const {
+  const uint32_t page_id = pages_.Find(page);
+  return page_id == Interner::kNoId ? 0 : presence_.OnlineCount(page_id);
+}
+
+EngineStats Engine::Stats() const {
+  EngineStats stats;
+  stats.events = events_;
+  stats.pages = page_index_.pages();
+  stats.users = user_index_.users();
+  stats.entries = page_index_.entries() + user_index_.entries();
+  stats.late = late_;
+  stats.evicted = evicted_;
+  stats.online = presence_.OnlineCount();
+  stats.memory_bytes = sizeof(Engine) + users_.memory_bytes() + pages_.memory_bytes() + page_index_.memory_bytes() +
+                       user_index_.memory_bytes() + presence_.memory_bytes();
+  return stats;
+}
+
+void Engine::Clear() {
+  presence_.Clear();
+  user_index_.Clear();
+  page_index_.Clear();
+  users_.Clear();
+  pages_.Clear();
+  watermark_ = 0;
+  has_watermark_ = false;
+  presence_clock_ = std::numeric_limits<int64_t>::min();
+  events_ = late_ = evicted_ = 0;
+}
+
+bool Engine::Validate(std::string* error) const {
+  if (!users_.Validate()) return *error = "user interner inconsistent", false;
+  if (!pages_.Validate()) return *error = "page interner inconsistent", false;
+  if (!page_index_.Validate(error) || !user_index_.Validate(error) || !presence_.Validate(error)) return false;
+  // Each entry holds one reference on each of its ids, and nothing else holds any
+  // between calls: so every live id is mentioned, and the counts add up.
+  const uint64_t entries = page_index_.entries() + user_index_.entries();
+  for (const Interner* keys : {&users_, &pages_}) {
+    uint64_t refs = 0;
+    for (uint32_t id = 0; id < keys->id_limit(); ++id) {
+      if (!keys->live(id)) continue;
+      if (keys->refs(id) == 0) return *error = "an id outlives its last entry", false;
+      refs += keys->refs(id);
+    }
+    if (refs != entries) return *error = "id references do not match the entries", false;
+  }
+  return true;
+}
+
+}  // namespace skiptrail

@@ -1,0 +1,103 @@
+// Engine: the recent-activity index as a whole (SPEC sections 1-4b and 6). It owns
+// the two interners, the PageIndex (Q1), the UserIndex (Q2), Presence (Q3), the
+// watermark, and the caps, and keeps them consistent event by event.
+//
+// Keys arrive as UTF-8 bytes already validated by the caller (non-empty, within
+// maxKeyBytes); times as integer milliseconds >= 0.
+//
+// Thread safety: none. One engine is used from one thread at a time.
+#ifndef SKIPTRAIL_ENGINE_H_
+#define SKIPTRAIL_ENGINE_H_
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "interner.h"
+#include "page-index.h"
+#include "presence.h"
+#include "user-index.h"
+
+namespace skiptrail {
+
+constexpr int64_t kNoWindow = std::numeric_limits<int64_t>::max();
+constexpr uint64_t kNoCap = std::numeric_limits<uint64_t>::max();
+
+struct EngineOptions {
+  uint32_t users_per_page = 30;
+  uint32_t pages_per_user = 1000;
+  int64_t user_window = 30 * 60 * 1000;
+  int64_t page_window = kNoWindow;
+  int64_t presence_window = 30 * 60 * 1000;  // REQUIRES: <= user_window
+  uint64_t max_pages = kNoCap;
+  uint64_t max_users = kNoCap;
+};
+
+struct EngineStats {
+  uint64_t events, pages, users, entries, late, evicted, online;
+  size_t memory_bytes;
+};
+
+class Engine {
+ public:
+  explicit Engine(const EngineOptions& options);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Indexes one view. Returns true when it was late (older than watermark -
+  // userWindow on arrival): it then updated the page index only.
+  bool Record(std::string_view user, std::string_view page, int64_t ts);
+
+  // Q1: up to k users of `page`, rank order. Returns the count written.
+  uint32_t LastUsers(std::string_view page, uint32_t k, uint32_t* users, double* times) const;
+  // Q2: up to `limit` pages of `user` with max(from, watermark - userWindow) <= ts <= to.
+  uint32_t UserPages(std::string_view user, int64_t from, int64_t to, uint32_t limit, uint32_t* pages,
+                     double* times) const;
+  // Q3: up to k users present on `page`, rank order.
+  uint32_t OnlineUsers(std::string_view page, uint32_t k, uint32_t* users, double* times) const;
+  uint64_t OnlineCount(std::string_view page) const;
+  uint64_t OnlineCount() const { return presence_.OnlineCount(); }
+  // Moves the presence cutoff to at least now - presenceWindow (wall-clock indexes call
+  // this before answering Q3).
+  void AdvancePresenceClock(int64_t now);
+
+  bool has_watermark() const { return has_watermark_; }
+  int64_t watermark() const { return watermark_; }
+  EngineStats Stats() const;
+  const EngineOptions& options() const { return options_; }
+
+  Interner& users() { return users_; }
+  Interner& pages() { return pages_; }
+
+  // Forgets everything, returning the memory it held; options stay.
+  void Clear();
+  // Checks every structure's invariants and their agreement. On failure returns false
+  // and says what in *error.
+  bool Validate(std::string* error) const;
+
+ private:
+  // watermark - window, or the smallest time when the window is unbounded.
+  int64_t Cutoff(int64_t window) const {
+    if (!has_watermark_ || window == kNoWindow) return std::numeric_limits<int64_t>::min();
+    return watermark_ - window;
+  }
+  void ExpireAndEvict();
+
+  EngineOptions options_;
+  Interner users_;
+  Interner pages_;
+  PageIndex page_index_;
+  UserIndex user_index_;
+  Presence presence_;
+  int64_t watermark_ = 0;
+  bool has_watermark_ = false;
+  int64_t presence_clock_ = std::numeric_limits<int64_t>::min();  // the cutoff's "now" (>= watermark)
+  uint64_t events_ = 0;
+  uint64_t late_ = 0;
+  uint64_t evicted_ = 0;
+};
+
+}  // namespace skiptrail
+
+#endif  // SKIPTRAIL_ENGINE_H_

@@ -1,0 +1,115 @@
+// IngestSession: splits a byte stream into lines, parses each with a LogParser, hands
+// accepted events to a sink and keeps the report of SPEC section 5.
+//
+// Chunks may be cut anywhere (mid-line, mid-"\r\n", mid-UTF-8 character). A line whole
+// inside a chunk is parsed in place; only a line cut by a chunk boundary is copied, into
+// one buffer of at most max_line_bytes + 1 bytes (+1: a "\r" may still precede the
+// "\n"). A line longer than max_line_bytes (not counting "\n" or "\r\n") is rejected as
+// line-too-long as soon as that is known, and the rest of it is skipped without being
+// buffered.
+//
+// Lines: a line ends at "\n"; a final line without "\n" is flushed by Finish(). A line
+// that is empty or only "\r" is skipped and not counted. Every counted line is accepted
+// or rejected: report().lines == accepted + rejected, and the sum of reasons[] is
+// rejected.
+//
+// Thread safety: none; one session per stream.
+#ifndef SKIPTRAIL_INGEST_SESSION_H_
+#define SKIPTRAIL_INGEST_SESSION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "log-parser.h"
+
+namespace skiptrail {
+
+struct RejectedSample {
+  uint64_t line_number;  // 1-based physical line in the stream, empty lines included
+  RejectReason reason;
+  // The first kSampleBytes bytes of the line (without "\n"/"\r\n"), as raw bytes. When
+  // the cut falls inside a UTF-8 sequence it moves back to the sequence's start, so a
+  // valid line gives a valid sample; a bad-encoding line still holds invalid bytes (the
+  // JS side decodes with U+FFFD replacement).
+  std::string text;
+};
+
+struct IngestReport {
+  static constexpr size_t kMaxSamples = 10;    // first rejected lines kept, filtered excluded
+  static constexpr size_t kSampleBytes = 200;  // bytes of each sample's text
+
+  uint64_t lines = 0;     // counted (non-empty) lines
+  uint64_t accepted = 0;  // handed to the sink
+  uint64_t rejected = 0;  // lines - accepted, filtered included
+  uint64_t late = 0;      // accepted lines for which the sink returned true
+  uint64_t reasons[static_cast<int>(RejectReason::kCount)] = {};  // reasons[kNone] == 0
+  std::vector<RejectedSample> samples;
+};
+
+// A non-owning reference to a callable `bool(const ParsedView&)` that returns true when
+// the event was late. One indirect call per accepted line, no allocation (unlike
+// std::function). The callable must outlive the Feed()/Finish() call it is passed to,
+// which a lambda written in the call's argument list does.
+class ViewSink {
+ public:
+  template <typename F, typename = std::enable_if_t<!std::is_same<std::decay_t<F>, ViewSink>::value>>
+  ViewSink(F&& f)  // NOLINT(google-explicit-constructor): passed as a lambda
+      : context_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* context, const ParsedView& view) -> bool {
+          return (*static_cast<std::remove_reference_t<F>*>(context))(view);
+        }) {}
+
+  bool operator()(const ParsedView& view) const { return call_(context_, view); }
+
+ private:
+  void* context_;
+  bool (*call_)(void*, const ParsedView&);
+};
+
+class IngestSession {
+ public:
+  explicit IngestSession(const ParserOptions& options);
+
+  IngestSession(const IngestSession&) = delete;
+  IngestSession& operator=(const IngestSession&) = delete;
+
+  // Consumes [data, data + len), calling sink for each accepted line that ends in it.
+  // The view passed to sink is valid only during that call.
+  void Feed(const char* data, size_t len, ViewSink sink);
+
+  // Ends the stream: the pending line, if any, is parsed as a last line without "\n".
+  // Feeding again afterwards starts a new line; line numbers keep counting.
+  void Finish(ViewSink sink);
+
+  const IngestReport& report() const { return report_; }
+  const ParserOptions& options() const { return parser_.options(); }
+
+  // Bytes of the pending partial line held between Feed() calls: at most
+  // max_line_bytes + 1.
+  size_t buffered_bytes() const { return partial_.size(); }
+
+ private:
+  // line: without its "\n"; a trailing "\r" is still there.
+  void ProcessLine(const char* line, size_t len, ViewSink sink);
+  // Counts a new line that is already known to be too long. Its first bytes are
+  // head[0, head_len) followed by tail[0, tail_len).
+  void RejectTooLong(const char* head, size_t head_len, const char* tail, size_t tail_len);
+  void Reject(RejectReason reason, const char* head, size_t head_len, const char* tail,
+              size_t tail_len);
+
+  LogParser parser_;
+  size_t max_line_bytes_;
+  std::string partial_;     // the start of a line cut by a chunk boundary, never empty
+                            // while a line is pending
+  bool skipping_ = false;   // inside a line already rejected as too long
+  uint64_t physical_line_ = 0;
+  IngestReport report_;
+};
+
+}  // namespace skiptrail
+
+#endif  // SKIPTRAIL_INGEST_SESSION_H_

@@ -1,0 +1,90 @@
+// Interner: key bytes <-> dense 32-bit ids, one stored copy of each distinct key.
+//
+// Ids are reference counted by the entries that mention them. Intern() may create an
+// id with no reference; the caller must Ref() it or call DropIfUnused() before it
+// forgets the id. An id whose count falls to zero is freed and may be handed out
+// again for another key, so ids are only meaningful while referenced.
+//
+// Each id also carries an `exported` flag for the JavaScript side, which caches id ->
+// string: the flag says "JavaScript already holds this id's current string". A new or
+// reused id starts with the flag clear.
+//
+// Thread safety: none.
+#ifndef SKIPTRAIL_INTERNER_H_
+#define SKIPTRAIL_INTERNER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace skiptrail {
+
+class Interner {
+ public:
+  static constexpr uint32_t kNoId = 0xFFFFFFFFu;
+
+  Interner();
+  ~Interner();
+  Interner(const Interner&) = delete;
+  Interner& operator=(const Interner&) = delete;
+
+  // The id of `key`, or kNoId.
+  uint32_t Find(std::string_view key) const;
+  // The id of `key`, created (with no reference) if absent.
+  uint32_t Intern(std::string_view key);
+  // REQUIRES: id is live.
+  void Ref(uint32_t id) { ++entries_[id].refs; }
+  // Drops one reference; frees the id when none is left. REQUIRES: id is referenced.
+  void Unref(uint32_t id) {
+    if (--entries_[id].refs == 0) Free(id);
+  }
+  // Frees the id if nothing references it. REQUIRES: id is live.
+  void DropIfUnused(uint32_t id) {
+    if (entries_[id].refs == 0) Free(id);
+  }
+
+  // REQUIRES: id is live. The view stays valid until the id is freed.
+  std::string_view View(uint32_t id) const { return {entries_[id].data, entries_[id].size}; }
+  // Byte-wise order of two live ids' keys (Buffer.compare's order).
+  bool Less(uint32_t a, uint32_t b) const;
+
+  bool exported(uint32_t id) const { return entries_[id].exported; }
+  void set_exported(uint32_t id) { entries_[id].exported = true; }
+
+  uint32_t refs(uint32_t id) const { return entries_[id].refs; }
+  bool live(uint32_t id) const { return id < entries_.size() && entries_[id].data != nullptr; }
+  size_t size() const { return live_; }
+  // One past the largest id ever handed out (ids are dense below it).
+  uint32_t id_limit() const { return static_cast<uint32_t>(entries_.size()); }
+  // Bytes held: the table, the entry array and every key's allocation.
+  size_t memory_bytes() const;
+
+  // Frees every id.
+  void Clear();
+  // Checks the table against the entries. Returns false on the first mismatch.
+  bool Validate() const;
+
+ private:
+  struct Entry {
+    char* data;  // owned; nullptr when the id is free
+    uint32_t size;
+    uint32_t hash;
+    uint32_t refs;
+    bool exported;
+  };
+
+  void Free(uint32_t id);
+  void Grow();
+  size_t SlotOf(uint32_t hash) const { return hash & (table_.size() - 1); }
+
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> free_ids_;
+  std::vector<uint32_t> table_;  // open addressing, linear probing; kNoId = empty
+  size_t live_ = 0;
+  size_t key_bytes_ = 0;  // usable bytes of every key allocation
+};
+
+}  // namespace skiptrail
+
+#endif  // SKIPTRAIL_INTERNER_H_

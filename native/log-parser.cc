@@ -1,0 +1,848 @@
+#include "log-parser.h"
+
+#include <cstring>
+
+namespace skiptrail {
+
+namespace {
+
+// ---------------------------------------------------------------------------------
+// Byte helpers. The 8-byte tests are exact as booleans ("some byte matches"), which is
+// all they are used for: a hit drops to a byte loop that finds the byte itself.
+
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighs = 0x8080808080808080ULL;
+
+inline uint64_t Load8(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+// Nonzero iff some byte of x is below n. REQUIRES: n <= 128.
+inline uint64_t HasByteBelow(uint64_t x, unsigned char n) { return (x - kOnes * n) & ~x & kHighs; }
+// Nonzero iff some byte of x equals c.
+inline uint64_t HasByte(uint64_t x, unsigned char c) { return HasByteBelow(x ^ (kOnes * c), 1); }
+
+inline bool IsDigit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
+
+// Two ASCII digits at s as 0..99, or -1.
+inline int Digits2(const char* s) {
+  unsigned a = static_cast<unsigned char>(s[0] - '0'), b = static_cast<unsigned char>(s[1] - '0');
+  return (a < 10 && b < 10) ? static_cast<int>(a * 10 + b) : -1;
+}
+
+inline int Digits4(const char* s) {
+  int hi = Digits2(s), lo = Digits2(s + 2);
+  return (hi < 0 || lo < 0) ? -1 : hi * 100 + lo;
+}
+
+// ---------------------------------------------------------------------------------
+// Calendar (proleptic Gregorian, UTC).
+
+bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int m) {
+  static const unsigned char kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
+}
+
+// Days since 1970-01-01 (Howard Hinnant's days_from_civil). REQUIRES: a valid date.
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// "Jan".."Dec" (exact case, as Apache and nginx write them) -> 1..12, else 0.
+int MonthFromAbbrev(const char* s) {
+  static const char kNames[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  for (int i = 0; i < 12; ++i) {
+    if (std::memcmp(s, kNames + 3 * i, 3) == 0) return i + 1;
+  }
+  return 0;
+}
+
+// A UTC offset of sign*(hh:mm); valid when minutes < 60 and |offset| <= 14:00, the
+// widest offset in use (UTC-12:00 .. UTC+14:00). Returns seconds east of UTC.
+bool UtcOffsetSeconds(char sign, int hh, int mm, int64_t* seconds) {
+  if ((sign != '+' && sign != '-') || hh < 0 || mm < 0 || mm >= 60 || hh * 60 + mm > 14 * 60) {
+    return false;
+  }
+  *seconds = (sign == '-' ? -1 : 1) * int64_t{hh * 3600 + mm * 60};
+  return true;
+}
+
+// ---------------------------------------------------------------------------------
+// Key validation.
+
+// kMalformed if a byte is below 0x20 or is 0x7F, else kBadEncoding if the bytes are not
+// well-formed UTF-8 (Unicode table 3-7: no overlongs, no surrogates, <= U+10FFFF),
+// else kNone. A control byte wins over bad encoding wherever each occurs.
+RejectReason CheckKeyBytes(std::string_view key) {
+  const char* s = key.data();
+  const size_t n = key.size();
+  bool bad_encoding = false;
+  size_t i = 0;
+  for (;;) {
+    while (i + 8 <= n) {
+      const uint64_t x = Load8(s + i);
+      if ((x & kHighs) | HasByteBelow(x, 0x20) | HasByte(x, 0x7F)) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7F) return RejectReason::kMalformed;
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c == 0xE0) {
+      len = 3, lo = 0xA0;
+    } else if (c == 0xED) {
+      len = 3, hi = 0x9F;
+    } else if (c >= 0xE1 && c <= 0xEF) {
+      len = 3;
+    } else if (c == 0xF0) {
+      len = 4, lo = 0x90;
+    } else if (c == 0xF4) {
+      len = 4, hi = 0x8F;
+    } else if (c >= 0xF1 && c <= 0xF3) {
+      len = 4;
+    } else {
+      bad_encoding = true;
+      ++i;
+      continue;
+    }
+    bool ok = i + len <= n;
+    if (ok) {
+      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = c1 >= lo && c1 <= hi;
+      for (size_t k = 2; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok) {
+      i += len;
+    } else {
+      bad_encoding = true;
+      ++i;  // rescan the following bytes: they may hold a control byte
+    }
+  }
+  return bad_encoding ? RejectReason::kBadEncoding : RejectReason::kNone;
+}
+
+RejectReason CheckKey(std::string_view key, bool lone_surrogate) {
+  if (key.empty()) return RejectReason::kMalformed;
+  const RejectReason r = CheckKeyBytes(key);
+  if (r == RejectReason::kNone && lone_surrogate) return RejectReason::kBadEncoding;
+  return r;
+}
+
+// Both keys, worst category first (see the header's order of checks).
+RejectReason CheckKeys(std::string_view user, bool user_lone, std::string_view page,
+                       bool page_lone, uint32_t max_key_bytes) {
+  const RejectReason u = CheckKey(user, user_lone);
+  const RejectReason p = CheckKey(page, page_lone);
+  if (u == RejectReason::kMalformed || p == RejectReason::kMalformed) return RejectReason::kMalformed;
+  if (u == RejectReason::kBadEncoding || p == RejectReason::kBadEncoding) {
+    return RejectReason::kBadEncoding;
+  }
+  if (user.size() > max_key_bytes || page.size() > max_key_bytes) return RejectReason::kKeyTooLong;
+  return RejectReason::kNone;
+}
+
+// ---------------------------------------------------------------------------------
+// Access-log helpers.
+
+// The closing '"' of a quoted field whose body starts at p: the first '"' not escaped by
+// an odd run of backslashes (Apache writes \" and \\; nginx writes \x22). Null if none.
+// Linear: each backslash is counted once, for the quote that ends its run.
+const char* FindClosingQuote(const char* p, const char* end) {
+  const char* body = p;
+  while (p < end) {
+    const char* q = static_cast<const char*>(std::memchr(p, '"', end - p));
+    if (q == nullptr) return nullptr;
+    size_t backslashes = 0;
+    for (const char* b = q; b > body && b[-1] == '\\'; --b) ++backslashes;
+    if (backslashes % 2 == 0) return q;
+    p = q + 1;
+  }
+  return nullptr;
+}
+
+// The end of a field that ends at the next ' ' or at end.
+inline const char* FieldEnd(const char* p, const char* end) {
+  while (p < end && *p != ' ') ++p;
+  return p;
+}
+
+// RFC 9110 tchar, the characters of a method token.
+bool IsTokenChar(unsigned char c) {
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  if (c >= '0' && c <= '9') return true;
+  return c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+// An authuser that names nobody: Apache writes "-" for none and "\"\"" for empty.
+inline bool IsNoUser(std::string_view authuser) { return authuser == "-" || authuser == "\"\""; }
+
+// "http://" or "https://", any case, at [p, end): returns the length, else 0.
+size_t HttpSchemePrefix(const char* p, const char* end) {
+  static const char kHttp[] = "http";
+  const size_t n = end - p;
+  if (n < 7) return 0;
+  for (int i = 0; i < 4; ++i) {
+    if ((p[i] | 0x20) != kHttp[i]) return 0;
+  }
+  size_t i = 4;
+  if ((p[i] | 0x20) == 's') ++i;
+  if (n >= i + 3 && p[i] == ':' && p[i + 1] == '/' && p[i + 2] == '/') return i + 3;
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------
+// JSON helpers. Every function takes [p, end) and returns a position or null (invalid).
+
+inline const char* SkipJsonWs(const char* p, const char* end) {
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
+  return p;
+}
+
+inline int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  const int l = c | 0x20;
+  if (l >= 'a' && l <= 'f') return l - 'a' + 10;
+  return -1;
+}
+
+int Hex4(const char* p) {
+  int v = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int h = HexValue(p[i]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// p is just past an opening '"'. Returns the closing '"'; sets *escaped if the body
+// holds a backslash escape. Null for a raw control byte (< 0x20), a bad escape or no
+// closing quote. Bytes >= 0x80 are not checked here (keys are checked later).
+const char* ScanJsonString(const char* p, const char* end, bool* escaped) {
+  for (;;) {
+    while (end - p >= 8) {
+      const uint64_t x = Load8(p);
+      if (HasByte(x, '"') | HasByte(x, '\\') | HasByteBelow(x, 0x20)) break;
+      p += 8;
+    }
+    for (;;) {
+      if (p == end) return nullptr;
+      const unsigned char c = static_cast<unsigned char>(*p);
+      if (c == '"') return p;
+      if (c < 0x20) return nullptr;
+      if (c == '\\') {
+        *escaped = true;
+        if (end - p < 2) return nullptr;
+        const char e = p[1];
+        if (e == 'u') {
+          if (end - p < 6 || Hex4(p + 2) < 0) return nullptr;
+          p += 6;
+        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                   e == 'r' || e == 't') {
+          p += 2;
+        } else {
+          return nullptr;
+        }
+        break;  // back to the 8-byte scan
+      }
+      ++p;
+    }
+  }
+}
+
+void AppendUtf8(uint32_t cp, std::string* dst) {
+  if (cp < 0x80) {
+    dst->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    dst->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    dst->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    dst->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    dst->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    dst->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    dst->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    dst->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    dst->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    dst->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Replaces *dst with the decoded body [p, end) of a string ScanJsonString accepted.
+// \uD83D\uDE00 pairs become one 4-byte character. Returns false if the body held a
+// lone surrogate escape (written as U+FFFD so the output is still UTF-8).
+bool DecodeJsonString(const char* p, const char* end, std::string* dst) {
+  dst->clear();
+  bool ok = true;
+  while (p < end) {
+    const char* bs = static_cast<const char*>(std::memchr(p, '\\', end - p));
+    if (bs == nullptr) {
+      dst->append(p, end - p);
+      break;
+    }
+    dst->append(p, bs - p);
+    if (end - bs < 2) break;  // cannot happen after ScanJsonString
+    const char e = bs[1];
+    p = bs + 2;
+    switch (e) {
+      case 'b': dst->push_back('\b'); break;
+      case 'f': dst->push_back('\f'); break;
+      case 'n': dst->push_back('\n'); break;
+      case 'r': dst->push_back('\r'); break;
+      case 't': dst->push_back('\t'); break;
+      case 'u': {
+        if (end - p < 4) return false;
+        uint32_t cp = static_cast<uint32_t>(Hex4(p));
+        p += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+          const int lo = Hex4(p + 2);
+          if (lo >= 0xDC00 && lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<uint32_t>(lo) - 0xDC00);
+            p += 6;
+          }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF) {
+          ok = false;
+          cp = 0xFFFD;
+        }
+        AppendUtf8(cp, dst);
+        break;
+      }
+      default: dst->push_back(e); break;  // '"', '\\', '/'
+    }
+  }
+  return ok;
+}
+
+// JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+const char* ScanJsonNumber(const char* p, const char* end) {
+  if (p < end && *p == '-') ++p;
+  if (p == end) return nullptr;
+  if (*p == '0') {
+    ++p;
+  } else if (IsDigit(*p)) {
+    while (p < end && IsDigit(*p)) ++p;
+  } else {
+    return nullptr;
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    if (p == end || !IsDigit(*p)) return nullptr;
+    while (p < end && IsDigit(*p)) ++p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (p == end || !IsDigit(*p)) return nullptr;
+    while (p < end && IsDigit(*p)) ++p;
+  }
+  return p;
+}
+
+const char* ScanJsonLiteral(const char* p, const char* end) {
+  for (const char* word : {"true", "false", "null"}) {
+    const size_t n = std::strlen(word);
+    if (static_cast<size_t>(end - p) >= n && std::memcmp(p, word, n) == 0) return p + n;
+  }
+  return nullptr;
+}
+
+// Skips one JSON value of any kind, checking its syntax. Iterative: *nesting is the
+// stack of open containers ('{' or '['), so depth is bounded by the line, not the
+// C++ stack.
+const char* SkipJsonValue(const char* p, const char* end, std::string* nesting) {
+  nesting->clear();
+  for (;;) {
+    // A value starts at p.
+    p = SkipJsonWs(p, end);
+    if (p == end) return nullptr;
+    bool escaped = false;
+    switch (*p) {
+      case '{':
+        p = SkipJsonWs(p + 1, end);
+        if (p < end && *p == '}') {
+          ++p;
+          break;
+        }
+        nesting->push_back('{');
+        if (p == end || *p != '"' || (p = ScanJsonString(p + 1, end, &escaped)) == nullptr) return nullptr;
+        p = SkipJsonWs(p + 1, end);
+        if (p == end || *p != ':') return nullptr;
+        ++p;
+        continue;
+      case '[':
+        p = SkipJsonWs(p + 1, end);
+        if (p < end && *p == ']') {
+          ++p;
+          break;
+        }
+        nesting->push_back('[');
+        continue;
+      case '"':
+        if ((p = ScanJsonString(p + 1, end, &escaped)) == nullptr) return nullptr;
+        ++p;
+        break;
+      case 't':
+      case 'f':
+      case 'n':
+        if ((p = ScanJsonLiteral(p, end)) == nullptr) return nullptr;
+        break;
+      default:
+        if ((p = ScanJsonNumber(p, end)) == nullptr) return nullptr;
+        break;
+    }
+    // A value ended at p: close containers until one expects another element.
+    for (;;) {
+      if (nesting->empty()) return p;
+      p = SkipJsonWs(p, end);
+      if (p == end) return nullptr;
+      const char open = nesting->back();
+      if (*p == ',') {
+        ++p;
+        if (open == '{') {
+          p = SkipJsonWs(p, end);
+          if (p == end || *p != '"' || (p = ScanJsonString(p + 1, end, &escaped)) == nullptr) return nullptr;
+          p = SkipJsonWs(p + 1, end);
+          if (p == end || *p != ':') return nullptr;
+          ++p;
+        }
+        break;
+      }
+      if ((open == '{' && *p == '}') || (open == '[' && *p == ']')) {
+        ++p;
+        nesting->pop_back();
+        continue;
+      }
+      return nullptr;
+    }
+  }
+}
+
+// A JSON number token whose value is an integer in [0, kMaxSafeInteger], whatever its
+// spelling: "1431857103000", "1431857103000.0", "1.431857103e12", "-0". Exact (no
+// floating point). False for fractions, negatives and larger values.
+bool JsonNumberToMs(const char* p, const char* end, int64_t* ms) {
+  bool negative = false;
+  if (p < end && *p == '-') negative = true, ++p;
+  const char* int_begin = p;
+  while (p < end && IsDigit(*p)) ++p;
+  const int64_t int_len = p - int_begin;
+  const char* frac_begin = p;
+  int64_t frac_len = 0;
+  if (p < end && *p == '.') {
+    frac_begin = ++p;
+    while (p < end && IsDigit(*p)) ++p;
+    frac_len = p - frac_begin;
+  }
+  int64_t exponent = 0;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool exponent_negative = false;
+    if (p < end && (*p == '+' || *p == '-')) exponent_negative = *p++ == '-';
+    for (; p < end && IsDigit(*p); ++p) {
+      if (exponent < 10000000) exponent = exponent * 10 + (*p - '0');  // saturates
+    }
+    if (exponent_negative) exponent = -exponent;
+  }
+  // The digits int ++ frac, with the decimal point before digit number `point`.
+  const int64_t total = int_len + frac_len;
+  auto digit = [&](int64_t i) { return i < int_len ? int_begin[i] - '0' : frac_begin[i - int_len] - '0'; };
+  const int64_t point = int_len + exponent;
+  for (int64_t i = point < 0 ? 0 : point; i < total; ++i) {
+    if (digit(i) != 0) return false;  // a fractional part
+  }
+  uint64_t value = 0;
+  const int64_t whole = point < total ? point : total;
+  for (int64_t i = 0; i < whole; ++i) {
+    value = value * 10 + static_cast<uint64_t>(digit(i));
+    if (value > static_cast<uint64_t>(kMaxSafeInteger)) return false;
+  }
+  for (int64_t i = total; value != 0 && i < point; ++i) {
+    value *= 10;
+    if (value > static_cast<uint64_t>(kMaxSafeInteger)) return false;
+  }
+  if (negative && value != 0) return false;
+  *ms = static_cast<int64_t>(value);
+  return true;
+}
+
+// ISO-8601 / RFC 3339 date-time with seconds and an explicit offset:
+//   YYYY-MM-DD('T'|'t'|' ')HH:MM:SS[.fraction]('Z'|'z'|±HH:MM|±HHMM)
+// The fraction may have any number of digits; it is truncated to milliseconds (as
+// Date.parse does). No second 60, no hour 24, no offset beyond ±14:00.
+bool ParseIsoTime(std::string_view s, int64_t* ms) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n < 20) return false;
+  const int year = Digits4(p), month = Digits2(p + 5), day = Digits2(p + 8);
+  const int hour = Digits2(p + 11), minute = Digits2(p + 14), second = Digits2(p + 17);
+  if (year < 0 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
+      p[13] != ':' || p[16] != ':') {
+    return false;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour < 0 ||
+      hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    return false;
+  }
+  size_t i = 19;
+  int64_t millis = 0;
+  if (p[i] == '.') {
+    ++i;
+    const size_t first = i;
+    for (; i < n && IsDigit(p[i]); ++i) {
+      if (i - first < 3) millis = millis * 10 + (p[i] - '0');
+    }
+    if (i == first) return false;
+    for (size_t k = i - first; k < 3; ++k) millis *= 10;
+  }
+  if (i == n) return false;  // no offset: local time is ambiguous
+  int64_t offset = 0;
+  if (p[i] == 'Z' || p[i] == 'z') {
+    ++i;
+  } else {
+    const char sign = p[i++];
+    if (n - i < 4) return false;
+    const int oh = Digits2(p + i);
+    i += 2;
+    if (p[i] == ':') ++i;
+    if (n - i < 2) return false;
+    const int om = Digits2(p + i);
+    i += 2;
+    if (!UtcOffsetSeconds(sign, oh, om, &offset)) return false;
+  }
+  if (i != n) return false;
+  const int64_t seconds =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  const int64_t result = seconds * 1000 + millis;
+  if (result < 0) return false;
+  *ms = result;
+  return true;
+}
+
+}  // namespace
+
+const char* RejectReasonName(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kNone: return "none";
+    case RejectReason::kMalformed: return "malformed";
+    case RejectReason::kBadTime: return "bad-time";
+    case RejectReason::kBadStatus: return "bad-status";
+    case RejectReason::kFiltered: return "filtered";
+    case RejectReason::kKeyTooLong: return "key-too-long";
+    case RejectReason::kBadEncoding: return "bad-encoding";
+    case RejectReason::kLineTooLong: return "line-too-long";
+    case RejectReason::kCount: break;
+  }
+  return "unknown";
+}
+
+LogParser::LogParser(const ParserOptions& options) : options_(options) {
+  auto accept = [this](unsigned s) {
+    if (s >= 100 && s <= 599) status_bits_[s >> 6] |= uint64_t{1} << (s & 63);
+  };
+  if (!options_.statuses.empty()) {
+    for (uint16_t s : options_.statuses) accept(s);
+  } else {
+    for (unsigned s = options_.status_min; s <= options_.status_max && s <= 599; ++s) accept(s);
+  }
+}
+
+RejectReason LogParser::Parse(std::string_view line, ParsedView* out) {
+  const char* p = line.data();
+  const char* end = p + line.size();
+  if (end > p && end[-1] == '\r') --end;
+  if (options_.format == LogFormat::kNdjson) return ParseNdjson(p, end, out);
+  return ParseAccessLog(p, end, out);
+}
+
+// ---------------------------------------------------------------------------------
+// combined / common
+
+RejectReason LogParser::ParseAccessLog(const char* p, const char* end, ParsedView* out) {
+  // host, ident, authuser: non-empty fields, each followed by one space.
+  const char* host = p;
+  const char* host_end = FieldEnd(p, end);
+  if (host_end == host || host_end == end) return RejectReason::kMalformed;
+  p = host_end + 1;
+  const char* ident_end = FieldEnd(p, end);
+  if (ident_end == p || ident_end == end) return RejectReason::kMalformed;
+  const char* auth = ident_end + 1;
+  const char* auth_end = FieldEnd(auth, end);
+  if (auth_end == auth || auth_end == end) return RejectReason::kMalformed;
+  p = auth_end + 1;
+
+  // [time]: its content is checked after the status.
+  if (p == end || *p != '[') return RejectReason::kMalformed;
+  const char* time = p + 1;
+  const char* time_end = static_cast<const char*>(std::memchr(time, ']', end - time));
+  if (time_end == nullptr) return RejectReason::kMalformed;
+  p = time_end + 1;
+
+  // "request": content checked after the status.
+  if (end - p < 2 || p[0] != ' ' || p[1] != '"') return RejectReason::kMalformed;
+  const char* request = p + 2;
+  const char* request_end = FindClosingQuote(request, end);
+  if (request_end == nullptr) return RejectReason::kMalformed;
+  p = request_end + 1;
+
+  // status and bytes.
+  if (p == end || *p != ' ') return RejectReason::kMalformed;
+  const char* status = p + 1;
+  const char* status_end = FieldEnd(status, end);
+  if (status_end == status || status_end == end) return RejectReason::kMalformed;
+  const char* bytes = status_end + 1;
+  const char* bytes_end = FieldEnd(bytes, end);
+  if (bytes_end == bytes) return RejectReason::kMalformed;
+  if (!(bytes_end - bytes == 1 && *bytes == '-')) {
+    for (const char* b = bytes; b < bytes_end; ++b) {
+      if (!IsDigit(*b)) return RejectReason::kMalformed;
+    }
+  }
+  p = bytes_end;
+
+  // combined: optional "referer" "agent", then optionally " anything".
+  if (p != end) {
+    if (options_.format == LogFormat::kCommon) return RejectReason::kMalformed;
+    for (int field = 0; field < 2; ++field) {
+      if (end - p < 2 || p[0] != ' ' || p[1] != '"') return RejectReason::kMalformed;
+      const char* close = FindClosingQuote(p + 2, end);
+      if (close == nullptr) return RejectReason::kMalformed;
+      p = close + 1;
+    }
+    if (p != end && *p != ' ') return RejectReason::kMalformed;
+  }
+
+  // Status: three digits, 100..599.
+  if (status_end - status != 3 || status[0] < '1' || status[0] > '5' || !IsDigit(status[1]) ||
+      !IsDigit(status[2])) {
+    return RejectReason::kBadStatus;
+  }
+  const unsigned code = (status[0] - '0') * 100 + (status[1] - '0') * 10 + (status[2] - '0');
+  if (!StatusAccepted(code)) return RejectReason::kFiltered;
+
+  const std::string_view host_view(host, host_end - host), auth_view(auth, auth_end - auth);
+  switch (options_.user) {
+    case UserField::kHost: out->user = host_view; break;
+    case UserField::kAuthuser:
+      if (IsNoUser(auth_view)) return RejectReason::kFiltered;
+      out->user = auth_view;
+      break;
+    case UserField::kAuthuserOrHost: out->user = IsNoUser(auth_view) ? host_view : auth_view; break;
+  }
+
+  if (!ParseAccessLogTime(time, time_end - time, &out->ts_ms)) return RejectReason::kBadTime;
+
+  const RejectReason r = ParseRequestTarget(request, request_end, &out->page);
+  if (r != RejectReason::kNone) return r;
+
+  return CheckKeys(out->user, false, out->page, false, options_.max_key_bytes);
+}
+
+// "dd/Mon/yyyy:HH:MM:SS +hhmm", exactly, as Apache's %t and nginx's $time_local write it.
+bool LogParser::ParseAccessLogTime(const char* s, size_t n, int64_t* ts_ms) {
+  if (n != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' ||
+      s[20] != ' ') {
+    return false;
+  }
+  int64_t day;
+  if (cached_date_valid_ && std::memcmp(s, cached_date_, 11) == 0) {
+    day = cached_day_;
+  } else {
+    const int d = Digits2(s), month = MonthFromAbbrev(s + 3), year = Digits4(s + 7);
+    if (d < 1 || month == 0 || year < 0 || d > DaysInMonth(year, month)) return false;
+    day = DaysFromCivil(year, month, d);
+    std::memcpy(cached_date_, s, 11);
+    cached_day_ = day;
+    cached_date_valid_ = true;
+  }
+  const int hour = Digits2(s + 12), minute = Digits2(s + 15), second = Digits2(s + 18);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  int64_t offset;
+  if (!UtcOffsetSeconds(s[21], Digits2(s + 22), Digits2(s + 24), &offset)) return false;
+  const int64_t seconds = day * 86400 + hour * 3600 + minute * 60 + second - offset;
+  if (seconds < 0) return false;
+  *ts_ms = seconds * 1000;
+  return true;
+}
+
+// request = METHOD SP target [SP protocol]; the page is the target's path, with the
+// query kept only if keep_query, the fragment never. Target forms:
+//   "/path?q#f"             origin-form
+//   "http://host/path?q"    absolute-form (http/https, any case): the path alone, "/" if
+//                           empty, so a proxy-style request counts as the same page
+//   anything else ("*", "host:443", "-", relative) is malformed.
+// The target is taken as logged: no percent-decoding, no unescaping of \" or \xhh.
+RejectReason LogParser::ParseRequestTarget(const char* req, const char* req_end,
+                                           std::string_view* page) {
+  const char* method_end = static_cast<const char*>(std::memchr(req, ' ', req_end - req));
+  if (method_end == nullptr || method_end == req) return RejectReason::kMalformed;
+  for (const char* m = req; m < method_end; ++m) {
+    if (!IsTokenChar(static_cast<unsigned char>(*m))) return RejectReason::kMalformed;
+  }
+  const char* target = method_end + 1;
+  const char* target_end = FieldEnd(target, req_end);
+  if (target_end == target) return RejectReason::kMalformed;
+  if (target_end != req_end) {
+    const char* protocol = target_end + 1;
+    if (protocol == req_end || FieldEnd(protocol, req_end) != req_end) return RejectReason::kMalformed;
+  }
+
+  const char* path = target;
+  if (*target != '/') {
+    const size_t scheme = HttpSchemePrefix(target, target_end);
+    if (scheme == 0) return RejectReason::kMalformed;
+    const char* authority = target + scheme;
+    path = authority;
+    while (path < target_end && *path != '/' && *path != '?' && *path != '#') ++path;
+    if (path == authority) return RejectReason::kMalformed;
+  }
+  const char* path_end = target_end;
+  if (const void* hash = std::memchr(path, '#', path_end - path)) path_end = static_cast<const char*>(hash);
+  if (!options_.keep_query) {
+    if (const void* q = std::memchr(path, '?', path_end - path)) path_end = static_cast<const char*>(q);
+  }
+  if (path < path_end && *path == '/') {
+    *page = std::string_view(path, path_end - path);
+  } else {  // absolute-form with an empty path: "/" plus the query if kept
+    page_scratch_.assign(1, '/');
+    page_scratch_.append(path, path_end - path);
+    *page = page_scratch_;
+  }
+  return RejectReason::kNone;
+}
+
+// ---------------------------------------------------------------------------------
+// ndjson
+
+// One JSON object per line. Members other than the three named ones are skipped (but
+// must be valid JSON). A duplicated member name takes its last value, as JSON.parse
+// does. user and page must be strings; ts a number or a string.
+RejectReason LogParser::ParseNdjson(const char* p, const char* end, ParsedView* out) {
+  enum class KeyState : uint8_t { kMissing, kString, kNotString };
+  KeyState user_state = KeyState::kMissing, page_state = KeyState::kMissing;
+  bool user_lone = false, page_lone = false;
+  ts_kind_ = TsKind::kMissing;
+
+  p = SkipJsonWs(p, end);
+  if (p == end || *p != '{') return RejectReason::kMalformed;
+  p = SkipJsonWs(p + 1, end);
+  if (p < end && *p == '}') {
+    ++p;
+  } else {
+    for (;;) {
+      if (p == end || *p != '"') return RejectReason::kMalformed;
+      bool name_escaped = false;
+      const char* name = p + 1;
+      const char* name_end = ScanJsonString(name, end, &name_escaped);
+      if (name_end == nullptr) return RejectReason::kMalformed;
+      std::string_view key(name, name_end - name);
+      bool matchable = true;
+      if (name_escaped) {
+        matchable = DecodeJsonString(name, name_end, &name_scratch_);
+        key = name_scratch_;
+      }
+      const bool is_user = matchable && key == options_.ndjson_user_field;
+      const bool is_page = matchable && key == options_.ndjson_page_field;
+      const bool is_ts = matchable && key == options_.ndjson_ts_field;
+
+      p = SkipJsonWs(name_end + 1, end);
+      if (p == end || *p != ':') return RejectReason::kMalformed;
+      p = SkipJsonWs(p + 1, end);
+      if (p == end) return RejectReason::kMalformed;
+
+      if (!(is_user || is_page || is_ts)) {
+        p = SkipJsonValue(p, end, &nesting_);
+        if (p == nullptr) return RejectReason::kMalformed;
+      } else if (*p == '"') {
+        bool escaped = false;
+        const char* s = p + 1;
+        const char* s_end = ScanJsonString(s, end, &escaped);
+        if (s_end == nullptr) return RejectReason::kMalformed;
+        const std::string_view raw(s, s_end - s);
+        if (is_user) {
+          user_state = KeyState::kString;
+          user_lone = escaped && !DecodeJsonString(s, s_end, &user_scratch_);
+          out->user = escaped ? std::string_view(user_scratch_) : raw;
+        }
+        if (is_page) {
+          page_state = KeyState::kString;
+          page_lone = escaped && !DecodeJsonString(s, s_end, &page_scratch_);
+          out->page = escaped ? std::string_view(page_scratch_) : raw;
+        }
+        if (is_ts) {
+          ts_kind_ = TsKind::kString;
+          ts_begin_ = s;
+          ts_end_ = s_end;
+          ts_escaped_ = escaped;
+        }
+        p = s_end + 1;
+      } else {
+        const char* value = p;
+        p = SkipJsonValue(p, end, &nesting_);
+        if (p == nullptr) return RejectReason::kMalformed;
+        if (is_user) user_state = KeyState::kNotString;
+        if (is_page) page_state = KeyState::kNotString;
+        if (is_ts) {
+          ts_kind_ = (*value == '-' || IsDigit(*value)) ? TsKind::kNumber : TsKind::kOther;
+          ts_begin_ = value;
+          ts_end_ = p;
+        }
+      }
+
+      p = SkipJsonWs(p, end);
+      if (p == end) return RejectReason::kMalformed;
+      if (*p == ',') {
+        p = SkipJsonWs(p + 1, end);
+        continue;
+      }
+      if (*p == '}') {
+        ++p;
+        break;
+      }
+      return RejectReason::kMalformed;
+    }
+  }
+  if (SkipJsonWs(p, end) != end) return RejectReason::kMalformed;
+  if (user_state != KeyState::kString || page_state != KeyState::kString ||
+      ts_kind_ == TsKind::kMissing) {
+    return RejectReason::kMalformed;
+  }
+  const RejectReason r = NdjsonTime(out);
+  if (r != RejectReason::kNone) return r;
+  return CheckKeys(out->user, user_lone, out->page, page_lone, options_.max_key_bytes);
+}
+
+RejectReason LogParser::NdjsonTime(ParsedView* out) {
+  switch (ts_kind_) {
+    case TsKind::kNumber:
+      return JsonNumberToMs(ts_begin_, ts_end_, &out->ts_ms) ? RejectReason::kNone
+                                                              : RejectReason::kBadTime;
+    case TsKind::kString: {
+      std::string_view text(ts_begin_, ts_end_ - ts_begin_);
+      if (ts_escaped_) {
+        if (!DecodeJsonString(ts_begin_, ts_end_, &ts_scratch_)) return RejectReason::kBadTime;
+        text = ts_scratch_;
+      }
+      return ParseIsoTime(text, &out->ts_ms) ? RejectReason::kNone : RejectReason::kBadTime;
+    }
+    default:
+      return RejectReason::kBadTime;
+  }
+}
+
+}  // namespace skiptrail

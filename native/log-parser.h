@@ -1,0 +1,145 @@
+// LogParser: one log line in, one view event (user, page, ts) or a reason out.
+//
+// Pure C++17 with no Node headers, so a plain test program or libFuzzer can drive it.
+// Formats (docs/ingest.md is the user-facing description of every rule below):
+//
+//   combined  host ident authuser [dd/Mon/yyyy:HH:MM:SS +hhmm] "request" status bytes "referer" "agent"
+//             The referer/agent pair is optional (a common-format line is accepted);
+//             anything after the agent that follows a space (%D, vhost...) is ignored.
+//   common    the same, ending right after bytes: anything more is malformed.
+//   ndjson    one JSON object per line with a user string, a page string and a ts
+//             (integral number of ms, or an ISO-8601 date-time string with an offset).
+//
+// Checks run in this order and the first failing one is reported, so one line always
+// gets the same reason:
+//   combined/common: field structure (malformed) -> status (bad-status, filtered) ->
+//                    user absent for 'authuser' (filtered) -> time (bad-time) ->
+//                    request line and target (malformed) -> keys
+//   ndjson:          JSON syntax, user/page missing or not strings, ts missing
+//                    (malformed) -> ts value or type (bad-time) -> keys
+//   keys:            a control byte in either key (malformed) -> invalid UTF-8 or a lone
+//                    surrogate escape in either (bad-encoding) -> either longer than
+//                    max_key_bytes (key-too-long). An empty key is malformed.
+// Status and user filters come before the time and the request line on purpose: a 408
+// with request "-" or a 400 with a binary request is a well-formed log line that is
+// simply not a page load, so it is filtered, not counted as an error.
+//
+// Performance: no allocation per line once the scratch buffers have grown, memchr for
+// field ends, a one-entry date cache ("dd/Mon/yyyy" -> epoch day), an 8-bytes-at-a-time
+// ASCII fast path for key validation and JSON string scanning.
+//
+// Thread safety: none. A LogParser owns scratch buffers; use one per thread/session.
+#ifndef SKIPTRAIL_LOG_PARSER_H_
+#define SKIPTRAIL_LOG_PARSER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace skiptrail {
+
+enum class LogFormat : uint8_t { kCombined, kCommon, kNdjson };
+
+// JS: 'host' | 'authuser' | 'authuser|host'.
+enum class UserField : uint8_t { kHost, kAuthuser, kAuthuserOrHost };
+
+// Why a line was not indexed. kNone means accepted; kCount sizes per-reason arrays.
+enum class RejectReason : uint8_t {
+  kNone,
+  kMalformed,
+  kBadTime,
+  kBadStatus,
+  kFiltered,
+  kKeyTooLong,
+  kBadEncoding,
+  kLineTooLong,
+  kCount
+};
+
+// "malformed", "bad-time", "bad-status", "filtered", "key-too-long", "bad-encoding",
+// "line-too-long"; "none" for kNone. Static storage, never null.
+const char* RejectReasonName(RejectReason reason);
+
+// The largest integer a JS number holds exactly (Number.MAX_SAFE_INTEGER).
+constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
+
+struct ParserOptions {
+  LogFormat format = LogFormat::kCombined;
+  UserField user = UserField::kHost;  // combined/common only
+  bool keep_query = false;            // combined/common: keep "?query" in the page
+
+  // Accepted statuses (combined/common). If `statuses` is non-empty it replaces the
+  // inclusive range [status_min, status_max]. Only 100..599 can ever match: any other
+  // status field is bad-status before the filter is consulted.
+  uint16_t status_min = 200, status_max = 399;
+  std::vector<uint16_t> statuses;
+
+  // ndjson field names, compared with the decoded JSON member names byte for byte.
+  std::string ndjson_user_field = "user", ndjson_page_field = "page", ndjson_ts_field = "ts";
+
+  uint32_t max_key_bytes = 1024;        // a longer user or page is key-too-long
+  uint32_t max_line_bytes = 64 * 1024;  // enforced by IngestSession, not by Parse()
+};
+
+// An accepted event. `user` and `page` point into the line given to Parse() or into
+// the parser's scratch buffers (JSON escapes, absolute-URL targets): they stay valid
+// until the next Parse() call or the parser's destruction, and the line must outlive
+// them. ts_ms is in [0, kMaxSafeInteger].
+struct ParsedView {
+  std::string_view user;
+  std::string_view page;
+  int64_t ts_ms = 0;
+};
+
+class LogParser {
+ public:
+  explicit LogParser(const ParserOptions& options);
+
+  LogParser(const LogParser&) = delete;
+  LogParser& operator=(const LogParser&) = delete;
+
+  // Parses one line given WITHOUT its "\n"; a single trailing "\r" is ignored. Any
+  // bytes are safe, including NUL and "\n". Returns kNone and fills *out when the line
+  // is accepted; otherwise returns the reason and leaves *out unspecified. Never
+  // returns kLineTooLong (the session enforces max_line_bytes).
+  RejectReason Parse(std::string_view line, ParsedView* out);
+
+  const ParserOptions& options() const { return options_; }
+
+ private:
+  RejectReason ParseAccessLog(const char* p, const char* end, ParsedView* out);
+  RejectReason ParseRequestTarget(const char* req, const char* req_end, std::string_view* page);
+  bool ParseAccessLogTime(const char* s, size_t n, int64_t* ts_ms);
+
+  RejectReason ParseNdjson(const char* p, const char* end, ParsedView* out);
+  RejectReason NdjsonTime(ParsedView* out);
+
+  bool StatusAccepted(unsigned status) const {
+    return (status_bits_[status >> 6] >> (status & 63)) & 1;
+  }
+
+  ParserOptions options_;
+  uint64_t status_bits_[10] = {};  // bit s set <=> status s (0..639) is accepted
+
+  // One-entry cache for access-log dates: "dd/Mon/yyyy" -> days since 1970-01-01.
+  char cached_date_[11] = {};
+  int64_t cached_day_ = 0;
+  bool cached_date_valid_ = false;
+
+  // ndjson: where the last ts member's value was seen (last duplicate wins).
+  enum class TsKind : uint8_t { kMissing, kNumber, kString, kOther };
+  TsKind ts_kind_ = TsKind::kMissing;
+  const char* ts_begin_ = nullptr;
+  const char* ts_end_ = nullptr;
+  bool ts_escaped_ = false;
+
+  // Scratch, reused across lines (grows, never shrinks).
+  std::string user_scratch_, page_scratch_, ts_scratch_, name_scratch_;
+  std::string nesting_;  // ndjson container stack while skipping other members' values
+};
+
+}  // namespace skiptrail
+
+#endif  // SKIPTRAIL_LOG_PARSER_H_

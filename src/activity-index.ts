@@ -1,0 +1,260 @@
+/**
+ * ActivityIndex: the public class (SPEC section 7). It validates arguments, packs
+ * batches for one native call, and turns the native engine's flat results into
+ * objects, with an id -> string cache so a hot key's string is not rebuilt per query.
+ */
+
+import { addon, type NativeActivityIndex, type NativeResult, type NativeStats } from './binding.js';
+import type { Duration } from './duration.js';
+import { parseDuration } from './duration.js';
+import { closedError, rangeError, typeError } from './errors.js';
+import {
+  checkInteger,
+  checkKey,
+  checkQueryKey,
+  checkTime,
+  MAX_SAFE_TIME,
+  resolveOptions,
+  type ActivityIndexOptions,
+  type ResolvedOptions,
+} from './validate.js';
+
+/** One page view. `ts` is ms since the Unix epoch, or a Date. */
+export interface ViewEvent {
+  user: string;
+  page: string;
+  ts: number | Date;
+}
+
+/** A Q1/Q3 answer row: a user and the time of their latest view. */
+export interface UserView {
+  user: string;
+  ts: number;
+}
+
+/** A Q2 answer row: a page and the time of the user's latest view of it. */
+export interface PageView {
+  page: string;
+  ts: number;
+}
+
+export interface UserPagesOptions {
+  /** How far back from `now`; default and maximum: the userWindow option. */
+  window?: Duration;
+  /** The end of the window (ms or Date); default: the watermark ('stream' clock) or Date.now() ('wall'). */
+  now?: number | Date;
+  /** At most this many rows; default: all. */
+  limit?: number;
+}
+
+export interface ActivityStats extends NativeStats {}
+
+/** Result arrays start this long and grow on demand up to what a query may return. */
+const INITIAL_RESULT_CAPACITY = 256;
+/** Result arrays never grow past this many rows by doubling alone. */
+const MAX_RESULT_ROWS = 1 << 20;
+
+export class ActivityIndex {
+  readonly #options: ResolvedOptions;
+  #native: NativeActivityIndex | null;
+  #ids = new Uint32Array(0);
+  #times = new Float64Array(0);
+  /** id -> key caches, filled from native results (see native/activity-index-wrap.h). */
+  #userKeys: string[] = [];
+  #pageKeys: string[] = [];
+  /** Scratch for recordMany, reused across calls. */
+  #batchLengths = new Uint32Array(0);
+  #batchTimes = new Float64Array(0);
+
+  constructor(options?: ActivityIndexOptions) {
+    const resolved = resolveOptions(options);
+    this.#options = resolved;
+    const none = (value: number) => (value === Infinity ? -1 : value);
+    this.#native = new addon.NativeActivityIndex(
+      resolved.usersPerPage,
+      resolved.pagesPerUser,
+      resolved.userWindow,
+      none(resolved.pageWindow),
+      resolved.presenceWindow,
+      none(resolved.maxPages),
+      none(resolved.maxUsers),
+      resolved.maxKeyBytes,
+    );
+    this.#ensureCapacity(Math.min(INITIAL_RESULT_CAPACITY, Math.max(resolved.usersPerPage, resolved.pagesPerUser)));
+  }
+
+  /** The options in force, with defaults filled in (windows in ms). */
+  get options(): Readonly<ResolvedOptions> {
+    return { ...this.#options };
+  }
+
+  /** Indexes one view; `ts` defaults to Date.now(). */
+  record(user: string, page: string, ts?: number | Date): void {
+    const native = this.#open();
+    const maxKeyBytes = this.#options.maxKeyBytes;
+    checkKey(user, 'user', maxKeyBytes);
+    checkKey(page, 'page', maxKeyBytes);
+    native.record(user, page, ts === undefined ? Date.now() : checkTime(ts, 'ts'));
+  }
+
+  /**
+   * Indexes a batch in one native call. The whole batch is checked first: an invalid
+   * event throws, naming its position, and nothing of the batch is indexed.
+   * Returns the number of events indexed.
+   */
+  recordMany(events: Iterable<ViewEvent>): number {
+    const native = this.#open();
+    if (events === null || typeof events !== 'object' || typeof (events as any)[Symbol.iterator] !== 'function') {
+      throw typeError('events', 'an iterable of { user, page, ts }', events);
+    }
+    const list: readonly ViewEvent[] = Array.isArray(events) ? events : Array.from(events);
+    const count = list.length;
+    if (this.#batchTimes.length < count) {
+      this.#batchLengths = new Uint32Array(2 * count);
+      this.#batchTimes = new Float64Array(count);
+    }
+    const lengths = this.#batchLengths;
+    const times = this.#batchTimes;
+    const maxKeyBytes = this.#options.maxKeyBytes;
+    let keys = '';
+    for (let i = 0; i < count; i++) {
+      const event = list[i];
+      if (event === null || typeof event !== 'object') throw typeError(`events[${i}]`, 'an object', event);
+      const user = checkKey(event.user, `events[${i}].user`, maxKeyBytes);
+      const page = checkKey(event.page, `events[${i}].page`, maxKeyBytes);
+      times[i] = checkTime(event.ts, `events[${i}].ts`);
+      lengths[2 * i] = user.length;
+      lengths[2 * i + 1] = page.length;
+      keys += user;
+      keys += page;
+    }
+    if (count > 0) native.recordMany(keys, lengths, times, count);
+    return count;
+  }
+
+  /** Q1: the last `k` distinct users of `page`, most recent first. */
+  lastUsers(page: string, k = 30): UserView[] {
+    const native = this.#open();
+    checkQueryKey(page, 'page');
+    checkInteger(k, 'k', 1, this.#options.usersPerPage);
+    this.#ensureCapacity(k);
+    return this.#userRows(native.lastUsers(page, k));
+  }
+
+  /** Q2: the pages `user` loaded in [now - window, now], most recent first. */
+  userPages(user: string, options: UserPagesOptions = {}): PageView[] {
+    const native = this.#open();
+    checkQueryKey(user, 'user');
+    if (options === null || typeof options !== 'object') throw typeError('options', 'an object', options);
+    const userWindow = this.#options.userWindow;
+    const window = options.window === undefined ? userWindow : parseDuration(options.window, 'options.window');
+    if (window > userWindow) throw rangeError('options.window', `at most userWindow (${userWindow} ms)`, options.window);
+    const limit =
+      options.limit === undefined
+        ? this.#options.pagesPerUser
+        : Math.min(checkInteger(options.limit, 'options.limit', 1, MAX_SAFE_TIME), this.#options.pagesPerUser);
+    let now: number;
+    if (options.now !== undefined) {
+      now = checkTime(options.now, 'options.now');
+    } else if (this.#options.clock === 'wall') {
+      now = Date.now();
+    } else {
+      now = native.watermark();
+      if (now === -Infinity) return [];
+    }
+    this.#ensureCapacity(limit);
+    return this.#pageRows(native.userPages(user, now - window, now, limit));
+  }
+
+  /** Q3: up to `k` users whose latest view is of `page` and recent enough, most recent first. */
+  onlineUsers(page: string, k = 30): UserView[] {
+    const native = this.#open();
+    checkQueryKey(page, 'page');
+    checkInteger(k, 'k', 1, MAX_SAFE_TIME);
+    const now = this.#presenceNow();
+    if (k > this.#ids.length) this.#ensureCapacity(Math.min(k, native.onlineCount(page, now)));
+    return this.#userRows(native.onlineUsers(page, k, now));
+  }
+
+  /** Q3: how many users are on `page` now, or online anywhere when `page` is omitted. */
+  onlineCount(page?: string): number {
+    const native = this.#open();
+    if (page !== undefined) checkQueryKey(page, 'page');
+    return native.onlineCount(page, this.#presenceNow());
+  }
+
+  /** The largest `ts` of any accepted event, or -Infinity before the first. */
+  get watermark(): number {
+    return this.#open().watermark();
+  }
+
+  stats(): ActivityStats {
+    return this.#open().stats();
+  }
+
+  /** Forgets every event and returns the memory; options stay. */
+  clear(): void {
+    this.#open().clear();
+    this.#userKeys = [];
+    this.#pageKeys = [];
+  }
+
+  /** Releases the native engine. Any later call throws; closing twice is fine. */
+  close(): void {
+    if (this.#native === null) return;
+    this.#native.close();
+    this.#native = null;
+    this.#userKeys = [];
+    this.#pageKeys = [];
+  }
+
+  /** Debug: walks every native structure's invariants; throws an Error if one is broken. */
+  validate(): void {
+    this.#open().validate();
+  }
+
+  #open(): NativeActivityIndex {
+    if (this.#native === null) throw closedError();
+    return this.#native;
+  }
+
+  /** The presence clock: -Infinity lets the engine use its watermark. */
+  #presenceNow(): number {
+    return this.#options.clock === 'wall' ? Date.now() : -MAX_SAFE_TIME;
+  }
+
+  #ensureCapacity(rows: number): void {
+    if (rows <= this.#ids.length) return;
+    const capacity = Math.max(rows, Math.min(2 * this.#ids.length, MAX_RESULT_ROWS));
+    this.#ids = new Uint32Array(capacity);
+    this.#times = new Float64Array(capacity);
+    this.#native!.bindResults(this.#ids, this.#times);
+  }
+
+  /** Learns the new id -> key pairs of a native result and returns its count. */
+  static #learn(keys: string[], result: NativeResult): number {
+    if (typeof result === 'number') return result;
+    for (let i = 1; i < result.length; i += 2) keys[result[i] as number] = result[i + 1] as string;
+    return result[0] as number;
+  }
+
+  #userRows(result: NativeResult): UserView[] {
+    const keys = this.#userKeys;
+    const count = ActivityIndex.#learn(keys, result);
+    const ids = this.#ids;
+    const times = this.#times;
+    const rows: UserView[] = new Array(count);
+    for (let i = 0; i < count; i++) rows[i] = { user: keys[ids[i]!]!, ts: times[i]! };
+    return rows;
+  }
+
+  #pageRows(result: NativeResult): PageView[] {
+    const keys = this.#pageKeys;
+    const count = ActivityIndex.#learn(keys, result);
+    const ids = this.#ids;
+    const times = this.#times;
+    const rows: PageView[] = new Array(count);
+    for (let i = 0; i < count; i++) rows[i] = { page: keys[ids[i]!]!, ts: times[i]! };
+    return rows;
+  }
+}

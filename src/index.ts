@@ -1,0 +1,13 @@
+/** skiptrail: recent activity by page and by user, from a native skiplist engine. */
+
+export {
+  ActivityIndex,
+  type ActivityStats,
+  type PageView,
+  type UserPagesOptions,
+  type UserView,
+  type ViewEvent,
+} from './activity-index.js';
+export type { Duration } from './duration.js';
+export { parseDuration } from './duration.js';
+export type { ActivityIndexOptions, Clock, ResolvedOptions } from './validate.js';

@@ -1,0 +1,139 @@
+/**
+ * Argument validation, done once here before anything reaches C++ (SPEC section 1):
+ * a TypeError for a wrong type, a RangeError for a bad value, each naming the argument
+ * and what was received.
+ */
+
+import { parseDuration, type Duration } from './duration.js';
+import { rangeError, typeError } from './errors.js';
+
+export type Clock = 'stream' | 'wall';
+
+export interface ActivityIndexOptions {
+  /** Users kept per page for Q1, 1 .. 100,000. Default 30. */
+  usersPerPage?: number;
+  /** Pages kept per user for Q2, 1 .. 1,000,000. Default 1000. */
+  pagesPerUser?: number;
+  /** How far back Q2 reaches, and when user entries expire. Default '30m'. */
+  userWindow?: Duration;
+  /** Page entries older than this (behind the watermark) expire. Default: never. */
+  pageWindow?: Duration;
+  /** How long a view keeps its user on the page for Q3. Default and maximum: userWindow. */
+  presenceWindow?: Duration;
+  /** Most pages kept; the least recently active is evicted past it. Default: unlimited. */
+  maxPages?: number;
+  /** Most users kept; the least recently active is evicted past it. Default: unlimited. */
+  maxUsers?: number;
+  /** Longest user or page key in UTF-8 bytes, 1 .. 65,535. Default 1024. */
+  maxKeyBytes?: number;
+  /** 'stream' (default): "now" is the watermark. 'wall': "now" is Date.now(). */
+  clock?: Clock;
+}
+
+/** Options with every default filled in; windows in ms, absent limits as Infinity. */
+export interface ResolvedOptions {
+  usersPerPage: number;
+  pagesPerUser: number;
+  userWindow: number;
+  pageWindow: number;
+  presenceWindow: number;
+  maxPages: number;
+  maxUsers: number;
+  maxKeyBytes: number;
+  clock: Clock;
+}
+
+const OPTION_NAMES = new Set([
+  'usersPerPage',
+  'pagesPerUser',
+  'userWindow',
+  'pageWindow',
+  'presenceWindow',
+  'maxPages',
+  'maxUsers',
+  'maxKeyBytes',
+  'clock',
+]);
+
+export const MAX_SAFE_TIME = Number.MAX_SAFE_INTEGER;
+
+/** An integer option or argument in [min, max]. */
+export function checkInteger(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw typeError(name, 'a number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const upper = max === Number.MAX_SAFE_INTEGER ? '' : ` .. ${max}`;
+    throw rangeError(name, `an integer ${upper ? `in ${min}${upper}` : `>= ${min}`}`, value);
+  }
+  return value;
+}
+
+/** A positive integer limit, or Infinity for none. */
+function checkCap(value: unknown, name: string): number {
+  if (value === Infinity) return Infinity;
+  return checkInteger(value, name, 1, Number.MAX_SAFE_INTEGER);
+}
+
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw typeError('options', 'an object', options);
+  }
+  const given = options as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!OPTION_NAMES.has(key)) throw new TypeError(`options.${key} is not an option of ActivityIndex`);
+  }
+  const pick = (key: string) => given[key];
+  const userWindow = pick('userWindow') === undefined ? 30 * 60_000 : parseDuration(pick('userWindow'), 'options.userWindow');
+  const presenceWindow =
+    pick('presenceWindow') === undefined ? userWindow : parseDuration(pick('presenceWindow'), 'options.presenceWindow');
+  if (presenceWindow > userWindow) {
+    throw rangeError('options.presenceWindow', `at most userWindow (${userWindow} ms)`, pick('presenceWindow'));
+  }
+  const clock = pick('clock') ?? 'stream';
+  if (clock !== 'stream' && clock !== 'wall') {
+    if (typeof clock !== 'string') throw typeError('options.clock', "'stream' or 'wall'", clock);
+    throw rangeError('options.clock', "'stream' or 'wall'", clock);
+  }
+  const optional = (key: string, fallback: number, read: (value: unknown, name: string) => number) =>
+    pick(key) === undefined ? fallback : read(pick(key), `options.${key}`);
+  return {
+    usersPerPage: optional('usersPerPage', 30, (v, n) => checkInteger(v, n, 1, 100_000)),
+    pagesPerUser: optional('pagesPerUser', 1000, (v, n) => checkInteger(v, n, 1, 1_000_000)),
+    userWindow,
+    pageWindow: optional('pageWindow', Infinity, (v, n) => (v === Infinity ? Infinity : parseDuration(v, n))),
+    presenceWindow,
+    maxPages: optional('maxPages', Infinity, checkCap),
+    maxUsers: optional('maxUsers', Infinity, checkCap),
+    maxKeyBytes: optional('maxKeyBytes', 1024, (v, n) => checkInteger(v, n, 1, 65_535)),
+    clock,
+  };
+}
+
+/**
+ * A user or page key to record: a non-empty, well-formed string of at most
+ * maxKeyBytes UTF-8 bytes.
+ */
+export function checkKey(value: unknown, name: string, maxKeyBytes: number): string {
+  if (typeof value !== 'string') throw typeError(name, 'a string', value);
+  if (value.length === 0) throw rangeError(name, 'a non-empty string', value);
+  // A UTF-16 unit takes at most 3 UTF-8 bytes, so short strings need no count.
+  if (value.length * 3 > maxKeyBytes && Buffer.byteLength(value, 'utf8') > maxKeyBytes) {
+    throw rangeError(name, `at most ${maxKeyBytes} UTF-8 bytes (maxKeyBytes)`, value);
+  }
+  if (!value.isWellFormed()) throw rangeError(name, 'well-formed UTF-16 (it has a lone surrogate)', value);
+  return value;
+}
+
+/** A key to look up: any string (one that cannot be stored is simply not found). */
+export function checkQueryKey(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw typeError(name, 'a string', value);
+  return value;
+}
+
+/** A time: ms since the epoch as a safe integer >= 0, or a Date. */
+export function checkTime(value: unknown, name: string): number {
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number') throw typeError(name, 'a number of milliseconds or a Date', value);
+  if (!Number.isSafeInteger(ms) || ms < 0) throw rangeError(name, 'a safe integer >= 0 (ms since the epoch)', value);
+  return ms;
+}
