@@ -26,7 +26,8 @@ struct LowestRankedFirst {
   }
 };
 
-using ActivityList = SkipList<ActivityKey, LowestRankedFirst>;
+// Updates move a page or user to the newest end: doubly linked, searched from the tail.
+using ActivityList = SkipList<ActivityKey, LowestRankedFirst, Links::kBoth>;
 
 // Grows a vector indexed by id so that `id` is a valid index, constructing new
 // elements from `args`.

@@ -6,8 +6,10 @@ namespace skiptrail {
 
 Engine::Engine(const EngineOptions& options)
     : options_(options),
-      page_index_(&pages_, &users_, options.users_per_page),
-      user_index_(&users_, &pages_, options.pages_per_user),
+      // Pages need an activity order only to expire or evict them.
+      page_index_(&pages_, &users_, options.users_per_page,
+                  options.page_window != kNoWindow || options.max_pages != kNoCap),
+      user_index_(&users_, &pages_, options.pages_per_user, true),
       presence_(&users_) {}
 
 bool Engine::Record(std::string_view user, std::string_view page, int64_t ts) {
@@ -24,14 +26,12 @@ bool Engine::Record(std::string_view user, std::string_view page, int64_t ts) {
   users_.Ref(user_id);
   pages_.Ref(page_id);
 
-  page_index_.Record(page_id, user_id, ts, Cutoff(options_.page_window));
+  LatestView latest;
+  page_index_.Record(page_id, user_id, ts, Cutoff(options_.page_window), &latest);
   if (late) {
     ++late_;
-  } else {
-    LatestView latest;
-    if (user_index_.Record(user_id, page_id, ts, Cutoff(options_.user_window), &latest)) {
-      presence_.Move(user_id, latest.page, latest.ts, presence_clock_ - options_.presence_window);
-    }
+  } else if (user_index_.Record(user_id, page_id, ts, Cutoff(options_.user_window), &latest)) {
+    presence_.Move(user_id, latest.member, latest.ts, presence_clock_ - options_.presence_window);
   }
   ExpireAndEvict();
 
@@ -42,10 +42,11 @@ bool Engine::Record(std::string_view user, std::string_view page, int64_t ts) {
 
 void Engine::ExpireAndEvict() {
   auto leave = [this](uint32_t user) { presence_.Remove(user); };
+  auto nothing = [](uint32_t) {};
   user_index_.ExpireBefore(Cutoff(options_.user_window), leave);
   presence_.ExpireBefore(presence_clock_ - options_.presence_window);
-  if (options_.page_window != kNoWindow) page_index_.ExpireBefore(Cutoff(options_.page_window));
-  if (options_.max_pages != kNoCap) evicted_ += page_index_.EvictOver(options_.max_pages);
+  if (options_.page_window != kNoWindow) page_index_.ExpireBefore(Cutoff(options_.page_window), nothing);
+  if (options_.max_pages != kNoCap) evicted_ += page_index_.EvictOver(options_.max_pages, nothing);
   if (options_.max_users != kNoCap) evicted_ += user_index_.EvictOver(options_.max_users, leave);
 }
 
@@ -58,14 +59,15 @@ void Engine::AdvancePresenceClock(int64_t now) {
 uint32_t Engine::LastUsers(std::string_view page, uint32_t k, uint32_t* users, double* times) const {
   const uint32_t page_id = pages_.Find(page);
   if (page_id == Interner::kNoId) return 0;
-  return page_index_.LastUsers(page_id, k, Cutoff(options_.page_window), users, times);
+  return page_index_.Query(page_id, Cutoff(options_.page_window), std::numeric_limits<int64_t>::max(), k, users,
+                           times);
 }
 
 uint32_t Engine::UserPages(std::string_view user, int64_t from, int64_t to, uint32_t limit, uint32_t* pages,
                            double* times) const {
   const uint32_t user_id = users_.Find(user);
   if (user_id == Interner::kNoId) return 0;
-  return user_index_.UserPages(user_id, std::max(from, Cutoff(options_.user_window)), to, limit, pages, times);
+  return user_index_.Query(user_id, std::max(from, Cutoff(options_.user_window)), to, limit, pages, times);
 }
 
 uint32_t Engine::OnlineUsers(std::string_view page, uint32_t k, uint32_t* users, double* times) const {
@@ -82,8 +84,8 @@ uint64_t Engine::OnlineCount(std::string_view page) const {
 EngineStats Engine::Stats() const {
   EngineStats stats;
   stats.events = events_;
-  stats.pages = page_index_.pages();
-  stats.users = user_index_.users();
+  stats.pages = page_index_.owners();
+  stats.users = user_index_.owners();
   stats.entries = page_index_.entries() + user_index_.entries();
   stats.late = late_;
   stats.evicted = evicted_;

@@ -1,6 +1,7 @@
 // Engine: the recent-activity index as a whole (SPEC sections 1-4b and 6). It owns
-// the two interners, the PageIndex (Q1), the UserIndex (Q2), Presence (Q3), the
-// watermark, and the caps, and keeps them consistent event by event.
+// the two interners, the page index (Q1: pages -> users), the user index (Q2: users
+// -> pages), Presence (Q3), the watermark, and the caps, and keeps them consistent
+// event by event.
 //
 // Keys arrive as UTF-8 bytes already validated by the caller (non-empty, within
 // maxKeyBytes); times as integer milliseconds >= 0.
@@ -15,9 +16,8 @@
 #include <string_view>
 
 #include "interner.h"
-#include "page-index.h"
 #include "presence.h"
-#include "user-index.h"
+#include "ranked-index.h"
 
 namespace skiptrail {
 
@@ -87,8 +87,8 @@ class Engine {
   EngineOptions options_;
   Interner users_;
   Interner pages_;
-  PageIndex page_index_;
-  UserIndex user_index_;
+  RankedIndex page_index_;  // owner = page, member = user
+  RankedIndex user_index_;  // owner = user, member = page
   Presence presence_;
   int64_t watermark_ = 0;
   bool has_watermark_ = false;

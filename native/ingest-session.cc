@@ -4,6 +4,28 @@
 
 namespace skiptrail {
 
+namespace {
+
+constexpr size_t kSampleBytes = IngestReport::kSampleBytes;
+
+// The sample text of a line's content [content, content + len): the first kSampleBytes
+// bytes, cut back to the lead byte of a UTF-8 sequence the cut would split. Reads at
+// most kSampleBytes + 1 bytes, so a caller that holds only that many gets the same text.
+std::string SampleText(const char* content, size_t len) {
+  if (len <= kSampleBytes) return std::string(content, len);
+  size_t cut = kSampleBytes;
+  if ((static_cast<unsigned char>(content[cut]) & 0xC0) == 0x80) {  // a continuation byte
+    size_t lead = cut;
+    while (lead > 0 && cut - lead < 3 && (static_cast<unsigned char>(content[lead - 1]) & 0xC0) == 0x80) {
+      --lead;
+    }
+    if (lead > 0 && static_cast<unsigned char>(content[lead - 1]) >= 0xC0) cut = lead - 1;
+  }
+  return std::string(content, cut);
+}
+
+}  // namespace
+
 IngestSession::IngestSession(const ParserOptions& options)
     : parser_(options), max_line_bytes_(options.max_line_bytes) {}
 
@@ -14,23 +36,20 @@ void IngestSession::Feed(const char* data, size_t len, ViewSink sink) {
   const size_t max_pending = max_line_bytes_ + 1;
   while (p < end) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    const size_t piece = (nl != nullptr ? nl : end) - p;
     if (skipping_) {
+      if (sample_open_) ExtendOpenSample(p, piece);
       if (nl == nullptr) return;
+      if (sample_open_) CloseOpenSample();
       skipping_ = false;
       p = nl + 1;
       continue;
     }
-    const size_t piece = (nl != nullptr ? nl : end) - p;
     if (!partial_.empty()) {
       if (partial_.size() + piece > max_pending) {
-        RejectTooLong(partial_.data(), partial_.size(), p, piece);
+        RejectTooLongAndSkip(partial_.data(), partial_.size());
         partial_.clear();
-        if (nl == nullptr) {
-          skipping_ = true;
-          return;
-        }
-        p = nl + 1;
-        continue;
+        continue;  // the skipping branch consumes this piece and the rest of the line
       }
       partial_.append(p, piece);
       if (nl == nullptr) return;
@@ -41,8 +60,7 @@ void IngestSession::Feed(const char* data, size_t len, ViewSink sink) {
     }
     if (nl == nullptr) {  // the start of a line the next chunk continues
       if (piece > max_pending) {
-        RejectTooLong(p, piece, nullptr, 0);
-        skipping_ = true;
+        RejectTooLongAndSkip(p, piece);
       } else {
         partial_.assign(p, piece);
       }
@@ -54,7 +72,10 @@ void IngestSession::Feed(const char* data, size_t len, ViewSink sink) {
 }
 
 void IngestSession::Finish(ViewSink sink) {
-  skipping_ = false;  // that line was counted when it became too long
+  if (skipping_) {  // that line was counted when it became too long
+    if (sample_open_) CloseOpenSample();
+    skipping_ = false;
+  }
   if (!partial_.empty()) {
     ProcessLine(partial_.data(), partial_.size(), sink);
     partial_.clear();
@@ -67,57 +88,54 @@ void IngestSession::ProcessLine(const char* line, size_t len, ViewSink sink) {
   if (content == 0) return;
   ++report_.lines;
   if (content > max_line_bytes_) {
-    Reject(RejectReason::kLineTooLong, line, content, nullptr, 0);
+    Reject(RejectReason::kLineTooLong, line, content);
     return;
   }
   ParsedView view;
   const RejectReason reason = parser_.Parse(std::string_view(line, content), &view);
   if (reason != RejectReason::kNone) {
-    Reject(reason, line, content, nullptr, 0);
+    Reject(reason, line, content);
     return;
   }
   ++report_.accepted;
   if (sink(view)) ++report_.late;
 }
 
-void IngestSession::RejectTooLong(const char* head, size_t head_len, const char* tail,
-                                  size_t tail_len) {
-  ++physical_line_;
-  ++report_.lines;
-  Reject(RejectReason::kLineTooLong, head, head_len, tail, tail_len);
-}
-
-void IngestSession::Reject(RejectReason reason, const char* head, size_t head_len,
-                           const char* tail, size_t tail_len) {
+void IngestSession::Reject(RejectReason reason, const char* content, size_t len) {
   ++report_.rejected;
   ++report_.reasons[static_cast<int>(reason)];
-  if (reason == RejectReason::kFiltered || report_.samples.size() >= IngestReport::kMaxSamples) {
-    return;
+  if (reason != RejectReason::kFiltered && report_.samples.size() < IngestReport::kMaxSamples) {
+    report_.samples.push_back({physical_line_, reason, SampleText(content, len)});
   }
-  RejectedSample sample{physical_line_, reason, std::string()};
-  std::string& text = sample.text;
-  const size_t limit = IngestReport::kSampleBytes;
-  text.assign(head, head_len < limit ? head_len : limit);
-  if (text.size() < limit && tail_len > 0) {
-    const size_t more = limit - text.size();
-    text.append(tail, tail_len < more ? tail_len : more);
+}
+
+void IngestSession::RejectTooLongAndSkip(const char* head, size_t head_len) {
+  ++physical_line_;
+  ++report_.lines;
+  ++report_.rejected;
+  ++report_.reasons[static_cast<int>(RejectReason::kLineTooLong)];
+  skipping_ = true;
+  if (report_.samples.size() < IngestReport::kMaxSamples) {
+    report_.samples.push_back({physical_line_, RejectReason::kLineTooLong, std::string()});
+    sample_open_ = true;
+    sample_open_seen_ = 0;
+    ExtendOpenSample(head, head_len);
   }
-  // Cut inside a UTF-8 sequence? Move back to its lead byte (at most 3 bytes).
-  const size_t total = head_len + tail_len;
-  if (total > text.size()) {
-    const size_t next = text.size();
-    const unsigned char after =
-        static_cast<unsigned char>(next < head_len ? head[next] : tail[next - head_len]);
-    if ((after & 0xC0) == 0x80) {
-      size_t cut = text.size();
-      while (cut > 0 && text.size() - cut < 3 &&
-             (static_cast<unsigned char>(text[cut - 1]) & 0xC0) == 0x80) {
-        --cut;
-      }
-      if (cut > 0 && static_cast<unsigned char>(text[cut - 1]) >= 0xC0) text.resize(cut - 1);
-    }
-  }
-  report_.samples.push_back(std::move(sample));
+}
+
+void IngestSession::ExtendOpenSample(const char* data, size_t len) {
+  std::string& text = report_.samples.back().text;
+  const size_t room = kSampleBytes + 1 - text.size();
+  text.append(data, len < room ? len : room);
+  sample_open_seen_ += len;
+}
+
+void IngestSession::CloseOpenSample() {
+  std::string& text = report_.samples.back().text;
+  // Whole line held: drop the "\r" of its "\r\n", as ProcessLine does.
+  if (sample_open_seen_ == text.size() && !text.empty() && text.back() == '\r') text.pop_back();
+  text = SampleText(text.data(), text.size());
+  sample_open_ = false;
 }
 
 }  // namespace skiptrail

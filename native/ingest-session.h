@@ -34,7 +34,7 @@ struct RejectedSample {
   // The first kSampleBytes bytes of the line (without "\n"/"\r\n"), as raw bytes. When
   // the cut falls inside a UTF-8 sequence it moves back to the sequence's start, so a
   // valid line gives a valid sample; a bad-encoding line still holds invalid bytes (the
-  // JS side decodes with U+FFFD replacement).
+  // JS side decodes with U+FFFD replacement). The same whatever the chunking.
   std::string text;
 };
 
@@ -95,17 +95,24 @@ class IngestSession {
  private:
   // line: without its "\n"; a trailing "\r" is still there.
   void ProcessLine(const char* line, size_t len, ViewSink sink);
-  // Counts a new line that is already known to be too long. Its first bytes are
-  // head[0, head_len) followed by tail[0, tail_len).
-  void RejectTooLong(const char* head, size_t head_len, const char* tail, size_t tail_len);
-  void Reject(RejectReason reason, const char* head, size_t head_len, const char* tail,
-              size_t tail_len);
+  // Counts a rejected line; content excludes the "\n" or "\r\n".
+  void Reject(RejectReason reason, const char* content, size_t len);
+  // Counts a new line known to be too long before its end is seen, and starts skipping
+  // it; [head, head + head_len) are its first bytes.
+  void RejectTooLongAndSkip(const char* head, size_t head_len);
+  // While skipping: more bytes of the skipped line; then its end.
+  void ExtendOpenSample(const char* data, size_t len);
+  void CloseOpenSample();
 
   LogParser parser_;
   size_t max_line_bytes_;
   std::string partial_;     // the start of a line cut by a chunk boundary, never empty
                             // while a line is pending
   bool skipping_ = false;   // inside a line already rejected as too long
+  // The skipped line's sample (report_.samples.back()) still collects raw bytes, up to
+  // kSampleBytes + 1, to be cut like any other sample once the line ends.
+  bool sample_open_ = false;
+  size_t sample_open_seen_ = 0;  // raw bytes of that line seen so far
   uint64_t physical_line_ = 0;
   IngestReport report_;
 };

@@ -110,7 +110,10 @@ class LogParser {
 
  private:
   RejectReason ParseAccessLog(const char* p, const char* end, ParsedView* out);
-  RejectReason ParseRequestTarget(const char* req, const char* req_end, std::string_view* page);
+  // *page_printable: cleared unless the page is all printable ASCII (then no byte
+  // check is needed). REQUIRES: *page_printable is true on entry.
+  RejectReason ParseRequestTarget(const char* req, const char* req_end, std::string_view* page,
+                                  bool* page_printable);
   bool ParseAccessLogTime(const char* s, size_t n, int64_t* ts_ms);
 
   RejectReason ParseNdjson(const char* p, const char* end, ParsedView* out);

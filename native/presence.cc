@@ -5,7 +5,7 @@
 namespace skiptrail {
 
 Presence::Presence(const Interner* users)
-    : page_context_(UsersByRank{users}), time_context_(OldestFirst{}), by_time_(&time_context_) {}
+    : page_context_(UsersLowestFirst{users}), time_context_(OldestFirst{}), by_time_(&time_context_) {}
 
 void Presence::Move(uint32_t user, uint32_t page, int64_t ts, int64_t cutoff) {
   Remove(user);
@@ -38,7 +38,7 @@ void Presence::ExpireBefore(int64_t cutoff) {
 uint32_t Presence::OnlineUsers(uint32_t page, uint32_t k, uint32_t* users, double* times) const {
   if (page >= pages_.size()) return 0;
   uint32_t count = 0;
-  for (const PageUsers::Node* node = pages_[page].First(); node != nullptr && count < k; node = node->next()) {
+  for (const PageUsers::Node* node = pages_[page].Last(); node != nullptr && count < k; node = node->prev()) {
     users[count] = node->key.user;
     times[count] = static_cast<double>(node->key.ts);
     ++count;

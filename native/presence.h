@@ -2,9 +2,11 @@
 //
 // A user is present on the page of their latest view while its time is at least
 // the presence cutoff (now - presenceWindow). Kept incrementally, as spreadlogd's
-// `online` module did: per page a skiplist of present users in rank order, whose size
-// is the page's exact count, and one skiplist of all present users by time, popped
-// from the old end as the cutoff moves. No query scans users or pages.
+// `online` module did: per page a skiplist of present users, whose size is the page's
+// exact count, and one skiplist of all present users by time, popped from the old end
+// as the cutoff moves. No query scans users or pages. Both lists keep the newest at
+// the tail (where moves land) and are doubly linked; a page's users are read in rank
+// order by walking its list backwards from the tail.
 //
 // Presence takes no id references: a present user's latest view is an entry of the
 // UserIndex, which holds both ids.
@@ -49,18 +51,20 @@ class Presence {
     int64_t ts;
     uint32_t user;
   };
-  struct UsersByRank {
+  // Rank order reversed (SPEC section 2): oldest first, on equal times the
+  // byte-wise largest user first.
+  struct UsersLowestFirst {
     const Interner* users = nullptr;
     bool operator()(const Key& a, const Key& b) const {
-      if (a.ts != b.ts) return a.ts > b.ts;
-      return users->Less(a.user, b.user);
+      if (a.ts != b.ts) return a.ts < b.ts;
+      return users->Less(b.user, a.user);
     }
   };
   struct OldestFirst {
     bool operator()(const Key& a, const Key& b) const { return a.ts != b.ts ? a.ts < b.ts : a.user < b.user; }
   };
-  using PageUsers = SkipList<Key, UsersByRank>;
-  using ByTime = SkipList<Key, OldestFirst>;
+  using PageUsers = SkipList<Key, UsersLowestFirst, Links::kBoth>;
+  using ByTime = SkipList<Key, OldestFirst, Links::kBoth>;
   struct UserState {
     PageUsers::Node* on_page = nullptr;  // set iff present
     ByTime::Node* by_time = nullptr;     // set iff present

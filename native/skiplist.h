@@ -5,9 +5,17 @@
 // list of one kind. The head is a bare array of links that grows with the tallest
 // node, so an empty list owns no memory and a list of a few entries a few words.
 //
-// Levels are singly linked, as in LevelDB: Prev() and Last() are searches, not
-// pointer hops. Heights are geometric with p = 1/4 (Redis, LevelDB), capped at
-// kMaxHeight, which serves lists of millions of entries.
+// Two link modes, chosen per kind of list:
+//   - Links::kForward: levels singly linked, as in LevelDB. Searches start at the
+//     head, so work near the front is cheapest; Prev() and Last() are searches.
+//     For short lists and rank-ordered lists whose new keys sort first.
+//   - Links::kBoth: every level doubly linked, with a tail per level. Searches start
+//     at the tail, so an insert at or near the end costs O(height), and Erase, Last
+//     and Prev need no search at all. For long time-ordered lists whose new keys are
+//     the newest (activity, presence): a head-first search would walk the whole,
+//     cache-cold list on every update.
+// Heights are geometric with p = 1/4 (Redis, LevelDB), capped at kMaxHeight, which
+// serves lists of millions of entries.
 //
 // Thread safety: none. A list and its Context belong to one engine and one thread.
 //
@@ -17,42 +25,55 @@
 //   3. Every level is a subsequence of level 0; level 0 holds size() nodes.
 //   4. head_capacity_ >= height_ >= the height of every node; height_ == 0 iff empty.
 //   5. A node is owned by exactly one list; its memory comes from the Context's pool.
+//   6. kBoth: on every level the prev links mirror the next links, and the level's
+//      tail is its last node.
 #ifndef SKIPTRAIL_SKIPLIST_H_
 #define SKIPTRAIL_SKIPLIST_H_
 
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <type_traits>
-#include <utility>
 
 #include "node-pool.h"
 
 namespace skiptrail {
 
+enum class Links { kForward, kBoth };
+
 // Key: trivially copyable and destructible, at most 8-byte aligned.
 // Compare: `bool operator()(const Key& a, const Key& b) const` is true when a orders
 // before b; a strict weak order under which the keys of one list are all distinct.
-template <typename Key, typename Compare>
+template <typename Key, typename Compare, Links kLinks = Links::kForward>
 class SkipList {
   static_assert(std::is_trivially_copyable<Key>::value, "Key must be trivially copyable");
   static_assert(std::is_trivially_destructible<Key>::value, "Key must be trivially destructible");
 
  public:
   static constexpr int kMaxHeight = 12;
+  static constexpr bool kDoubly = kLinks == Links::kBoth;
 
   class Node {
    public:
     Key key;
     uint8_t height() const { return height_; }
-    Node* next() const { return Links()[0]; }
+    // The next node in order, or nullptr.
+    Node* next() const { return Words()[0]; }
+    // The previous node in order, or nullptr. kBoth only.
+    Node* prev() const {
+      static_assert(kDoubly, "prev() needs Links::kBoth");
+      return Words()[height_];
+    }
 
    private:
     friend class SkipList;
-    Node** Links() { return reinterpret_cast<Node**>(reinterpret_cast<char*>(this) + sizeof(Node)); }
-    Node* const* Links() const {
+    // The link words follow the node: next links at [0, height), then, with kBoth,
+    // prev links at [height, 2 * height).
+    Node** Words() { return reinterpret_cast<Node**>(reinterpret_cast<char*>(this) + sizeof(Node)); }
+    Node* const* Words() const {
       return reinterpret_cast<Node* const*>(reinterpret_cast<const char*>(this) + sizeof(Node));
     }
+    Node*& Next(int level) { return Words()[level]; }
+    Node*& Prev(int level) { return Words()[height_ + level]; }
     uint8_t height_;
   };
   static_assert(alignof(Node) <= 8 && sizeof(Node) % alignof(Node*) == 0, "links follow the node");
@@ -71,12 +92,12 @@ class SkipList {
 
    private:
     friend class SkipList;
-    // 1 + (number of leading 2-bit groups that are zero): P(height > h) = 4^-h.
+    // 1 + (number of low 2-bit groups that are zero): P(height > h) = 4^-h.
     int RandomHeight() {
       random_state_ ^= random_state_ >> 12;
       random_state_ ^= random_state_ << 25;
       random_state_ ^= random_state_ >> 27;
-      uint64_t bits = random_state_ * 0x2545F4914F6CDD1Dull;
+      uint64_t bits = (random_state_ * 0x2545F4914F6CDD1Dull) >> 32;
       int height = 1;
       while (height < kMaxHeight && (bits & 3) == 0) {
         ++height;
@@ -108,10 +129,8 @@ class SkipList {
 
   // The first node in order, or nullptr. O(1).
   Node* First() const { return height_ == 0 ? nullptr : head_[0]; }
-  // The last node in order, or nullptr. O(log n).
+  // The last node in order, or nullptr. O(1) with kBoth, O(log n) otherwise.
   Node* Last() const;
-  // The node before `node` in order, or nullptr. O(log n). REQUIRES: node is in this list.
-  Node* Prev(const Node* node) const;
   // The first node whose key does not order before `key`, or nullptr.
   Node* LowerBound(const Key& key) const;
 
@@ -132,31 +151,32 @@ class SkipList {
     height_ = head_capacity_ = 0;
   }
 
-  // Walks every level and checks invariants 1-4. Returns false on the first violation.
+  // Walks every level and checks the invariants. Returns false on the first violation.
   bool Validate() const;
 
  private:
-  using LinkSlot = Node**;  // the address of a link: head_[i] or node->Links()[i]
-
-  static size_t NodeBytes(int height) { return sizeof(Node) + sizeof(Node*) * height; }
+  static constexpr int kWordsPerLevel = kDoubly ? 2 : 1;
+  static size_t NodeBytes(int height) { return sizeof(Node) + sizeof(Node*) * kWordsPerLevel * height; }
+  static size_t HeadBytes(int capacity) { return sizeof(Node*) * kWordsPerLevel * capacity; }
   static int NodeClass(int height) { return height - 1; }
-  static int HeadClass(int height) { return kMaxHeight + height - 1; }
+  static int HeadClass(int capacity) { return kMaxHeight + capacity - 1; }
   static_assert(2 * kMaxHeight <= NodePool::kMaxClasses, "pool classes for nodes and heads");
 
-  // Fills slots[0 .. height_-1] with the link, on each level, that points at the first
-  // node not ordering before `key`.
-  void FindSlots(const Key& key, LinkSlot* slots) const;
-  void LinkAt(Node* node, LinkSlot* slots) {
-    Node** links = node->Links();
-    for (int level = 0; level < node->height_; ++level) {
-      links[level] = *slots[level];
-      *slots[level] = node;
-    }
+  // The link out of `node` (or out of the head when node is nullptr) on `level`.
+  Node*& NextOf(Node* node, int level) const { return node != nullptr ? node->Next(level) : head_[level]; }
+  // kBoth: the link into `node` (or into the tail when node is nullptr) on `level`.
+  Node*& PrevOf(Node* node, int level) const {
+    return node != nullptr ? node->Prev(level) : head_[head_capacity_ + level];
   }
-  void Unlink(Node* node, LinkSlot* slots) {
-    Node** links = node->Links();
-    for (int level = 0; level < node->height_; ++level) *slots[level] = links[level];
-  }
+  Node* Tail(int level) const { return head_[head_capacity_ + level]; }
+
+  // Fills before[level] with the last node ordering before `key` on each level
+  // (nullptr: the head), for levels 0 .. height_-1.
+  void FindBefore(const Key& key, Node** before) const;
+  // Links `node` in after before[level] on each of its levels.
+  void LinkAfter(Node* node, Node* const* before);
+  // Takes `node` out of every level it is on, without freeing it.
+  void Unlink(Node* node);
   void GrowHead(int height);
   void ShrinkHead();
   void MoveFrom(SkipList& other) {
@@ -169,6 +189,8 @@ class SkipList {
   }
 
   Context* context_;
+  // [0, head_capacity_): first node per level; kBoth: then [head_capacity_,
+  // 2 * head_capacity_): last node per level.
   Node** head_ = nullptr;
   uint32_t size_ = 0;
   uint8_t height_ = 0;
@@ -177,99 +199,125 @@ class SkipList {
 
 // ---- implementation ----
 
-template <typename Key, typename Compare>
-void SkipList<Key, Compare>::FindSlots(const Key& key, LinkSlot* slots) const {
-  const Compare& before = context_->compare_;
-  Node** links = head_;
-  for (int level = height_ - 1; level >= 0; --level) {
-    Node* next;
-    while ((next = links[level]) != nullptr && before(next->key, key)) links = next->Links();
-    slots[level] = &links[level];
-  }
-}
-
-template <typename Key, typename Compare>
-typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::Last() const {
-  Node* last = nullptr;
-  Node* const* links = head_;
-  for (int level = height_ - 1; level >= 0; --level) {
-    while (links[level] != nullptr) {
-      last = links[level];
-      links = last->Links();
+template <typename Key, typename Compare, Links kLinks>
+void SkipList<Key, Compare, kLinks>::FindBefore(const Key& key, Node** before) const {
+  const Compare& less = context_->compare_;
+  if constexpr (kDoubly) {
+    // Mirror image of the forward search: walk left from the tail while nodes do
+    // not order before `key`; `right` is the first node known not to.
+    Node* right = nullptr;
+    for (int level = height_ - 1; level >= 0; --level) {
+      Node* node = right != nullptr ? right->Prev(level) : Tail(level);
+      while (node != nullptr && !less(node->key, key)) {
+        right = node;
+        node = node->Prev(level);
+      }
+      before[level] = node;
+    }
+  } else {
+    Node* node = nullptr;  // the head
+    for (int level = height_ - 1; level >= 0; --level) {
+      Node* next;
+      while ((next = NextOf(node, level)) != nullptr && less(next->key, key)) node = next;
+      before[level] = node;
     }
   }
-  return last;
 }
 
-template <typename Key, typename Compare>
-typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::Prev(const Node* node) const {
-  const Compare& before = context_->compare_;
-  Node* prev = nullptr;
-  Node* const* links = head_;
-  for (int level = height_ - 1; level >= 0; --level) {
-    Node* next;
-    while ((next = links[level]) != nullptr && before(next->key, node->key)) {
-      prev = next;
-      links = next->Links();
+template <typename Key, typename Compare, Links kLinks>
+void SkipList<Key, Compare, kLinks>::LinkAfter(Node* node, Node* const* before) {
+  for (int level = 0; level < node->height_; ++level) {
+    Node*& out = NextOf(before[level], level);
+    Node* next = out;
+    node->Next(level) = next;
+    out = node;
+    if constexpr (kDoubly) {
+      node->Prev(level) = before[level];
+      PrevOf(next, level) = node;
     }
   }
-  return prev;
 }
 
-template <typename Key, typename Compare>
-typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::LowerBound(const Key& key) const {
+template <typename Key, typename Compare, Links kLinks>
+void SkipList<Key, Compare, kLinks>::Unlink(Node* node) {
+  if constexpr (kDoubly) {
+    for (int level = 0; level < node->height_; ++level) {
+      Node* prev = node->Prev(level);
+      Node* next = node->Next(level);
+      NextOf(prev, level) = next;
+      PrevOf(next, level) = prev;
+    }
+  } else {
+    Node* before[kMaxHeight];
+    FindBefore(node->key, before);
+    for (int level = 0; level < node->height_; ++level) NextOf(before[level], level) = node->Next(level);
+  }
+}
+
+template <typename Key, typename Compare, Links kLinks>
+typename SkipList<Key, Compare, kLinks>::Node* SkipList<Key, Compare, kLinks>::Last() const {
   if (height_ == 0) return nullptr;
-  LinkSlot slots[kMaxHeight];
-  FindSlots(key, slots);
-  return *slots[0];
+  if constexpr (kDoubly) {
+    return Tail(0);
+  } else {
+    Node* last = nullptr;
+    for (int level = height_ - 1; level >= 0; --level) {
+      while (NextOf(last, level) != nullptr) last = NextOf(last, level);
+    }
+    return last;
+  }
 }
 
-template <typename Key, typename Compare>
-typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::Insert(const Key& key) {
-  int height = context_->RandomHeight();
+template <typename Key, typename Compare, Links kLinks>
+typename SkipList<Key, Compare, kLinks>::Node* SkipList<Key, Compare, kLinks>::LowerBound(const Key& key) const {
+  if (height_ == 0) return nullptr;
+  Node* before[kMaxHeight];
+  FindBefore(key, before);
+  return NextOf(before[0], 0);
+}
+
+template <typename Key, typename Compare, Links kLinks>
+typename SkipList<Key, Compare, kLinks>::Node* SkipList<Key, Compare, kLinks>::Insert(const Key& key) {
+  const int height = context_->RandomHeight();
   if (height > head_capacity_) GrowHead(height);
-  if (height > height_) {
-    for (int level = height_; level < height; ++level) head_[level] = nullptr;
-    height_ = static_cast<uint8_t>(height);
+  for (; height_ < height; ++height_) {
+    head_[height_] = nullptr;
+    if constexpr (kDoubly) head_[head_capacity_ + height_] = nullptr;
   }
-  LinkSlot slots[kMaxHeight];
-  FindSlots(key, slots);
-  void* memory = context_->pool_.Allocate(NodeClass(height), NodeBytes(height));
-  Node* node = static_cast<Node*>(memory);
+  Node* before[kMaxHeight];
+  FindBefore(key, before);
+  Node* node = static_cast<Node*>(context_->pool_.Allocate(NodeClass(height), NodeBytes(height)));
   node->key = key;
   node->height_ = static_cast<uint8_t>(height);
-  LinkAt(node, slots);
+  LinkAfter(node, before);
   ++size_;
   return node;
 }
 
-template <typename Key, typename Compare>
-void SkipList<Key, Compare>::Erase(Node* node) {
-  LinkSlot slots[kMaxHeight];
-  FindSlots(node->key, slots);
-  Unlink(node, slots);
+template <typename Key, typename Compare, Links kLinks>
+void SkipList<Key, Compare, kLinks>::Erase(Node* node) {
+  Unlink(node);
   context_->pool_.Free(NodeClass(node->height_), node);
   --size_;
   ShrinkHead();
 }
 
-template <typename Key, typename Compare>
-void SkipList<Key, Compare>::Update(Node* node, const Key& key) {
-  LinkSlot slots[kMaxHeight];
-  FindSlots(node->key, slots);
-  Unlink(node, slots);
+template <typename Key, typename Compare, Links kLinks>
+void SkipList<Key, Compare, kLinks>::Update(Node* node, const Key& key) {
+  Unlink(node);
   node->key = key;
-  FindSlots(key, slots);
-  LinkAt(node, slots);
+  Node* before[kMaxHeight];
+  FindBefore(key, before);
+  LinkAfter(node, before);
 }
 
-template <typename Key, typename Compare>
-void SkipList<Key, Compare>::Clear() {
+template <typename Key, typename Compare, Links kLinks>
+void SkipList<Key, Compare, kLinks>::Clear() {
   if (head_ == nullptr) return;
   NodePool& pool = context_->pool_;
-  Node* node = height_ == 0 ? nullptr : head_[0];
+  Node* node = First();
   while (node != nullptr) {
-    Node* next = node->Links()[0];
+    Node* next = node->Next(0);
     pool.Free(NodeClass(node->height_), node);
     node = next;
   }
@@ -277,18 +325,20 @@ void SkipList<Key, Compare>::Clear() {
   Abandon();
 }
 
-template <typename Key, typename Compare>
-void SkipList<Key, Compare>::GrowHead(int height) {
-  void* memory = context_->pool_.Allocate(HeadClass(height), sizeof(Node*) * height);
-  Node** head = static_cast<Node**>(memory);
-  for (int level = 0; level < height_; ++level) head[level] = head_[level];
+template <typename Key, typename Compare, Links kLinks>
+void SkipList<Key, Compare, kLinks>::GrowHead(int capacity) {
+  Node** head = static_cast<Node**>(context_->pool_.Allocate(HeadClass(capacity), HeadBytes(capacity)));
+  for (int level = 0; level < height_; ++level) {
+    head[level] = head_[level];
+    if constexpr (kDoubly) head[capacity + level] = head_[head_capacity_ + level];
+  }
   if (head_ != nullptr) context_->pool_.Free(HeadClass(head_capacity_), head_);
   head_ = head;
-  head_capacity_ = static_cast<uint8_t>(height);
+  head_capacity_ = static_cast<uint8_t>(capacity);
 }
 
-template <typename Key, typename Compare>
-void SkipList<Key, Compare>::ShrinkHead() {
+template <typename Key, typename Compare, Links kLinks>
+void SkipList<Key, Compare, kLinks>::ShrinkHead() {
   while (height_ > 0 && head_[height_ - 1] == nullptr) --height_;
   if (height_ == 0) {
     context_->pool_.Free(HeadClass(head_capacity_), head_);
@@ -297,25 +347,33 @@ void SkipList<Key, Compare>::ShrinkHead() {
   }
 }
 
-template <typename Key, typename Compare>
-bool SkipList<Key, Compare>::Validate() const {
+template <typename Key, typename Compare, Links kLinks>
+bool SkipList<Key, Compare, kLinks>::Validate() const {
   if (height_ > head_capacity_ || (height_ == 0) != (size_ == 0)) return false;
   if (height_ > 0 && head_[height_ - 1] == nullptr) return false;
-  const Compare& before = context_->compare_;
+  const Compare& less = context_->compare_;
   size_t count = 0;
-  for (const Node* node = First(); node != nullptr; node = node->Links()[0]) {
+  for (const Node* node = First(); node != nullptr; node = node->next()) {
     if (++count > size_) return false;
     if (node->height_ < 1 || node->height_ > height_) return false;
-    const Node* next = node->Links()[0];
-    if (next != nullptr && !before(node->key, next->key)) return false;
+    const Node* next = node->next();
+    if (next != nullptr && !less(node->key, next->key)) return false;
   }
   if (count != size_) return false;
-  for (int level = 1; level < height_; ++level) {
-    const Node* below = First();
-    for (const Node* node = head_[level]; node != nullptr; node = node->Links()[level]) {
+  for (int level = 0; level < height_; ++level) {
+    Node* below = First();
+    Node* prev = nullptr;
+    for (Node* node = head_[level]; node != nullptr; node = node->Next(level)) {
       if (node->height_ <= level) return false;
-      while (below != nullptr && below != node) below = below->Links()[0];
+      while (below != nullptr && below != node) below = below->Next(0);
       if (below == nullptr) return false;  // not on level 0, or out of order
+      if constexpr (kDoubly) {
+        if (node->Prev(level) != prev) return false;
+      }
+      prev = node;
+    }
+    if constexpr (kDoubly) {
+      if (Tail(level) != prev) return false;
     }
   }
   return true;

@@ -132,11 +132,12 @@ export class ActivityIndex {
     return count;
   }
 
-  /** Q1: the last `k` distinct users of `page`, most recent first. */
-  lastUsers(page: string, k = 30): UserView[] {
+  /** Q1: the last `k` distinct users of `page`, most recent first. `k` defaults to min(30, usersPerPage). */
+  lastUsers(page: string, k: number = Math.min(30, this.#options.usersPerPage)): UserView[] {
     const native = this.#open();
-    checkQueryKey(page, 'page');
+    const mayExist = checkQueryKey(page, 'page');
     checkInteger(k, 'k', 1, this.#options.usersPerPage);
+    if (!mayExist) return [];
     this.#ensureCapacity(k);
     return this.#userRows(native.lastUsers(page, k));
   }
@@ -144,7 +145,7 @@ export class ActivityIndex {
   /** Q2: the pages `user` loaded in [now - window, now], most recent first. */
   userPages(user: string, options: UserPagesOptions = {}): PageView[] {
     const native = this.#open();
-    checkQueryKey(user, 'user');
+    const mayExist = checkQueryKey(user, 'user');
     if (options === null || typeof options !== 'object') throw typeError('options', 'an object', options);
     const userWindow = this.#options.userWindow;
     const window = options.window === undefined ? userWindow : parseDuration(options.window, 'options.window');
@@ -162,6 +163,7 @@ export class ActivityIndex {
       now = native.watermark();
       if (now === -Infinity) return [];
     }
+    if (!mayExist) return [];
     this.#ensureCapacity(limit);
     return this.#pageRows(native.userPages(user, now - window, now, limit));
   }
@@ -169,8 +171,9 @@ export class ActivityIndex {
   /** Q3: up to `k` users whose latest view is of `page` and recent enough, most recent first. */
   onlineUsers(page: string, k = 30): UserView[] {
     const native = this.#open();
-    checkQueryKey(page, 'page');
+    const mayExist = checkQueryKey(page, 'page');
     checkInteger(k, 'k', 1, MAX_SAFE_TIME);
+    if (!mayExist) return [];
     const now = this.#presenceNow();
     if (k > this.#ids.length) this.#ensureCapacity(Math.min(k, native.onlineCount(page, now)));
     return this.#userRows(native.onlineUsers(page, k, now));
@@ -179,7 +182,7 @@ export class ActivityIndex {
   /** Q3: how many users are on `page` now, or online anywhere when `page` is omitted. */
   onlineCount(page?: string): number {
     const native = this.#open();
-    if (page !== undefined) checkQueryKey(page, 'page');
+    if (page !== undefined && !checkQueryKey(page, 'page')) return 0;
     return native.onlineCount(page, this.#presenceNow());
   }
 
@@ -234,7 +237,13 @@ export class ActivityIndex {
   /** Learns the new id -> key pairs of a native result and returns its count. */
   static #learn(keys: string[], result: NativeResult): number {
     if (typeof result === 'number') return result;
-    for (let i = 1; i < result.length; i += 2) keys[result[i] as number] = result[i + 1] as string;
+    for (let i = 1; i < result.length; i += 2) {
+      const id = result[i] as number;
+      // Fill gaps so the array stays packed: a holey or sparse array is many times
+      // slower to read, and this read is on every query's hot path.
+      while (keys.length < id) keys.push('');
+      keys[id] = result[i + 1] as string;
+    }
     return result[0] as number;
   }
 

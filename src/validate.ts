@@ -89,7 +89,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (presenceWindow > userWindow) {
     throw rangeError('options.presenceWindow', `at most userWindow (${userWindow} ms)`, pick('presenceWindow'));
   }
-  const clock = pick('clock') ?? 'stream';
+  const clock = pick('clock') === undefined ? 'stream' : pick('clock');
   if (clock !== 'stream' && clock !== 'wall') {
     if (typeof clock !== 'string') throw typeError('options.clock', "'stream' or 'wall'", clock);
     throw rangeError('options.clock', "'stream' or 'wall'", clock);
@@ -124,10 +124,13 @@ export function checkKey(value: unknown, name: string, maxKeyBytes: number): str
   return value;
 }
 
-/** A key to look up: any string (one that cannot be stored is simply not found). */
-export function checkQueryKey(value: unknown, name: string): string {
+/**
+ * A key to look up: any string. Returns false for a string that no stored key can
+ * equal (a lone surrogate), which is then simply not found.
+ */
+export function checkQueryKey(value: unknown, name: string): boolean {
   if (typeof value !== 'string') throw typeError(name, 'a string', value);
-  return value;
+  return value.isWellFormed();
 }
 
 /** A time: ms since the epoch as a safe integer >= 0, or a Date. */

@@ -1,0 +1,102 @@
+// engine-bench: drives the pure C++ Engine with the standard workload (Zipf pages and
+// users, 2,000 events per simulated second, 5% up to 2 s late) and prints the thread
+// CPU time per event and per query, so the cost of the engine itself can be told
+// apart from the Node-API boundary and the TypeScript facade. Build and run:
+//   bash scripts/engine-bench.sh [events]
+#include <time.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../engine.h"
+
+using namespace skiptrail;
+
+namespace {
+
+double CpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+struct Zipf {
+  std::vector<double> cdf;
+  Zipf(size_t n, double s) : cdf(n) {
+    double total = 0;
+    for (size_t i = 0; i < n; ++i) cdf[i] = total += 1.0 / std::pow(double(i + 1), s);
+    for (double& c : cdf) c /= total;
+  }
+  size_t operator()(std::mt19937_64& rng) const {
+    double u = std::uniform_real_distribution<double>(0, 1)(rng);
+    return std::lower_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const size_t events = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
+  const size_t kUsers = 100000, kPages = 20000;
+  std::mt19937_64 rng(42);
+  std::vector<std::string> users(kUsers), pages(kPages);
+  for (size_t i = 0; i < kUsers; ++i) {
+    users[i] = i % 5 == 0 ? std::to_string(10 + i % 200) + "." + std::to_string(i % 251) + "." +
+                                std::to_string((i >> 8) % 256) + "." + std::to_string(i % 97)
+                          : "user" + std::to_string(i * 7919 % 1000003);
+  }
+  for (size_t i = 0; i < kPages; ++i) pages[i] = "/news/2015/05/story-" + std::to_string(i * 104729 % 99991) + "-slug";
+  Zipf user_zipf(kUsers, 0.8), page_zipf(kPages, 1.0);
+  struct Event {
+    uint32_t user, page;
+    int64_t ts;
+  };
+  std::vector<Event> stream(events);
+  const int64_t start = 1431820800000;
+  for (size_t i = 0; i < events; ++i) {
+    int64_t ts = start + int64_t(i / 2);
+    if (rng() % 100 < 5) ts -= rng() % 2000;
+    stream[i] = Event{uint32_t(user_zipf(rng)), uint32_t(page_zipf(rng)), ts};
+  }
+
+  Engine engine(EngineOptions{});
+  double t0 = CpuSeconds();
+  for (const Event& e : stream) engine.Record(users[e.user], pages[e.page], e.ts);
+  double t1 = CpuSeconds();
+  EngineStats stats = engine.Stats();
+  std::printf("record: %.0f ns/event (%.2f M events/s)\n", (t1 - t0) * 1e9 / events, events / (t1 - t0) / 1e6);
+  std::printf("entries %llu, memory %zu bytes, %.1f bytes/entry\n", (unsigned long long)stats.entries,
+              stats.memory_bytes, double(stats.memory_bytes) / stats.entries);
+
+  const size_t queries = 200000;
+  std::vector<uint32_t> ids(1000);
+  std::vector<double> times(1000);
+  std::vector<uint32_t> sample_pages(queries), sample_users(queries);
+  for (size_t i = 0; i < queries; ++i) sample_pages[i] = page_zipf(rng), sample_users[i] = user_zipf(rng);
+  size_t rows = 0;
+  t0 = CpuSeconds();
+  for (uint32_t p : sample_pages) rows += engine.LastUsers(pages[p], 30, ids.data(), times.data());
+  t1 = CpuSeconds();
+  std::printf("lastUsers(page, 30): %.0f ns/query (%.1f rows)\n", (t1 - t0) * 1e9 / queries, double(rows) / queries);
+  rows = 0;
+  t0 = CpuSeconds();
+  for (uint32_t u : sample_users)
+    rows += engine.UserPages(users[u], engine.watermark() - 1800000, engine.watermark(), 30, ids.data(), times.data());
+  t1 = CpuSeconds();
+  std::printf("userPages(user, 30): %.0f ns/query (%.1f rows)\n", (t1 - t0) * 1e9 / queries, double(rows) / queries);
+  rows = 0;
+  t0 = CpuSeconds();
+  for (uint32_t p : sample_pages) rows += engine.OnlineCount(pages[p]);
+  t1 = CpuSeconds();
+  std::printf("onlineCount(page): %.0f ns/query\n", (t1 - t0) * 1e9 / queries);
+  std::string error;
+  if (!engine.Validate(&error)) {
+    std::printf("INVALID: %s\n", error.c_str());
+    return 1;
+  }
+  return 0;
+}

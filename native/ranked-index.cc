@@ -1,0 +1,305 @@
+#include "ranked-index.h"
+
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace skiptrail {
+
+namespace {
+constexpr uint32_t kFirstSmallCapacity = 2;
+constexpr size_t kMallocOverhead = sizeof(size_t);
+}  // namespace
+
+RankedIndex::RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity)
+    : owners_(owners),
+      members_(members),
+      cap_(cap),
+      track_activity_(track_activity),
+      less_(LowestFirst{members}),
+      node_context_(LowestFirst{members}),
+      activity_context_(LowestRankedFirst{owners}),
+      by_activity_(&activity_context_) {}
+
+RankedIndex::~RankedIndex() { Clear(); }
+
+bool RankedIndex::Record(uint32_t owner, uint32_t member, int64_t ts, int64_t expired_before, LatestView* latest) {
+  if (ts < expired_before) return false;
+  EnsureIndex(states_, owner);
+  OwnerState& state = states_[owner];
+  const bool had_entries = state.size > 0;
+  const SmallEntry latest_before = had_entries ? Highest(state) : SmallEntry{0, Interner::kNoId};
+
+  BigList::Node* kept_node = nullptr;
+  int kept_index = -1;
+  if (state.big) {
+    kept_node = big_nodes_.Find(PackPair(owner, member));
+  } else {
+    kept_index = FindSmall(state, member);
+  }
+  if (kept_node != nullptr) {
+    if (ts <= kept_node->key.ts) return false;
+    state.big->Update(kept_node, NodeKey{ts, owner, member});
+  } else if (kept_index >= 0) {
+    if (ts <= state.small[kept_index].ts) return false;
+    RaiseSmall(state, kept_index, ts);
+  } else {
+    // Expired entries rank below every live one: trim them before judging room.
+    while (state.size > 0 && Lowest(state).ts < expired_before) RemoveLowest(owner, state);
+    if (state.size >= cap_) {
+      const SmallEntry lowest = Lowest(state);
+      if (!less_(lowest.ts, lowest.member, ts, member)) return false;  // would not make the top
+      RemoveLowest(owner, state);
+    }
+    if (!state.big && state.size == kSmallMax) ConvertToBig(owner, state);
+    if (state.big) {
+      big_nodes_.Insert(state.big->Insert(NodeKey{ts, owner, member}));
+    } else {
+      InsertSmall(state, ts, member);
+    }
+    ++state.size;
+    ++entry_count_;
+    owners_->Ref(owner);
+    members_->Ref(member);
+    if (state.size == 1) {
+      ++owner_count_;
+      if (track_activity_) state.activity = by_activity_.Insert(ActivityKey{ts, owner});
+    }
+  }
+
+  const SmallEntry latest_now = Highest(state);
+  if (track_activity_ && state.activity->key.ts != latest_now.ts) {
+    by_activity_.Update(state.activity, ActivityKey{latest_now.ts, owner});
+  }
+  if (had_entries && latest_now.ts == latest_before.ts && latest_now.member == latest_before.member) return false;
+  *latest = LatestView{latest_now.ts, latest_now.member};
+  return true;
+}
+
+uint32_t RankedIndex::Query(uint32_t owner, int64_t from, int64_t to, uint32_t limit, uint32_t* members,
+                            double* times) const {
+  if (owner >= states_.size() || from > to) return 0;
+  const OwnerState& state = states_[owner];
+  uint32_t count = 0;
+  if (state.big) {
+    // Start at the highest-ranked entry with ts <= to: just before the first with ts > to.
+    const BigList::Node* node = state.big->Last();
+    if (node != nullptr && node->key.ts > to) {
+      const BigList::Node* newer = state.big->LowerBound(NodeKey{to + 1, owner, Interner::kNoId});
+      node = newer != nullptr ? newer->prev() : state.big->Last();
+    }
+    for (; node != nullptr && count < limit && node->key.ts >= from; node = node->prev()) {
+      members[count] = node->key.member;
+      times[count] = static_cast<double>(node->key.ts);
+      ++count;
+    }
+  } else {
+    int index = static_cast<int>(state.size) - 1;
+    while (index >= 0 && state.small[index].ts > to) --index;
+    for (; index >= 0 && count < limit && state.small[index].ts >= from; --index) {
+      members[count] = state.small[index].member;
+      times[count] = static_cast<double>(state.small[index].ts);
+      ++count;
+    }
+  }
+  return count;
+}
+
+int RankedIndex::FindSmall(const OwnerState& state, uint32_t member) const {
+  // Newest entries are the likeliest to be seen again: scan from the end.
+  for (int index = static_cast<int>(state.size) - 1; index >= 0; --index) {
+    if (state.small[index].member == member) return index;
+  }
+  return -1;
+}
+
+void RankedIndex::RaiseSmall(OwnerState& state, int index, int64_t ts) {
+  const SmallEntry raised{ts, state.small[index].member};
+  int slot = index;
+  while (slot + 1 < static_cast<int>(state.size) &&
+         less_(state.small[slot + 1].ts, state.small[slot + 1].member, raised.ts, raised.member)) {
+    state.small[slot] = state.small[slot + 1];
+    ++slot;
+  }
+  state.small[slot] = raised;
+}
+
+// REQUIRES: the member is not in the list; the caller counts the entry.
+void RankedIndex::InsertSmall(OwnerState& state, int64_t ts, uint32_t member) {
+  if (state.size == state.small_capacity) {
+    ResizeSmall(state, state.small_capacity == 0 ? kFirstSmallCapacity : 2 * state.small_capacity);
+  }
+  // Find the first entry that the new one orders before; usually none (the newest).
+  uint32_t low = 0, high = state.size;
+  if (high > 0 && less_(state.small[high - 1].ts, state.small[high - 1].member, ts, member)) {
+    low = high;
+  }
+  while (low < high) {
+    const uint32_t mid = (low + high) / 2;
+    if (less_(ts, member, state.small[mid].ts, state.small[mid].member)) {
+      high = mid;
+    } else {
+      low = mid + 1;
+    }
+  }
+  std::memmove(state.small + low + 1, state.small + low, (state.size - low) * sizeof(SmallEntry));
+  state.small[low] = SmallEntry{ts, member};
+}
+
+// Removes small[0]; the caller counts the entry.
+void RankedIndex::RemoveSmallFirst(OwnerState& state) {
+  std::memmove(state.small, state.small + 1, (state.size - 1) * sizeof(SmallEntry));
+}
+
+void RankedIndex::ResizeSmall(OwnerState& state, uint32_t capacity) {
+  if (state.small != nullptr) small_bytes_ -= malloc_usable_size(state.small) + kMallocOverhead;
+  if (capacity == 0) {
+    std::free(state.small);
+    state.small = nullptr;
+  } else {
+    void* memory = std::realloc(state.small, capacity * sizeof(SmallEntry));
+    if (memory == nullptr) std::abort();
+    state.small = static_cast<SmallEntry*>(memory);
+    small_bytes_ += malloc_usable_size(state.small) + kMallocOverhead;
+  }
+  state.small_capacity = capacity;
+}
+
+void RankedIndex::ConvertToBig(uint32_t owner, OwnerState& state) {
+  state.big = std::make_unique<BigList>(&node_context_);
+  ++big_lists_;
+  for (uint32_t index = 0; index < state.size; ++index) {
+    const SmallEntry& entry = state.small[index];
+    big_nodes_.Insert(state.big->Insert(NodeKey{entry.ts, owner, entry.member}));
+  }
+  ResizeSmall(state, 0);
+}
+
+RankedIndex::SmallEntry RankedIndex::Lowest(const OwnerState& state) const {
+  if (state.big) {
+    const BigList::Node* node = state.big->First();
+    return SmallEntry{node->key.ts, node->key.member};
+  }
+  return state.small[0];
+}
+
+RankedIndex::SmallEntry RankedIndex::Highest(const OwnerState& state) const {
+  if (state.big) {
+    const BigList::Node* node = state.big->Last();
+    return SmallEntry{node->key.ts, node->key.member};
+  }
+  return state.small[state.size - 1];
+}
+
+void RankedIndex::RemoveLowest(uint32_t owner, OwnerState& state) {
+  SmallEntry lowest;
+  if (state.big) {
+    BigList::Node* node = state.big->First();
+    lowest = SmallEntry{node->key.ts, node->key.member};
+    big_nodes_.Erase(node);
+    state.big->Erase(node);
+  } else {
+    lowest = state.small[0];
+    RemoveSmallFirst(state);
+  }
+  --state.size;
+  --entry_count_;
+  if (state.size == 0) {
+    OwnerEmptied(state);
+  } else if (!state.big && state.small_capacity > 2 * kFirstSmallCapacity && state.size * 4 <= state.small_capacity) {
+    ResizeSmall(state, state.small_capacity / 2);
+  }
+  members_->Unref(lowest.member);
+  owners_->Unref(owner);  // may free the owner id: `state` must not be used after
+}
+
+void RankedIndex::OwnerEmptied(OwnerState& state) {
+  --owner_count_;
+  if (track_activity_) {
+    by_activity_.Erase(state.activity);
+    state.activity = nullptr;
+  }
+  if (state.big) {
+    state.big.reset();
+    --big_lists_;
+  }
+  ResizeSmall(state, 0);
+}
+
+void RankedIndex::DropOwner(uint32_t owner) {
+  owners_->Ref(owner);  // keeps the owner's state valid while its last entries go
+  while (states_[owner].size > 0) RemoveLowest(owner, states_[owner]);
+  owners_->Unref(owner);
+}
+
+size_t RankedIndex::memory_bytes() const {
+  return small_bytes_ + node_context_.allocated_bytes() + activity_context_.allocated_bytes() +
+         big_nodes_.memory_bytes() + states_.capacity() * sizeof(OwnerState) +
+         big_lists_ * (sizeof(BigList) + kMallocOverhead);
+}
+
+void RankedIndex::Clear() {
+  for (OwnerState& state : states_) {
+    if (state.big) state.big->Abandon();
+    std::free(state.small);
+  }
+  states_.clear();
+  states_.shrink_to_fit();
+  by_activity_.Abandon();
+  big_nodes_.Clear();
+  node_context_.pool().Reset();
+  activity_context_.pool().Reset();
+  owner_count_ = entry_count_ = 0;
+  small_bytes_ = 0;
+  big_lists_ = 0;
+}
+
+bool RankedIndex::Validate(std::string* error) const {
+  if (track_activity_ && !by_activity_.Validate()) return *error = "activity list out of order", false;
+  uint64_t entries = 0, owners = 0, big_entries = 0;
+  for (uint32_t owner = 0; owner < states_.size(); ++owner) {
+    const OwnerState& state = states_[owner];
+    if (state.size > cap_) return *error = "a list holds more than its cap", false;
+    if (track_activity_ && (state.size == 0) != (state.activity == nullptr)) {
+      return *error = "activity link wrong", false;
+    }
+    if (state.size == 0) {
+      if (state.big || state.small != nullptr) return *error = "an empty list holds memory", false;
+      continue;
+    }
+    ++owners;
+    entries += state.size;
+    if (!owners_->live(owner)) return *error = "entries on a freed owner id", false;
+    if (track_activity_ && (state.activity->key.id != owner || state.activity->key.ts != Highest(state).ts)) {
+      return *error = "activity key differs from the latest entry", false;
+    }
+    if (state.big) {
+      if (!state.big->Validate()) return *error = "big list out of order", false;
+      if (state.big->size() != state.size) return *error = "big list size wrong", false;
+      for (const BigList::Node* node = state.big->First(); node != nullptr; node = node->next()) {
+        ++big_entries;
+        if (node->key.owner != owner || !members_->live(node->key.member)) return *error = "big entry ids wrong", false;
+        if (big_nodes_.Find(PackPair(owner, node->key.member)) != node) return *error = "big entry not in map", false;
+      }
+    } else {
+      if (state.size > kSmallMax || state.size > state.small_capacity) return *error = "small list size wrong", false;
+      for (uint32_t index = 0; index < state.size; ++index) {
+        const SmallEntry& entry = state.small[index];
+        if (!members_->live(entry.member)) return *error = "small entry on a freed member id", false;
+        if (index > 0) {
+          const SmallEntry& before = state.small[index - 1];
+          if (!less_(before.ts, before.member, entry.ts, entry.member)) return *error = "small list out of order", false;
+        }
+      }
+    }
+  }
+  if (entries != entry_count_ || owners != owner_count_ || big_entries != big_nodes_.size()) {
+    return *error = "list counts disagree", false;
+  }
+  if (track_activity_ && by_activity_.size() != owner_count_) return *error = "activity count wrong", false;
+  return true;
+}
+
+}  // namespace skiptrail

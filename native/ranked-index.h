@@ -1,0 +1,166 @@
+// RankedIndex: for every owner, its top `cap` distinct members by rank, each with
+// the time of the owner's latest event with that member (max semantics). Both query
+// indexes are one of these:
+//   - the page index (Q1, SPEC section 3): owner = page, member = user;
+//   - the user index (Q2, SPEC section 4): owner = user, member = page.
+// Rank is SPEC section 2's: larger ts first, on equal ts the byte-wise smaller member.
+//
+// A list has two encodings, as Redis's sorted sets do (listpack, then skiplist +
+// dict): a small list is a sorted array of (ts, member) in one allocation, which a
+// lookup scans and a query reads front to back from one or two cache lines; past
+// kSmallMax entries it becomes a skiplist whose nodes are found through a PairMap
+// keyed by (owner, member). Both keep the lowest-ranked entry first, so the newest
+// view lands at the end and the entry to drop is at the front.
+//
+// With `track_activity`, owners are also kept in an ActivityList by their latest
+// entry, for time expiry and cap eviction of whole owners.
+//
+// Every entry holds one reference on its owner id and one on its member id.
+//
+// Thread safety: none.
+#ifndef SKIPTRAIL_RANKED_INDEX_H_
+#define SKIPTRAIL_RANKED_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "activity-list.h"
+#include "interner.h"
+#include "pair-map.h"
+#include "skiplist.h"
+
+namespace skiptrail {
+
+// An owner's highest-ranked entry.
+struct LatestView {
+  int64_t ts;
+  uint32_t member;
+};
+
+class RankedIndex {
+ public:
+  // Lists longer than this use the skiplist encoding.
+  static constexpr uint32_t kSmallMax = 128;
+
+  RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity);
+  ~RankedIndex();
+  RankedIndex(const RankedIndex&) = delete;
+  RankedIndex& operator=(const RankedIndex&) = delete;
+
+  // Records an event of `owner` with `member` at `ts`: a kept member's time only
+  // rises; a new member enters while the list has room, or when it ranks above the
+  // lowest entry, which it then replaces. Entries with ts < `expired_before` are
+  // skipped, and trimmed from the list first. Returns true when the owner's latest
+  // entry changed (or appeared), and then sets *latest.
+  bool Record(uint32_t owner, uint32_t member, int64_t ts, int64_t expired_before, LatestView* latest);
+
+  // Writes, in rank order, up to `limit` entries with from <= ts <= to to
+  // members[i]/times[i]; returns how many.
+  uint32_t Query(uint32_t owner, int64_t from, int64_t to, uint32_t limit, uint32_t* members, double* times) const;
+
+  // REQUIRES: track_activity. Drops every owner whose latest entry is older than
+  // `cutoff`, calling on_drop(owner) before each one goes.
+  template <typename OnDrop>
+  void ExpireBefore(int64_t cutoff, OnDrop on_drop) {
+    while (const ActivityList::Node* oldest = by_activity_.First()) {
+      if (oldest->key.ts >= cutoff) break;
+      const uint32_t owner = oldest->key.id;
+      on_drop(owner);
+      DropOwner(owner);
+    }
+  }
+  // REQUIRES: track_activity. Drops lowest-ranked owners until at most `max_owners`
+  // remain, calling on_drop(owner) before each one goes; returns how many.
+  template <typename OnDrop>
+  uint64_t EvictOver(uint64_t max_owners, OnDrop on_drop) {
+    uint64_t evicted = 0;
+    while (owner_count_ > max_owners) {
+      const uint32_t owner = by_activity_.First()->key.id;
+      on_drop(owner);
+      DropOwner(owner);
+      ++evicted;
+    }
+    return evicted;
+  }
+
+  uint64_t owners() const { return owner_count_; }
+  uint64_t entries() const { return entry_count_; }
+  size_t memory_bytes() const;
+  void Clear();
+  bool Validate(std::string* error) const;
+
+ private:
+  struct SmallEntry {
+    int64_t ts;
+    uint32_t member;
+  };
+  struct NodeKey {
+    int64_t ts;
+    uint32_t owner;
+    uint32_t member;
+  };
+  // SPEC section 2's rank, reversed: oldest first, on equal ts the byte-wise larger
+  // member first.
+  struct LowestFirst {
+    const Interner* members = nullptr;
+    // Interner::kNoId as a member orders before every member of equal ts (a seek bound).
+    bool operator()(int64_t ts_a, uint32_t member_a, int64_t ts_b, uint32_t member_b) const {
+      if (ts_a != ts_b) return ts_a < ts_b;
+      if (member_a == member_b) return false;
+      if (member_a == Interner::kNoId) return true;
+      if (member_b == Interner::kNoId) return false;
+      return members->Less(member_b, member_a);
+    }
+    bool operator()(const NodeKey& a, const NodeKey& b) const { return (*this)(a.ts, a.member, b.ts, b.member); }
+  };
+  using BigList = SkipList<NodeKey, LowestFirst, Links::kBoth>;
+  struct PairOfNode {
+    uint64_t operator()(const BigList::Node* node) const { return PackPair(node->key.owner, node->key.member); }
+  };
+  struct OwnerState {
+    SmallEntry* small = nullptr;  // small encoding: `size` entries, lowest first
+    std::unique_ptr<BigList> big;  // skiplist encoding, once the list outgrew kSmallMax
+    uint32_t size = 0;
+    uint32_t small_capacity = 0;
+    ActivityList::Node* activity = nullptr;  // with track_activity: set iff size > 0
+  };
+
+  // Small encoding helpers. REQUIRES: !state.big.
+  int FindSmall(const OwnerState& state, uint32_t member) const;
+  void RaiseSmall(OwnerState& state, int index, int64_t ts);
+  void InsertSmall(OwnerState& state, int64_t ts, uint32_t member);
+  void RemoveSmallFirst(OwnerState& state);
+  void ResizeSmall(OwnerState& state, uint32_t capacity);
+  void ConvertToBig(uint32_t owner, OwnerState& state);
+
+  // The lowest-ranked entry's time and member. REQUIRES: state.size > 0.
+  SmallEntry Lowest(const OwnerState& state) const;
+  SmallEntry Highest(const OwnerState& state) const;
+  // Removes the lowest-ranked entry; may free the owner id (`state` then dangles).
+  void RemoveLowest(uint32_t owner, OwnerState& state);
+  void DropOwner(uint32_t owner);
+  // Bookkeeping when an owner gains its first entry or loses its last.
+  void OwnerAppeared(uint32_t owner, OwnerState& state, int64_t ts);
+  void OwnerEmptied(OwnerState& state);
+
+  Interner* owners_;
+  Interner* members_;
+  uint32_t cap_;
+  bool track_activity_;
+  LowestFirst less_;
+  BigList::Context node_context_;
+  ActivityList::Context activity_context_;
+  std::vector<OwnerState> states_;  // by owner id
+  ActivityList by_activity_;
+  PairMap<BigList::Node, PairOfNode> big_nodes_;
+  uint64_t owner_count_ = 0;
+  uint64_t entry_count_ = 0;
+  size_t small_bytes_ = 0;  // usable bytes of every small array
+  size_t big_lists_ = 0;
+};
+
+}  // namespace skiptrail
+
+#endif  // SKIPTRAIL_RANKED_INDEX_H_

@@ -1,0 +1,1145 @@
+// Plain C++ tests for LogParser and IngestSession: no framework, no Node.
+//
+//   scripts/native-tests.sh            builds with ASan+UBSan and runs this program
+//   log-parser-test [fixture-path]     default fixture: test/fixtures/apache_logs
+//
+// Exits 0 when every check passes, 1 otherwise (each failure is printed).
+#include <time.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "../ingest-session.h"
+#include "../log-parser.h"
+
+using namespace skiptrail;  // NOLINT: a test program
+
+namespace {
+
+int g_checks = 0;
+int g_failures = 0;
+const char* g_test = "";
+
+#define CHECK(cond)                                                                      \
+  do {                                                                                   \
+    ++g_checks;                                                                          \
+    if (!(cond)) {                                                                       \
+      ++g_failures;                                                                      \
+      std::fprintf(stderr, "FAIL [%s] %s:%d: %s\n", g_test, __FILE__, __LINE__, #cond); \
+    }                                                                                    \
+  } while (0)
+
+#define CHECK_EQ(a, b)                                                                     \
+  do {                                                                                     \
+    ++g_checks;                                                                            \
+    const auto& va_ = (a);                                                                 \
+    const auto& vb_ = (b);                                                                 \
+    if (!(va_ == vb_)) {                                                                   \
+      ++g_failures;                                                                        \
+      std::fprintf(stderr, "FAIL [%s] %s:%d: %s == %s\n  left:  %s\n  right: %s\n", g_test, \
+                   __FILE__, __LINE__, #a, #b, Show(va_).c_str(), Show(vb_).c_str());      \
+    }                                                                                      \
+  } while (0)
+
+std::string Show(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s.substr(0, 300)) {
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out + (s.size() > 300 ? "\"..." : "\"");
+}
+std::string Show(RejectReason r) { return RejectReasonName(r); }
+template <typename T>
+std::string Show(const T& v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+// An independent, slow UTF-8 check (decode, then reject overlongs, surrogates, > U+10FFFF).
+bool IsValidUtf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = s[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+struct Result {
+  RejectReason reason;
+  std::string user, page;
+  int64_t ts = -1;
+};
+
+Result ParseWith(const ParserOptions& options, std::string_view line) {
+  LogParser parser(options);
+  ParsedView view;
+  Result r;
+  r.reason = parser.Parse(line, &view);
+  if (r.reason == RejectReason::kNone) {
+    r.user = std::string(view.user);
+    r.page = std::string(view.page);
+    r.ts = view.ts_ms;
+  }
+  return r;
+}
+
+RejectReason Reason(const ParserOptions& options, std::string_view line) {
+  return ParseWith(options, line).reason;
+}
+
+ParserOptions Combined() { return ParserOptions(); }
+ParserOptions Common() {
+  ParserOptions o;
+  o.format = LogFormat::kCommon;
+  return o;
+}
+ParserOptions Ndjson() {
+  ParserOptions o;
+  o.format = LogFormat::kNdjson;
+  return o;
+}
+
+// A combined line from its parts.
+std::string Line(const std::string& host = "127.0.0.1", const std::string& authuser = "frank",
+                 const std::string& time = "10/Oct/2000:13:55:36 -0700",
+                 const std::string& request = "GET /apache_pb.gif?x=1#top HTTP/1.0",
+                 const std::string& status = "200", const std::string& rest = " 2326 \"http://www.example.com/start.html\" \"Mozilla/4.08 [en] (Win98; I ;Nav)\"") {
+  return host + " - " + authuser + " [" + time + "] \"" + request + "\" " + status + rest;
+}
+std::string WithTime(const std::string& time) { return Line("127.0.0.1", "frank", time); }
+std::string WithRequest(const std::string& request, const std::string& status = "200") {
+  return Line("127.0.0.1", "frank", "10/Oct/2000:13:55:36 -0700", request, status);
+}
+std::string WithStatus(const std::string& status) {
+  return Line("127.0.0.1", "frank", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.1", status);
+}
+std::string WithPage(const std::string& page) { return WithRequest("GET " + page + " HTTP/1.1"); }
+
+constexpr int64_t kApacheExampleMs = 971211336000;  // 10/Oct/2000:13:55:36 -0700
+
+// Checks that an accepted view obeys SPEC section 1.
+bool ViewIsValid(const ParsedView& v, uint32_t max_key_bytes) {
+  auto key_ok = [&](std::string_view k) {
+    if (k.empty() || k.size() > max_key_bytes) return false;
+    for (unsigned char c : k) {
+      if (c < 0x20 || c == 0x7F) return false;
+    }
+    return true;
+  };
+  return key_ok(v.user) && key_ok(v.page) && v.ts_ms >= 0 && v.ts_ms <= kMaxSafeInteger;
+}
+
+// ---------------------------------------------------------------------------------
+
+void TestCombinedBasics() {
+  g_test = "combined basics";
+  Result r = ParseWith(Combined(), Line());
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("127.0.0.1"));
+  CHECK_EQ(r.page, std::string("/apache_pb.gif"));
+  CHECK_EQ(r.ts, kApacheExampleMs);
+
+  // The fixture's first line.
+  r = ParseWith(Combined(),
+                "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET "
+                "/presentations/logstash-monitorama-2013/images/kibana-search.png HTTP/1.1\" 200 "
+                "203023 \"http://semicomplete.com/presentations/logstash-monitorama-2013/\" "
+                "\"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.36\"");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("83.149.9.216"));
+  CHECK_EQ(r.page, std::string("/presentations/logstash-monitorama-2013/images/kibana-search.png"));
+  CHECK_EQ(r.ts, int64_t{1431857103000});
+
+  // A common line is accepted by 'combined'.
+  r = ParseWith(Combined(), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "200", " 2326"));
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.page, std::string("/a"));
+  // bytes "-" and extra fields after the agent.
+  CHECK_EQ(Reason(Combined(), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "304", " -")),
+           RejectReason::kNone);
+  CHECK_EQ(Reason(Combined(), Line() + " 1234 example.com"), RejectReason::kNone);
+  // Referer and agent are not used, so not checked past the referer's opening quote:
+  // a missing agent or an unclosed one (fixture line 8899) still gives a view.
+  CHECK_EQ(Reason(Combined(), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "200", " 1 \"r\"")),
+           RejectReason::kNone);
+  CHECK_EQ(Reason(Combined(), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "200",
+                                   " 235 \"-\" \"Mozilla/5.0 (compatible; Googlebot/2.1")),
+           RejectReason::kNone);
+  CHECK_EQ(Reason(Combined(), Line() + "x"), RejectReason::kNone);
+  // After bytes: the end, or ' "'.
+  CHECK_EQ(Reason(Combined(), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "200", " 1 r a")),
+           RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "200", " 1 ")),
+           RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "200", " 1 \"")),
+           RejectReason::kNone);
+  // Escaped quotes inside quoted fields.
+  CHECK_EQ(Reason(Combined(), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "200",
+                                   " 1 \"say \\\"hi\\\"\" \"agent \\\\\"")),
+           RejectReason::kNone);
+  // HEAD, POST and other methods all count; HTTP/0.9 has no protocol.
+  CHECK_EQ(ParseWith(Combined(), WithRequest("POST /form HTTP/1.1")).page, std::string("/form"));
+  CHECK_EQ(ParseWith(Combined(), WithRequest("GET /old")).page, std::string("/old"));
+  // Hostnames and IPv6 hosts are users as written.
+  CHECK_EQ(ParseWith(Combined(), Line("2001:db8::1")).user, std::string("2001:db8::1"));
+  // The target is kept as logged: no percent-decoding, \" stays escaped.
+  CHECK_EQ(ParseWith(Combined(), WithPage("/a%20b")).page, std::string("/a%20b"));
+  CHECK_EQ(ParseWith(Combined(), WithPage("/a\\\"b")).page, std::string("/a\\\"b"));
+  CHECK_EQ(ParseWith(Combined(), WithPage("//double")).page, std::string("//double"));
+}
+
+void TestCommon() {
+  g_test = "common";
+  const std::string common = Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a?q HTTP/1.0", "200", " 2326");
+  Result r = ParseWith(Common(), common);
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("h"));
+  CHECK_EQ(r.page, std::string("/a"));
+  CHECK_EQ(r.ts, kApacheExampleMs);
+  // A combined line is not a common line.
+  CHECK_EQ(Reason(Common(), Line()), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Common(), common + " "), RejectReason::kMalformed);
+  // Status filter still applies.
+  CHECK_EQ(Reason(Common(), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "404", " 0")),
+           RejectReason::kFiltered);
+}
+
+void TestUserOption() {
+  g_test = "user option";
+  ParserOptions o;
+  o.user = UserField::kAuthuser;
+  CHECK_EQ(ParseWith(o, Line()).user, std::string("frank"));
+  CHECK_EQ(Reason(o, Line("h", "-")), RejectReason::kFiltered);
+  CHECK_EQ(Reason(o, Line("h", "\"\"")), RejectReason::kFiltered);
+  o.user = UserField::kAuthuserOrHost;
+  CHECK_EQ(ParseWith(o, Line()).user, std::string("frank"));
+  CHECK_EQ(ParseWith(o, Line("10.0.0.1", "-")).user, std::string("10.0.0.1"));
+  o.user = UserField::kHost;
+  CHECK_EQ(ParseWith(o, Line()).user, std::string("127.0.0.1"));
+  // A UTF-8 user name is fine; an invalid one is bad-encoding.
+  o.user = UserField::kAuthuser;
+  CHECK_EQ(ParseWith(o, Line("h", "j\xc3\xbcrgen")).user, std::string("j\xc3\xbcrgen"));
+  CHECK_EQ(Reason(o, Line("h", "j\xfcrgen")), RejectReason::kBadEncoding);
+}
+
+void TestPageOptions() {
+  g_test = "page and keepQuery";
+  ParserOptions keep;
+  keep.keep_query = true;
+  CHECK_EQ(ParseWith(keep, Line()).page, std::string("/apache_pb.gif?x=1"));
+  CHECK_EQ(ParseWith(Combined(), Line()).page, std::string("/apache_pb.gif"));
+  // The fragment is always dropped, even when '#' comes before '?'.
+  CHECK_EQ(ParseWith(keep, WithPage("/a#b?c")).page, std::string("/a"));
+  CHECK_EQ(ParseWith(Combined(), WithPage("/a#b?c")).page, std::string("/a"));
+  CHECK_EQ(ParseWith(keep, WithPage("/a?")).page, std::string("/a?"));
+  CHECK_EQ(ParseWith(Combined(), WithPage("/?q=1")).page, std::string("/"));
+
+  // Absolute-form targets: the path alone.
+  CHECK_EQ(ParseWith(Combined(), WithPage("http://example.com/a/b?q=1")).page, std::string("/a/b"));
+  CHECK_EQ(ParseWith(keep, WithPage("http://example.com/a/b?q=1")).page, std::string("/a/b?q=1"));
+  CHECK_EQ(ParseWith(Combined(), WithPage("HTTPS://Example.com:8443")).page, std::string("/"));
+  CHECK_EQ(ParseWith(keep, WithPage("https://example.com?x=1")).page, std::string("/?x=1"));
+  CHECK_EQ(ParseWith(Combined(), WithPage("https://example.com?x=1")).page, std::string("/"));
+  CHECK_EQ(ParseWith(Combined(), WithPage("http://example.com#f")).page, std::string("/"));
+  CHECK_EQ(Reason(Combined(), WithPage("http:///a")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithPage("ftp://example.com/a")), RejectReason::kMalformed);
+  // Other target forms.
+  CHECK_EQ(Reason(Combined(), WithRequest("CONNECT example.com:443 HTTP/1.1")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithRequest("OPTIONS * HTTP/1.1")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithPage("relative/path")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithPage("?q")), RejectReason::kMalformed);
+}
+
+void TestStatuses() {
+  g_test = "statuses";
+  for (const char* s : {"200", "201", "206", "299", "301", "304", "399"}) {
+    CHECK_EQ(Reason(Combined(), WithStatus(s)), RejectReason::kNone);
+  }
+  for (const char* s : {"100", "101", "199", "400", "404", "408", "499", "500", "599"}) {
+    CHECK_EQ(Reason(Combined(), WithStatus(s)), RejectReason::kFiltered);
+  }
+  for (const char* s : {"999", "600", "099", "000", "20", "2000", "abc", "-", "2x0", "+20"}) {
+    CHECK_EQ(Reason(Combined(), WithStatus(s)), RejectReason::kBadStatus);
+  }
+  ParserOptions range;
+  range.status_min = 200;
+  range.status_max = 299;
+  CHECK_EQ(Reason(range, WithStatus("204")), RejectReason::kNone);
+  CHECK_EQ(Reason(range, WithStatus("304")), RejectReason::kFiltered);
+  ParserOptions set;
+  set.statuses = {200, 304, 404, 1000};
+  CHECK_EQ(Reason(set, WithStatus("200")), RejectReason::kNone);
+  CHECK_EQ(Reason(set, WithStatus("304")), RejectReason::kNone);
+  CHECK_EQ(Reason(set, WithStatus("404")), RejectReason::kNone);
+  CHECK_EQ(Reason(set, WithStatus("201")), RejectReason::kFiltered);
+  CHECK_EQ(Reason(set, WithStatus("301")), RejectReason::kFiltered);
+  ParserOptions all;
+  all.status_min = 0;
+  all.status_max = 65535;
+  CHECK_EQ(Reason(all, WithStatus("100")), RejectReason::kNone);
+  CHECK_EQ(Reason(all, WithStatus("599")), RejectReason::kNone);
+  CHECK_EQ(Reason(all, WithStatus("600")), RejectReason::kBadStatus);
+  // The filter comes before the request line: "-" with 408 is filtered, with 200 malformed.
+  CHECK_EQ(Reason(Combined(), WithRequest("-", "408")), RejectReason::kFiltered);
+  CHECK_EQ(Reason(Combined(), WithRequest("-", "200")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithRequest("\\x16\\x03\\x01\\x00", "400")), RejectReason::kFiltered);
+  // ... and before the time.
+  CHECK_EQ(Reason(Combined(), Line("h", "-", "31/Feb/2015:00:00:00 +0000", "GET /a HTTP/1.1", "404")),
+           RejectReason::kFiltered);
+  CHECK_EQ(Reason(Combined(), Line("h", "-", "31/Feb/2015:00:00:00 +0000", "GET /a HTTP/1.1", "999")),
+           RejectReason::kBadStatus);
+}
+
+void TestTimes() {
+  g_test = "times";
+  struct Case {
+    const char* time;
+    int64_t ms;  // -1: bad-time
+  };
+  const Case cases[] = {
+      {"10/Oct/2000:13:55:36 -0700", kApacheExampleMs},
+      {"10/Oct/2000:20:55:36 +0000", kApacheExampleMs},
+      {"11/Oct/2000:05:55:36 +0900", kApacheExampleMs},
+      {"10/Oct/2000:21:25:36 +0030", kApacheExampleMs},
+      {"01/Jan/1970:00:00:00 +0000", 0},
+      {"01/Jan/1970:00:00:00 -0100", 3600000},
+      {"01/Jan/1970:00:00:00 +0100", -1},  // before the epoch
+      {"31/Dec/1969:23:59:59 +0000", -1},
+      {"29/Feb/2016:12:00:00 +0000", 1456747200000},
+      {"29/Feb/2000:00:00:00 +0000", 951782400000},
+      {"31/Dec/9999:23:59:59 +0000", 253402300799000},
+      {"31/Feb/2015:10:00:00 +0000", -1},
+      {"29/Feb/2015:10:00:00 +0000", -1},
+      {"29/Feb/1900:10:00:00 +0000", -1},
+      {"31/Apr/2015:10:00:00 +0000", -1},
+      {"32/Jan/2015:10:00:00 +0000", -1},
+      {"00/Jan/2015:10:00:00 +0000", -1},
+      {"10/Foo/2015:10:00:00 +0000", -1},
+      {"10/may/2015:10:00:00 +0000", -1},
+      {"10/MAY/2015:10:00:00 +0000", -1},
+      {"10/May/2015:25:00:00 +0000", -1},
+      {"10/May/2015:24:00:00 +0000", -1},
+      {"10/May/2015:10:60:00 +0000", -1},
+      {"10/May/2015:10:00:60 +0000", -1},
+      {"10/May/2015:10:00:00 +9999", -1},
+      {"10/May/2015:10:00:00 +0060", -1},
+      {"10/May/2015:10:00:00 +1401", -1},
+      {"10/May/2015:10:00:00 +1500", -1},
+      {"10/May/2015:10:00:00 +1400", 1431201600000},
+      {"10/May/2015:10:00:00 -1200", 1431295200000},
+      {"10/May/2015:10:00:00 *0000", -1},
+      {"10/May/2015:10:00:00 0000", -1},
+      {"10/May/2015:10:00:00", -1},
+      {"10/May/2015 10:00:00 +0000", -1},
+      {"1/May/2015:10:00:00 +0000", -1},
+      {"10/May/15:10:00:00 +0000", -1},
+      {"10/May/2015:10:00:00 +0000 ", -1},
+      {"", -1},
+      {"10/May/2015:1a:00:00 +0000", -1},
+  };
+  for (const Case& c : cases) {
+    const Result r = ParseWith(Combined(), WithTime(c.time));
+    if (c.ms < 0) {
+      CHECK_EQ(r.reason, RejectReason::kBadTime);
+    } else {
+      CHECK_EQ(r.reason, RejectReason::kNone);
+      CHECK_EQ(r.ts, c.ms);
+    }
+  }
+  // The date cache must not leak between lines: same parser, alternating dates.
+  LogParser parser(Combined());
+  ParsedView v;
+  const std::string a = WithTime("10/Oct/2000:13:55:36 -0700"), b = WithTime("31/Feb/2015:10:00:00 +0000");
+  for (int i = 0; i < 3; ++i) {
+    CHECK_EQ(parser.Parse(a, &v), RejectReason::kNone);
+    CHECK_EQ(v.ts_ms, kApacheExampleMs);
+    CHECK_EQ(parser.Parse(b, &v), RejectReason::kBadTime);
+  }
+}
+
+void TestMalformedStructure() {
+  g_test = "malformed structure";
+  const std::string good = Line();
+  const RejectReason kM = RejectReason::kMalformed;
+  CHECK_EQ(Reason(Combined(), ""), kM);
+  CHECK_EQ(Reason(Combined(), "-"), kM);
+  CHECK_EQ(Reason(Combined(), " " + good), kM);
+  CHECK_EQ(Reason(Combined(), "h  - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1"), kM);
+  CHECK_EQ(Reason(Combined(), "h - - 10/Oct/2000:13:55:36 -0700 \"GET / HTTP/1.0\" 200 1"), kM);
+  // Wrong bracket and quote nesting.
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700 \"GET / HTTP/1.0\" 200 1"), kM);
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700] GET / HTTP/1.0\" 200 1"), kM);
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0 200 1"), kM);
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\\\" 200 1"), kM);
+  CHECK_EQ(Reason(Combined(), "h - - \"[10/Oct/2000:13:55:36 -0700] GET / HTTP/1.0\" 200 1"), kM);
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700] [\"GET / HTTP/1.0\"] 200 1"), kM);
+  // Missing or broken status/bytes.
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\""), kM);
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200"), kM);
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 "), kM);
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\"  200 1"), kM);
+  CHECK_EQ(Reason(Combined(), "h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 12a"), kM);
+  // Request lines without method or target, or with spaces in the target.
+  CHECK_EQ(Reason(Combined(), WithRequest("-")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET ")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest(" /a HTTP/1.1")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET /a b HTTP/1.1")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET /a ")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET  /a HTTP/1.1")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("G(T /a HTTP/1.1")), kM);
+
+  // Truncations of a good line: accepted only when they end inside bytes (a common
+  // line) or after the referer's opening quote.
+  const std::string common = Line("127.0.0.1", "frank", "10/Oct/2000:13:55:36 -0700",
+                                  "GET /apache_pb.gif?x=1#top HTTP/1.0", "200", " 2326");
+  CHECK_EQ(good.compare(0, common.size(), common), 0);
+  for (size_t n = 0; n <= good.size(); ++n) {
+    const bool in_bytes = n > common.size() - 4 && n <= common.size();
+    const bool after_quote = n >= common.size() + 2;
+    const RejectReason expected = (in_bytes || after_quote) ? RejectReason::kNone : RejectReason::kMalformed;
+    CHECK_EQ(std::to_string(n) + " " + RejectReasonName(Reason(Combined(), good.substr(0, n))),
+             std::to_string(n) + " " + RejectReasonName(expected));
+  }
+}
+
+void TestLineEndingsAndControlBytes() {
+  g_test = "CRLF, NUL and control bytes";
+  Result r = ParseWith(Combined(), Line() + "\r");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.page, std::string("/apache_pb.gif"));
+  const std::string common = Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "200", " 1");
+  CHECK_EQ(Reason(Combined(), common + "\r"), RejectReason::kNone);
+  CHECK_EQ(Reason(Combined(), common + "\r\r"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), "\r"), RejectReason::kMalformed);  // Parse() itself: not a line
+  // NUL, CR, LF, TAB, DEL in a key: malformed. In the agent: not a key, ignored.
+  for (char c : {'\0', '\r', '\n', '\t', '\x1f', '\x7f'}) {
+    CHECK_EQ(Reason(Combined(), WithPage(std::string("/a") + c + "b")), RejectReason::kMalformed);
+    ParserOptions o;
+    o.user = UserField::kAuthuser;
+    CHECK_EQ(Reason(o, Line("h", std::string("fr") + c + "nk")), RejectReason::kMalformed);
+  }
+  CHECK_EQ(Reason(Combined(), Line() + std::string(" \0\0", 3)), RejectReason::kNone);
+  const std::string nul_agent = Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "200",
+                                     std::string(" 1 \"r\" \"ag\0nt\"", 14));
+  CHECK_EQ(Reason(Combined(), nul_agent), RejectReason::kNone);
+  // A control byte beats bad encoding, wherever each one is.
+  CHECK_EQ(Reason(Combined(), WithPage("/\xff\x01")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithPage("/\x01\xff")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithPage("/\xe2\x01\x82")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithPage("/0123456789abcdef\xff" "0123456789\x7f")), RejectReason::kMalformed);
+}
+
+void TestEncoding() {
+  g_test = "UTF-8";
+  const char* valid[] = {"/caf\xc3\xa9", "/\xe2\x82\xac", "/\xf0\x9f\x98\x80", "/\xef\xbf\xbf",
+                         "/\xf4\x8f\xbf\xbf", "/\xc2\x80", "/\xed\x9f\xbf", "/\xee\x80\x80",
+                         "/0123456789abcdef0123\xc3\xa9xyz"};
+  for (const char* page : valid) {
+    const Result r = ParseWith(Combined(), WithPage(page));
+    CHECK_EQ(r.reason, RejectReason::kNone);
+    CHECK_EQ(r.page, std::string(page));
+  }
+  const char* invalid[] = {"/\xff", "/\xfe", "/\x80", "/\xbf", "/\xc0\xaf", "/\xc1\xbf",
+                           "/\xe0\x80\xaf", "/\xe0\x9f\xbf", "/\xed\xa0\x80", "/\xed\xbf\xbf",
+                           "/\xf0\x80\x80\xaf", "/\xf0\x8f\xbf\xbf", "/\xf4\x90\x80\x80",
+                           "/\xf5\x80\x80\x80", "/\xf8\x88\x80\x80\x80", "/\xe2\x82", "/\xe2\x82x",
+                           "/\xc3", "/\xf0\x9f\x98", "/0123456789abcdef0123\xc3"};
+  for (const char* page : invalid) {
+    CHECK_EQ(Reason(Combined(), WithPage(page)), RejectReason::kBadEncoding);
+  }
+  // Invalid bytes in a query that is dropped do not matter.
+  CHECK_EQ(Reason(Combined(), WithPage("/a?\xff")), RejectReason::kNone);
+  ParserOptions keep;
+  keep.keep_query = true;
+  CHECK_EQ(Reason(keep, WithPage("/a?\xff")), RejectReason::kBadEncoding);
+}
+
+void TestKeyLength() {
+  g_test = "maxKeyBytes";
+  ParserOptions o;
+  o.max_key_bytes = 10;
+  CHECK_EQ(Reason(o, Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /123456789 HTTP/1.1")), RejectReason::kNone);
+  CHECK_EQ(Reason(o, Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /1234567890 HTTP/1.1")),
+           RejectReason::kKeyTooLong);
+  CHECK_EQ(Reason(o, Line("0123456789", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.1")), RejectReason::kNone);
+  CHECK_EQ(Reason(o, Line("0123456789a", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.1")),
+           RejectReason::kKeyTooLong);
+  // Length is measured after the query is dropped.
+  CHECK_EQ(Reason(o, Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a?0123456789 HTTP/1.1")), RejectReason::kNone);
+  // Encoding problems rank above length.
+  CHECK_EQ(Reason(o, Line("0123456789a", "-", "10/Oct/2000:13:55:36 -0700", "GET /\xff HTTP/1.1")),
+           RejectReason::kBadEncoding);
+  ParserOptions def;
+  CHECK_EQ(Reason(def, WithPage("/" + std::string(1023, 'a'))), RejectReason::kNone);
+  CHECK_EQ(Reason(def, WithPage("/" + std::string(1024, 'a'))), RejectReason::kKeyTooLong);
+}
+
+// ---------------------------------------------------------------------------------
+
+void TestNdjson() {
+  g_test = "ndjson";
+  Result r = ParseWith(Ndjson(), R"({"user":"alice","page":"/a","ts":1431857103000})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("alice"));
+  CHECK_EQ(r.page, std::string("/a"));
+  CHECK_EQ(r.ts, int64_t{1431857103000});
+  // Whitespace, member order, other members of every kind, CRLF.
+  r = ParseWith(Ndjson(),
+                " \t{ \"ts\" : 5 , \"x\":{\"a\":[1,-2.5e3,true,false,null,\"s\\\"\",{}],\"b\":[]},"
+                " \"page\":\"/p\", \"n\":null, \"user\" :\"u\" } \t\r");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("u"));
+  CHECK_EQ(r.page, std::string("/p"));
+  CHECK_EQ(r.ts, int64_t{5});
+  // Renamed fields; the default names are then ordinary members.
+  ParserOptions renamed = Ndjson();
+  renamed.ndjson_user_field = "visitor";
+  renamed.ndjson_page_field = "url";
+  renamed.ndjson_ts_field = "@timestamp";
+  r = ParseWith(renamed, R"({"visitor":"v","url":"/u","@timestamp":"2015-05-17T10:05:03Z","user":1})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("v"));
+  CHECK_EQ(r.page, std::string("/u"));
+  CHECK_EQ(r.ts, int64_t{1431857103000});
+  CHECK_EQ(Reason(renamed, R"({"user":"a","page":"/a","ts":1})"), RejectReason::kMalformed);
+  // One member may feed two fields.
+  ParserOptions same = Ndjson();
+  same.ndjson_page_field = "user";
+  r = ParseWith(same, R"({"user":"x\u00e9","ts":1})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("x\xc3\xa9"));
+  CHECK_EQ(r.page, std::string("x\xc3\xa9"));
+
+  // Escapes decode; member names with escapes match.
+  r = ParseWith(Ndjson(), R"({"us\u0065r":"\u00e9\ud83d\ude00\"\\\/\t","page":"/a\u002fb","ts":1})");
+  CHECK_EQ(r.reason, RejectReason::kMalformed);  // \t decodes to a control byte
+  r = ParseWith(Ndjson(), R"({"us\u0065r":"\u00e9\ud83d\ude00\"\\\/","page":"/a\u002fb","ts":1})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("\xc3\xa9\xf0\x9f\x98\x80\"\\/"));
+  CHECK_EQ(r.page, std::string("/a/b"));
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"\ud800","page":"/a","ts":1})"), RejectReason::kBadEncoding);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"\udc00\ud800","page":"/a","ts":1})"), RejectReason::kBadEncoding);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":"\ud83dx","ts":1})"), RejectReason::kBadEncoding);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"\u0000","page":"/a","ts":1})"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"\u007f","page":"/a","ts":1})"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Ndjson(), "{\"user\":\"a\x7f\",\"page\":\"/a\",\"ts\":1}"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Ndjson(), "{\"user\":\"a\tb\",\"page\":\"/a\",\"ts\":1}"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Ndjson(), "{\"user\":\"\xff\",\"page\":\"/a\",\"ts\":1}"), RejectReason::kBadEncoding);
+  CHECK_EQ(Reason(Ndjson(), "{\"user\":\"u\",\"page\":\"/a\",\"ts\":1,\"x\":\"\xff\"}"), RejectReason::kNone);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"\x41","page":"/a","ts":1})"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"\u12","page":"/a","ts":1})"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"\u12G4","page":"/a","ts":1})"), RejectReason::kMalformed);
+
+  // Types and presence.
+  const RejectReason kM = RejectReason::kMalformed;
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"","page":"/a","ts":1})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":"","ts":1})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":1,"page":"/a","ts":1})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":null,"page":"/a","ts":1})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":["a"],"page":"/a","ts":1})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":{},"ts":1})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"page":"/a","ts":1})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","ts":1})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":"/a"})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":"/a","ts":null})"), RejectReason::kBadTime);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":"/a","ts":true})"), RejectReason::kBadTime);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":"/a","ts":[1]})"), RejectReason::kBadTime);
+  // Duplicates: the last one wins, as in JSON.parse.
+  r = ParseWith(Ndjson(), R"({"user":"a","page":"/a","ts":1,"user":"b\u0062","ts":2})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("bb"));
+  CHECK_EQ(r.ts, int64_t{2});
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":"/a","ts":1,"user":2})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":2,"page":"/a","ts":1,"user":"a"})"), RejectReason::kNone);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":"/a","ts":-1,"ts":1})"), RejectReason::kNone);
+
+  // JSON syntax.
+  const char* bad_json[] = {
+      "",
+      "null",
+      "[]",
+      "\"user\"",
+      "{",
+      "{}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1}}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1} x",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1}{}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,}",
+      "{,\"user\":\"a\",\"page\":\"/a\",\"ts\":1}",
+      "{\"user\":\"a\" \"page\":\"/a\",\"ts\":1}",
+      "{\"user\" \"a\",\"page\":\"/a\",\"ts\":1}",
+      "{user:\"a\",\"page\":\"/a\",\"ts\":1}",
+      "{'user':'a',\"page\":\"/a\",\"ts\":1}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":01}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1.}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":.5}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1e}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":+1}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":-}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":NaN}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":[1,}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":[1}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":{\"a\"]}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":{\"a\":1]}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":[}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":{1:2}}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":tru}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":nulls}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":\"\\q\"}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":\"abc}",
+      "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":\"a\nb\"}",
+      "\xef\xbb\xbf{\"user\":\"a\",\"page\":\"/a\",\"ts\":1}",
+  };
+  for (const char* line : bad_json) CHECK_EQ(Reason(Ndjson(), line), kM);
+
+  // Deep nesting is bounded by the line, not the stack.
+  std::string deep = "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":";
+  deep += std::string(200000, '[') + std::string(200000, ']') + "}";
+  CHECK_EQ(Reason(Ndjson(), deep), RejectReason::kNone);
+  std::string unbalanced = "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":" + std::string(200000, '[') + "}";
+  CHECK_EQ(Reason(Ndjson(), unbalanced), kM);
+  std::string objects = "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":";
+  for (int i = 0; i < 50000; ++i) objects += "{\"k\":";
+  objects += "0";
+  objects += std::string(50000, '}') + "}";
+  CHECK_EQ(Reason(Ndjson(), objects), RejectReason::kNone);
+
+  // Key length applies to decoded bytes.
+  ParserOptions small = Ndjson();
+  small.max_key_bytes = 2;
+  CHECK_EQ(Reason(small, R"({"user":"\u00e9","page":"/a","ts":1})"), RejectReason::kNone);
+  CHECK_EQ(Reason(small, R"({"user":"\u20ac","page":"/a","ts":1})"), RejectReason::kKeyTooLong);
+}
+
+void TestNdjsonTimes() {
+  g_test = "ndjson ts";
+  struct Case {
+    const char* ts;  // JSON text of the value
+    int64_t ms;      // -1: bad-time
+  };
+  const Case cases[] = {
+      {"0", 0},
+      {"-0", 0},
+      {"1431857103000", 1431857103000},
+      {"1431857103000.0", 1431857103000},
+      {"1431857103000.000e0", 1431857103000},
+      {"1.431857103e12", 1431857103000},
+      {"1.431857103E+12", 1431857103000},
+      {"143185710300000e-2", 1431857103000},
+      {"0.0", 0},
+      {"0e5", 0},
+      {"0.00e-999999999999", 0},
+      {"10e0", 10},
+      {"9007199254740991", kMaxSafeInteger},
+      {"9.007199254740991e15", kMaxSafeInteger},
+      {"9007199254740992", -1},
+      {"9007199254740993", -1},
+      {"1e16", -1},
+      {"1e400", -1},
+      {"1e99999999999999999999", -1},
+      {"1e-1", -1},
+      {"1.5", -1},
+      {"1431857103000.5", -1},
+      {"15e-1", -1},
+      {"-1", -1},
+      {"-1e3", -1},
+      {"-0.5", -1},
+      {"100000000000000000000000000000", -1},
+      {"\"2015-05-17T10:05:03Z\"", 1431857103000},
+      {"\"2015-05-17t10:05:03z\"", 1431857103000},
+      {"\"2015-05-17 10:05:03Z\"", 1431857103000},
+      {"\"2015-05-17T10:05:03.5Z\"", 1431857103500},
+      {"\"2015-05-17T10:05:03.123456789Z\"", 1431857103123},
+      {"\"2015-05-17T10:05:03.999999Z\"", 1431857103999},
+      {"\"2015-05-17T10:05:03.01Z\"", 1431857103010},
+      {"\"2015-05-17T12:05:03+02:00\"", 1431857103000},
+      {"\"2015-05-17T12:05:03+0200\"", 1431857103000},
+      {"\"2015-05-17T05:35:03-04:30\"", 1431857103000},
+      {"\"2015-05-17T10:05:03+00:00\"", 1431857103000},
+      {"\"2015-05-17T10:05:03-00:00\"", 1431857103000},
+      {"\"2015-05-17T10:05:03.250+02:00\"", 1431849903250},
+      {"\"1970-01-01T00:00:00Z\"", 0},
+      {"\"2016-02-29T00:00:00Z\"", 1456704000000},
+      {"\"2015\\u002d05-17T10:05:03Z\"", 1431857103000},
+      {"\"1969-12-31T23:59:59Z\"", -1},
+      {"\"1970-01-01T00:00:00+01:00\"", -1},
+      {"\"2015-02-29T00:00:00Z\"", -1},
+      {"\"2015-02-31T00:00:00Z\"", -1},
+      {"\"2015-13-01T00:00:00Z\"", -1},
+      {"\"2015-00-01T00:00:00Z\"", -1},
+      {"\"2015-05-17T24:00:00Z\"", -1},
+      {"\"2015-05-17T10:60:00Z\"", -1},
+      {"\"2015-05-17T10:05:60Z\"", -1},
+      {"\"2015-05-17T10:05:03\"", -1},
+      {"\"2015-05-17T10:05:03.\"", -1},
+      {"\"2015-05-17T10:05:03.Z\"", -1},
+      {"\"2015-05-17T10:05Z\"", -1},
+      {"\"2015-05-17\"", -1},
+      {"\"2015-05-17T10:05:03+99:99\"", -1},
+      {"\"2015-05-17T10:05:03+14:01\"", -1},
+      {"\"2015-05-17T10:05:03+02:60\"", -1},
+      {"\"2015-05-17T10:05:03+02\"", -1},
+      {"\"2015-05-17T10:05:03+02:0\"", -1},
+      {"\"2015-05-17T10:05:03+02:000\"", -1},
+      {"\"2015-05-17T10:05:03Z \"", -1},
+      {"\"2015-05-17T10:05:03ZZ\"", -1},
+      {"\"2015-5-17T10:05:03Z\"", -1},
+      {"\"+002015-05-17T10:05:03Z\"", -1},
+      {"\"1431857103000\"", -1},
+      {"\"\"", -1},
+      {"\"2015-05-17T10:05:03\\ud800Z\"", -1},
+  };
+  for (const Case& c : cases) {
+    const std::string line = std::string("{\"user\":\"a\",\"page\":\"/a\",\"ts\":") + c.ts + "}";
+    const Result r = ParseWith(Ndjson(), line);
+    if (c.ms < 0) {
+      CHECK_EQ(std::string(c.ts) + " -> " + RejectReasonName(r.reason), std::string(c.ts) + " -> bad-time");
+    } else {
+      CHECK_EQ(std::string(c.ts) + " -> " + RejectReasonName(r.reason), std::string(c.ts) + " -> none");
+      CHECK_EQ(r.ts, c.ms);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// IngestSession
+
+struct Triple {
+  std::string user, page;
+  int64_t ts;
+  bool operator==(const Triple& o) const { return user == o.user && page == o.page && ts == o.ts; }
+};
+
+struct Run {
+  std::vector<Triple> views;
+  IngestReport report;
+};
+
+// Feeds `data` in chunks of `chunk` bytes (0: all at once), then finishes.
+Run Ingest(const ParserOptions& options, const std::string& data, size_t chunk = 0,
+           size_t* max_buffered = nullptr) {
+  IngestSession session(options);
+  Run run;
+  auto sink = [&](const ParsedView& v) {
+    CHECK(ViewIsValid(v, options.max_key_bytes));
+    run.views.push_back({std::string(v.user), std::string(v.page), v.ts_ms});
+    return false;
+  };
+  if (chunk == 0) chunk = data.size() + 1;
+  for (size_t off = 0; off < data.size(); off += chunk) {
+    // Copy each chunk so ASan sees reads past its end.
+    const std::string piece = data.substr(off, chunk);
+    std::vector<char> copy(piece.begin(), piece.end());
+    session.Feed(copy.data(), copy.size(), sink);
+    if (max_buffered != nullptr && session.buffered_bytes() > *max_buffered) {
+      *max_buffered = session.buffered_bytes();
+    }
+  }
+  session.Finish(sink);
+  run.report = session.report();
+  return run;
+}
+
+bool SameReport(const IngestReport& a, const IngestReport& b) {
+  if (a.lines != b.lines || a.accepted != b.accepted || a.rejected != b.rejected || a.late != b.late) {
+    return false;
+  }
+  for (int i = 0; i < static_cast<int>(RejectReason::kCount); ++i) {
+    if (a.reasons[i] != b.reasons[i]) return false;
+  }
+  if (a.samples.size() != b.samples.size()) return false;
+  for (size_t i = 0; i < a.samples.size(); ++i) {
+    if (a.samples[i].line_number != b.samples[i].line_number || a.samples[i].reason != b.samples[i].reason ||
+        a.samples[i].text != b.samples[i].text) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Describe(const IngestReport& r) {
+  std::string out = "lines=" + std::to_string(r.lines) + " accepted=" + std::to_string(r.accepted) +
+                    " late=" + std::to_string(r.late);
+  for (int i = 1; i < static_cast<int>(RejectReason::kCount); ++i) {
+    if (r.reasons[i] != 0) out += std::string(" ") + RejectReasonName(static_cast<RejectReason>(i)) + "=" + std::to_string(r.reasons[i]);
+  }
+  for (const RejectedSample& s : r.samples) {
+    out += "\n    #" + std::to_string(s.line_number) + " " + RejectReasonName(s.reason) + " " + Show(s.text);
+  }
+  return out;
+}
+
+void CheckReportInvariants(const IngestReport& r) {
+  uint64_t sum = 0;
+  for (int i = 0; i < static_cast<int>(RejectReason::kCount); ++i) sum += r.reasons[i];
+  CHECK_EQ(r.lines, r.accepted + r.rejected);
+  CHECK_EQ(sum, r.rejected);
+  CHECK_EQ(r.reasons[0], uint64_t{0});
+  CHECK(r.samples.size() <= IngestReport::kMaxSamples);
+  CHECK(r.late <= r.accepted);
+  for (const RejectedSample& s : r.samples) {
+    CHECK(s.text.size() <= IngestReport::kSampleBytes);
+    CHECK(s.reason != RejectReason::kFiltered && s.reason != RejectReason::kNone);
+  }
+}
+
+void TestSessionLines() {
+  g_test = "session lines";
+  const std::string good = Line();
+  // Empty lines, "\r" lines and a last line without "\n".
+  Run run = Ingest(Combined(), "\n\r\n" + good + "\r\n\n" + good + "\n\r\nbad\n\n" + good);
+  CHECK_EQ(run.report.lines, uint64_t{4});
+  CHECK_EQ(run.report.accepted, uint64_t{3});
+  CHECK_EQ(run.report.rejected, uint64_t{1});
+  CHECK_EQ(run.report.reasons[static_cast<int>(RejectReason::kMalformed)], uint64_t{1});
+  CHECK_EQ(run.report.samples.size(), size_t{1});
+  if (!run.report.samples.empty()) {
+    CHECK_EQ(run.report.samples[0].line_number, uint64_t{7});  // physical line, empty ones counted
+    CHECK_EQ(run.report.samples[0].text, std::string("bad"));
+    CHECK_EQ(run.report.samples[0].reason, RejectReason::kMalformed);
+  }
+  CheckReportInvariants(run.report);
+  // Nothing at all; only empty lines; a last line that is just "\r".
+  CHECK_EQ(Ingest(Combined(), "").report.lines, uint64_t{0});
+  CHECK_EQ(Ingest(Combined(), "\n\n\r\n\r").report.lines, uint64_t{0});
+  run = Ingest(Combined(), good + "\n\r");
+  CHECK_EQ(run.report.lines, uint64_t{1});
+  CHECK_EQ(run.report.accepted, uint64_t{1});
+  // Finish() twice is harmless; feeding after Finish() starts a new line.
+  IngestSession session(Combined());
+  int accepted = 0;
+  auto sink = [&](const ParsedView&) {
+    ++accepted;
+    return false;
+  };
+  session.Feed(good.data(), 10, sink);
+  session.Finish(sink);
+  session.Finish(sink);
+  session.Feed(good.data(), good.size(), sink);
+  session.Finish(sink);
+  CHECK_EQ(accepted, 1);
+  CHECK_EQ(session.report().lines, uint64_t{2});
+  CHECK_EQ(session.report().rejected, uint64_t{1});
+}
+
+void TestSessionSamples() {
+  g_test = "session samples";
+  std::string data;
+  for (int i = 0; i < 30; ++i) {
+    data += WithStatus(i % 2 ? "404" : "999") + "\n";  // filtered lines are not sampled
+  }
+  Run run = Ingest(Combined(), data);
+  CHECK_EQ(run.report.lines, uint64_t{30});
+  CHECK_EQ(run.report.reasons[static_cast<int>(RejectReason::kFiltered)], uint64_t{15});
+  CHECK_EQ(run.report.reasons[static_cast<int>(RejectReason::kBadStatus)], uint64_t{15});
+  CHECK_EQ(run.report.samples.size(), size_t{10});
+  for (size_t i = 0; i < run.report.samples.size(); ++i) {
+    CHECK_EQ(run.report.samples[i].line_number, uint64_t{2 * i + 1});
+    CHECK_EQ(run.report.samples[i].reason, RejectReason::kBadStatus);
+  }
+  // Sample text: at most 200 bytes, not cut inside a UTF-8 character, no "\r".
+  const std::string euro = "\xe2\x82\xac";
+  for (size_t pad = 195; pad <= 201; ++pad) {
+    const std::string line = std::string(pad, 'x') + euro + euro + "\r\n";
+    run = Ingest(Combined(), line);
+    CHECK_EQ(run.report.samples.size(), size_t{1});
+    if (run.report.samples.empty()) continue;
+    const std::string& text = run.report.samples[0].text;
+    CHECK(text.size() <= 200);
+    CHECK(IsValidUtf8(text));
+    const std::string full = std::string(pad, 'x') + euro + euro;
+    CHECK_EQ(text, full.substr(0, text.size()));
+    CHECK(text.size() >= 198);
+  }
+}
+
+void TestSessionLineTooLong() {
+  g_test = "session maxLineBytes";
+  const std::string good = Line();
+  // A 10 MB line between two good ones, whole and in chunks of various sizes.
+  const std::string huge(10 * 1024 * 1024, 'a');
+  const std::string data = good + "\n" + huge + "\n" + good + "\n";
+  for (size_t chunk : {size_t{0}, size_t{1} << 16, size_t{1000003}, size_t{7777}}) {
+    size_t max_buffered = 0;
+    const Run run = Ingest(Combined(), data, chunk, &max_buffered);
+    CHECK_EQ(run.report.lines, uint64_t{3});
+    CHECK_EQ(run.report.accepted, uint64_t{2});
+    CHECK_EQ(run.report.reasons[static_cast<int>(RejectReason::kLineTooLong)], uint64_t{1});
+    CHECK_EQ(run.report.samples.size(), size_t{1});
+    if (!run.report.samples.empty()) {
+      CHECK_EQ(run.report.samples[0].line_number, uint64_t{2});
+      CHECK_EQ(run.report.samples[0].text, std::string(200, 'a'));
+    }
+    CHECK(max_buffered <= 64 * 1024 + 1);
+    CheckReportInvariants(run.report);
+  }
+  // A too-long last line without "\n"; and only that.
+  CHECK_EQ(Ingest(Combined(), good + "\n" + huge, 4096).report.reasons[static_cast<int>(RejectReason::kLineTooLong)],
+           uint64_t{1});
+  CHECK_EQ(Ingest(Combined(), huge).report.lines, uint64_t{1});
+
+  // The boundary: exactly max_line_bytes is fine with "\n" or "\r\n", one more is not,
+  // whatever the chunking.
+  ParserOptions o;
+  o.max_line_bytes = static_cast<uint32_t>(good.size());
+  for (size_t chunk = 1; chunk <= good.size() + 3; chunk += (chunk < 20 ? 1 : 37)) {
+    size_t max_buffered = 0;
+    Run run = Ingest(o, good + "\r\n" + good + "\n" + good + "x\r\n" + good + "\r\r\n" + good, chunk, &max_buffered);
+    CHECK_EQ(run.report.lines, uint64_t{5});
+    CHECK_EQ(run.report.accepted, uint64_t{3});
+    CHECK_EQ(run.report.reasons[static_cast<int>(RejectReason::kLineTooLong)], uint64_t{2});
+    CHECK(max_buffered <= good.size() + 1);
+    if (run.report.samples.size() == 2) {
+      CHECK_EQ(run.report.samples[0].line_number, uint64_t{3});
+      CHECK_EQ(run.report.samples[1].line_number, uint64_t{4});
+    }
+  }
+}
+
+void TestSessionLate() {
+  g_test = "session late";
+  IngestSession session(Combined());
+  const std::string data = WithTime("10/Oct/2000:13:55:36 -0700") + "\n" + WithTime("10/Oct/2000:13:55:35 -0700") +
+                           "\n" + WithTime("10/Oct/2000:13:55:37 -0700") + "\n";
+  int64_t watermark = 0;
+  auto sink = [&](const ParsedView& v) {
+    const bool late = v.ts_ms < watermark;
+    if (v.ts_ms > watermark) watermark = v.ts_ms;
+    return late;
+  };
+  session.Feed(data.data(), data.size(), sink);
+  session.Finish(sink);
+  CHECK_EQ(session.report().accepted, uint64_t{3});
+  CHECK_EQ(session.report().late, uint64_t{1});
+}
+
+void TestRandomInput() {
+  g_test = "random input";
+  std::mt19937_64 rng(12345);
+  const std::string good = Line();
+  const std::string good_json = R"({"user":"\u00e9a","page":"/p?q","ts":"2015-05-17T10:05:03.5+02:00","x":[1,{"y":null}]})";
+  const char alphabet[] = " -[]\"\\/:+{}[],0123456789aeuTZ\r\n\t\x00\x7f\x80\xc3\xa9\xed\xf0\xff";
+  for (LogFormat format : {LogFormat::kCombined, LogFormat::kCommon, LogFormat::kNdjson}) {
+    ParserOptions o;
+    o.format = format;
+    o.max_key_bytes = 16;
+    o.keep_query = rng() & 1;
+    LogParser parser(o);
+    ParsedView v;
+    for (int i = 0; i < 100000; ++i) {
+      std::string line;
+      const int kind = i % 3;
+      if (kind == 0) {  // random bytes
+        line.resize(rng() % 300);
+        for (char& c : line) c = static_cast<char>(rng());
+      } else {  // a mutated valid line
+        line = (format == LogFormat::kNdjson) ? good_json : good;
+        const int edits = 1 + rng() % 4;
+        for (int e = 0; e < edits && !line.empty(); ++e) {
+          const size_t at = rng() % line.size();
+          switch (rng() % 4) {
+            case 0: line[at] = alphabet[rng() % (sizeof alphabet - 1)]; break;
+            case 1: line.erase(at, 1 + rng() % 8); break;
+            case 2: line.insert(at, 1, alphabet[rng() % (sizeof alphabet - 1)]); break;
+            case 3: line.resize(at); break;
+          }
+        }
+      }
+      std::vector<char> copy(line.begin(), line.end());  // exact-size buffer for ASan
+      const RejectReason r = parser.Parse(std::string_view(copy.data(), copy.size()), &v);
+      CHECK(r != RejectReason::kLineTooLong && r != RejectReason::kCount);
+      if (r == RejectReason::kNone) CHECK(ViewIsValid(v, o.max_key_bytes));
+    }
+    // Random streams: chunking never changes the result.
+    for (int i = 0; i < 200; ++i) {
+      std::string data;
+      const int lines = rng() % 20;
+      for (int k = 0; k < lines; ++k) {
+        data += (format == LogFormat::kNdjson ? good_json : good).substr(0, rng() % 400);
+        if (rng() % 4 == 0) data += alphabet[rng() % (sizeof alphabet - 1)];
+        data += (rng() % 3 == 0) ? "\r\n" : "\n";
+      }
+      ParserOptions so = o;
+      so.max_line_bytes = 50 + rng() % 300;
+      const Run whole = Ingest(so, data);
+      CheckReportInvariants(whole.report);
+      const Run chunked = Ingest(so, data, 1 + rng() % 17);
+      CHECK(whole.views == chunked.views);
+      if (!SameReport(whole.report, chunked.report)) CHECK_EQ(Describe(chunked.report), Describe(whole.report));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// The fixture: 10,000 real combined lines.
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+// An obviously correct reference for the fixture's well-formed lines: split on the
+// quotes and brackets with std::string, read the time with strptime/timegm.
+bool ReferenceParse(const std::string& line, bool keep_query, Triple* out, int* status) {
+  const size_t lb = line.find('['), rb = line.find(']'), q1 = line.find('"');
+  const size_t q2 = line.find('"', q1 + 1);
+  if (lb == std::string::npos || rb == std::string::npos || q2 == std::string::npos) return false;
+  out->user = line.substr(0, line.find(' '));
+  struct tm tm = {};
+  const std::string time = line.substr(lb + 1, rb - lb - 1);
+  if (strptime(time.c_str(), "%d/%b/%Y:%H:%M:%S %z", &tm) == nullptr) return false;
+  const long gmtoff = tm.tm_gmtoff;
+  out->ts = (static_cast<int64_t>(timegm(&tm)) - gmtoff) * 1000;
+  std::istringstream request(line.substr(q1 + 1, q2 - q1 - 1));
+  std::string method, target;
+  request >> method >> target;
+  target = target.substr(0, target.find('#'));
+  if (!keep_query) target = target.substr(0, target.find('?'));
+  out->page = target;
+  *status = std::atoi(line.c_str() + q2 + 2);
+  return true;
+}
+
+void TestFixture(const std::string& path) {
+  g_test = "fixture";
+  const std::string data = ReadFile(path);
+  CHECK(data.size() > 2000000);
+  if (data.empty()) {
+    std::fprintf(stderr, "cannot read fixture %s\n", path.c_str());
+    return;
+  }
+  for (bool keep_query : {false, true}) {
+    ParserOptions o;
+    o.keep_query = keep_query;
+    const Run run = Ingest(o, data);
+    CHECK_EQ(run.report.lines, uint64_t{10000});
+    CHECK_EQ(run.report.accepted, uint64_t{9780});
+    CHECK_EQ(run.report.rejected, uint64_t{220});
+    CHECK_EQ(run.report.reasons[static_cast<int>(RejectReason::kFiltered)], uint64_t{220});
+    CHECK_EQ(run.report.late, uint64_t{0});
+    CHECK(run.report.samples.empty());
+    CheckReportInvariants(run.report);
+
+    // Triple by triple against the reference.
+    std::vector<Triple> expected;
+    std::istringstream lines(data);
+    std::string line;
+    while (std::getline(lines, line)) {
+      Triple t;
+      int status = 0;
+      CHECK(ReferenceParse(line, keep_query, &t, &status));
+      if (status >= 200 && status <= 399) expected.push_back(t);
+    }
+    CHECK_EQ(expected.size(), run.views.size());
+    size_t mismatches = 0;
+    for (size_t i = 0; i < expected.size() && i < run.views.size(); ++i) {
+      if (!(expected[i] == run.views[i]) && mismatches++ < 3) {
+        CHECK_EQ(run.views[i].user + " " + run.views[i].page + " " + std::to_string(run.views[i].ts),
+                 expected[i].user + " " + expected[i].page + " " + std::to_string(expected[i].ts));
+      }
+    }
+    CHECK_EQ(mismatches, size_t{0});
+    if (!run.views.empty()) {
+      CHECK_EQ(run.views[0].user, std::string("83.149.9.216"));
+      CHECK_EQ(run.views[0].ts, int64_t{1431857103000});
+    }
+    std::set<std::string> pages;
+    for (const Triple& t : run.views) pages.insert(t.page);
+    std::printf("fixture (keepQuery=%d): %zu accepted views, %zu distinct pages\n", keep_query, run.views.size(),
+                pages.size());
+  }
+
+  // Other options over the same data.
+  ParserOptions all;
+  all.status_min = 100;
+  all.status_max = 599;
+  CHECK_EQ(Ingest(all, data).report.accepted, uint64_t{10000});
+  ParserOptions only404;
+  only404.statuses = {404};
+  CHECK_EQ(Ingest(only404, data).report.accepted, uint64_t{213});
+  ParserOptions by_authuser;
+  by_authuser.user = UserField::kAuthuser;  // every authuser is "-"
+  CHECK_EQ(Ingest(by_authuser, data).report.reasons[static_cast<int>(RejectReason::kFiltered)], uint64_t{10000});
+  ParserOptions either;
+  either.user = UserField::kAuthuserOrHost;
+  CHECK_EQ(Ingest(either, data).report.accepted, uint64_t{9780});
+  CHECK_EQ(Ingest(Common(), data).report.reasons[static_cast<int>(RejectReason::kMalformed)], uint64_t{10000});
+
+  // Chunk cutting: every chunk size 1..64 gives the same views and report.
+  g_test = "fixture chunking";
+  const Run whole = Ingest(Combined(), data);
+  std::string crlf;  // and the same with "\r\n" line ends
+  for (char c : data) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  const Run whole_crlf = Ingest(Combined(), crlf);
+  CHECK(whole.views == whole_crlf.views);
+  for (size_t chunk = 1; chunk <= 64; ++chunk) {
+    const Run run = Ingest(Combined(), data, chunk);
+    CHECK(run.views == whole.views);
+    if (!SameReport(run.report, whole.report)) CHECK_EQ(Describe(run.report), Describe(whole.report));
+    if (chunk % 8 == 3) {
+      const Run run_crlf = Ingest(Combined(), crlf, chunk);
+      CHECK(run_crlf.views == whole.views);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string fixture = argc > 1 ? argv[1] : "test/fixtures/apache_logs";
+  TestCombinedBasics();
+  TestCommon();
+  TestUserOption();
+  TestPageOptions();
+  TestStatuses();
+  TestTimes();
+  TestMalformedStructure();
+  TestLineEndingsAndControlBytes();
+  TestEncoding();
+  TestKeyLength();
+  TestNdjson();
+  TestNdjsonTimes();
+  TestSessionLines();
+  TestSessionSamples();
+  TestSessionLineTooLong();
+  TestSessionLate();
+  TestRandomInput();
+  TestFixture(fixture);
+  std::printf("%d checks, %d failures\n", g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,148 @@
+// Throughput of the log parser alone (no index): the fixture repeated to ~100 MB, fed
+// through IngestSession as a stream would (64 KiB chunks) and as one buffer, and
+// LogParser::Parse over pre-split lines; then the same events as ndjson.
+//
+//   scripts/native-tests.sh --bench     (builds this with -O3 and runs it)
+//   parse-bench [fixture-path] [repeats] [combined|ndjson]
+//
+// Each figure is the best of 10 runs on one core; the sink only sums the views so the
+// work cannot be optimized away.
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../ingest-session.h"
+#include "../log-parser.h"
+
+using namespace skiptrail;  // NOLINT: a benchmark program
+
+namespace {
+
+struct Totals {
+  uint64_t views = 0, bytes = 0;
+  int64_t ts_sum = 0;
+};
+
+template <typename Fn>
+double BestSeconds(Fn fn) {
+  double best = 1e9;
+  for (int run = 0; run < 10; ++run) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (s < best) best = s;
+  }
+  return best;
+}
+
+void Report(const char* what, uint64_t lines, size_t bytes, double seconds, const Totals& t) {
+  std::printf("%-44s %7.2f M lines/s  %7.0f MB/s  (%" PRIu64 " lines, %" PRIu64 " views, %.3f s)\n", what,
+              lines / seconds / 1e6, bytes / seconds / 1e6, lines, t.views, seconds);
+}
+
+void BenchFormat(const char* name, const ParserOptions& options, const std::string& data) {
+  uint64_t lines = 0;
+  for (char c : data) lines += c == '\n';
+  Totals totals;
+  auto sink = [&](const ParsedView& v) {
+    ++totals.views;
+    totals.bytes += v.user.size() + v.page.size();
+    totals.ts_sum += v.ts_ms;
+    return false;
+  };
+
+  std::string label = std::string(name) + ": IngestSession, 64 KiB chunks";
+  double s = BestSeconds([&] {
+    totals = Totals();
+    IngestSession session(options);
+    for (size_t off = 0; off < data.size(); off += 65536) {
+      const size_t n = data.size() - off < 65536 ? data.size() - off : 65536;
+      session.Feed(data.data() + off, n, sink);
+    }
+    session.Finish(sink);
+  });
+  Report(label.c_str(), lines, data.size(), s, totals);
+
+  label = std::string(name) + ": IngestSession, one buffer";
+  s = BestSeconds([&] {
+    totals = Totals();
+    IngestSession session(options);
+    session.Feed(data.data(), data.size(), sink);
+    session.Finish(sink);
+  });
+  Report(label.c_str(), lines, data.size(), s, totals);
+
+  std::vector<std::string_view> split;
+  for (size_t off = 0; off < data.size();) {
+    size_t nl = data.find('\n', off);
+    if (nl == std::string::npos) nl = data.size();
+    split.emplace_back(data.data() + off, nl - off);
+    off = nl + 1;
+  }
+  label = std::string(name) + ": LogParser::Parse, pre-split lines";
+  s = BestSeconds([&] {
+    totals = Totals();
+    LogParser parser(options);
+    ParsedView v;
+    for (std::string_view line : split) {
+      if (parser.Parse(line, &v) == RejectReason::kNone) sink(v);
+    }
+  });
+  Report(label.c_str(), lines, data.size(), s, totals);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string path = argc > 1 ? argv[1] : "test/fixtures/apache_logs";
+  const int repeats = argc > 2 ? std::atoi(argv[2]) : 40;
+  const std::string only = argc > 3 ? argv[3] : "";
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  const std::string fixture = os.str();
+  if (fixture.empty()) {
+    std::fprintf(stderr, "cannot read %s\n", path.c_str());
+    return 1;
+  }
+  std::string combined;
+  combined.reserve(fixture.size() * repeats);
+  for (int i = 0; i < repeats; ++i) combined += fixture;
+
+  // The same accepted events as ndjson lines with ISO times and with numeric times.
+  std::string ndjson_iso, ndjson_ms;
+  {
+    IngestSession session{ParserOptions()};
+    std::string one_iso, one_ms;
+    auto sink = [&](const ParsedView& v) {
+      const time_t secs = static_cast<time_t>(v.ts_ms / 1000);
+      struct tm tm;
+      gmtime_r(&secs, &tm);
+      char iso[32];
+      std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      const std::string head = "{\"user\":\"" + std::string(v.user) + "\",\"page\":\"" + std::string(v.page) + "\",";
+      one_iso += head + "\"ts\":\"" + iso + "\"}\n";
+      one_ms += head + "\"ts\":" + std::to_string(v.ts_ms) + "}\n";
+      return false;
+    };
+    session.Feed(fixture.data(), fixture.size(), sink);
+    session.Finish(sink);
+    for (int i = 0; i < repeats; ++i) ndjson_iso += one_iso, ndjson_ms += one_ms;
+  }
+
+  std::printf("fixture %s x %d: %.1f MB combined\n", path.c_str(), repeats, combined.size() / 1e6);
+  if (only.empty() || only == "combined") BenchFormat("combined", ParserOptions(), combined);
+  ParserOptions nd;
+  nd.format = LogFormat::kNdjson;
+  if (only.empty() || only == "ndjson") {
+    BenchFormat("ndjson (ISO ts)", nd, ndjson_iso);
+    BenchFormat("ndjson (ms ts)", nd, ndjson_ms);
+  }
+  return 0;
+}

@@ -1,0 +1,28 @@
+// Shared by the example tests: an index that is closed when its test ends, and small
+// constants and helpers for times and keys.
+import { onTestFinished } from 'vitest';
+import { ActivityIndex } from '../src/index.js';
+
+export type IndexOptions = ConstructorParameters<typeof ActivityIndex>[0];
+
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+/** A fresh index, closed when the current test finishes. */
+export function openIndex(options?: IndexOptions): ActivityIndex {
+  const index = new ActivityIndex(options);
+  onTestFinished(() => index.close());
+  return index;
+}
+
+/** UTF-8 byte length of a string. */
+export function utf8Bytes(key: string): number {
+  return Buffer.byteLength(key, 'utf8');
+}
+
+/** Sorts keys by their UTF-8 bytes, the order SPEC section 1 prescribes. */
+export function byteOrder(keys: readonly string[]): string[] {
+  return [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}

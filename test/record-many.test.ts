@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { openIndex } from './helpers.js';
+
+const events = [
+  { user: 'alice', page: '/a', ts: 100 },
+  { user: 'bob', page: '/a', ts: 200 },
+  { user: 'alice', page: '/b', ts: 300 },
+];
+
+/** What an index answers about `events`' keys, to compare two indexes. */
+function snapshot(index: ReturnType<typeof openIndex>) {
+  const { memoryBytes: _memory, ...stats } = index.stats();
+  return {
+    stats,
+    watermark: index.watermark,
+    a: index.lastUsers('/a'),
+    b: index.lastUsers('/b'),
+    alice: index.userPages('alice'),
+    bob: index.userPages('bob'),
+    online: index.onlineUsers('/a'),
+  };
+}
+
+describe('ActivityIndex#recordMany()', () => {
+  it('returns the number of events indexed', () => {
+    const index = openIndex();
+    expect(index.recordMany(events)).toBe(3);
+    expect(index.recordMany([])).toBe(0);
+    expect(index.stats().events).toBe(3);
+  });
+
+  it('indexes the same as record() of each event in turn', () => {
+    const one = openIndex({ userWindow: 150 });
+    const many = openIndex({ userWindow: 150 });
+    const stream = [...events, { user: 'carol', page: '/a', ts: 50 }, { user: 'bob', page: '/b', ts: 250 }];
+    for (const { user, page, ts } of stream) one.record(user, page, ts);
+    expect(many.recordMany(stream)).toBe(stream.length);
+    expect(snapshot(many)).toEqual(snapshot(one));
+  });
+
+  it('accepts any iterable: an array, a Set, a generator, a Map\'s values', () => {
+    const fromArray = openIndex();
+    fromArray.recordMany(events);
+    const expected = snapshot(fromArray);
+    const iterables: Iterable<(typeof events)[number]>[] = [
+      new Set(events),
+      (function* () {
+        yield* events;
+      })(),
+      new Map(events.map((event, i) => [i, event])).values(),
+    ];
+    for (const iterable of iterables) {
+      const index = openIndex();
+      expect(index.recordMany(iterable)).toBe(3);
+      expect(snapshot(index)).toEqual(expected);
+    }
+  });
+
+  it('takes Date times', () => {
+    const index = openIndex();
+    index.recordMany([{ user: 'alice', page: '/a', ts: new Date(1234) }]);
+    expect(index.lastUsers('/a')).toEqual([{ user: 'alice', ts: 1234 }]);
+  });
+
+  it('decides lateness event by event, as the watermark moves within the batch', () => {
+    const index = openIndex({ userWindow: 50 });
+    index.recordMany([
+      { user: 'x', page: '/', ts: 10 },
+      { user: 'y', page: '/', ts: 100 },
+      { user: 'z', page: '/', ts: 40 },
+    ]);
+    // x arrived first, so it was not late; z arrived after y moved the watermark to 100.
+    expect(index.stats().late).toBe(1);
+    expect(index.userPages('z')).toEqual([]);
+    expect(index.lastUsers('/').map((entry) => entry.user)).toEqual(['y', 'z', 'x']);
+  });
+
+  it('indexes nothing of a batch with an invalid event, and names its position', () => {
+    const index = openIndex();
+    index.record('zed', '/z', 10);
+    const before = snapshot(index);
+    const cases: [unknown[], RegExp, ErrorConstructor][] = [
+      [[...events, { user: 'dave', page: '/a', ts: -1 }], /events\[3\]\.ts/, RangeError],
+      [[events[0], { user: '', page: '/a', ts: 1 }], /events\[1\]\.user/, RangeError],
+      [[{ user: 'dave', page: 42, ts: 1 }], /events\[0\]\.page/, TypeError],
+      [[events[0], events[1], null], /events\[2\]/, TypeError],
+      [[events[0], { user: 'dave', page: '/a', ts: '5' }], /events\[1\]\.ts/, TypeError],
+      [[events[0], { user: 'dave', page: '/a' }], /events\[1\]\.ts/, TypeError],
+      [[events[0], { user: '\uDC00', page: '/a', ts: 1 }], /events\[1\]\.user/, RangeError],
+    ];
+    for (const [batch, message, kind] of cases) {
+      expect(() => index.recordMany(batch as never)).toThrow(kind);
+      expect(() => index.recordMany(batch as never)).toThrow(message);
+      expect(snapshot(index)).toEqual(before);
+    }
+  });
+
+  it('indexes nothing when the iterable itself throws', () => {
+    const index = openIndex();
+    function* failing() {
+      yield events[0]!;
+      yield events[1]!;
+      throw new Error('source failed');
+    }
+    expect(() => index.recordMany(failing())).toThrow('source failed');
+    expect(index.stats().events).toBe(0);
+    expect(index.lastUsers('/a')).toEqual([]);
+  });
+
+  it('rejects something that is not an iterable with a TypeError naming events', () => {
+    const index = openIndex();
+    for (const bad of [undefined, null, 5, {}, { length: 1, 0: events[0] }]) {
+      expect(() => index.recordMany(bad as never)).toThrow(TypeError);
+      expect(() => index.recordMany(bad as never)).toThrow(/events/);
+    }
+  });
+});
