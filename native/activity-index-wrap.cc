@@ -43,7 +43,6 @@ bool ReadInteger(const Napi::CallbackInfo& info, size_t index, const char* name,
 // Appends the UTF-8 form of UTF-16 `units` to `out`. A lone surrogate (which the
 // facade rejects before it gets here) becomes U+FFFD.
 void AppendUtf8(const char16_t* units, size_t count, std::string* out) {
-  out->clear();
   for (size_t i = 0; i < count; ++i) {
     uint32_t c = units[i];
     if (c < 0x80) {
@@ -223,19 +222,28 @@ Napi::Value ActivityIndexWrap::JS_recordMany(const Napi::CallbackInfo& info) {
     units += user_units + page_units;
   }
   if (units != total_units) return ThrowRange(env, "recordMany: key lengths do not add up to the keys");
+  batch_offsets_.resize(2 * count);
 
-  uint32_t late = 0;
+  // Convert every key to UTF-8 first, then index the batch in one engine call.
+  batch_utf8_.clear();
   const char16_t* cursor = batch_keys_.data();
-  for (size_t i = 0; i < count; ++i) {
-    const size_t user_units = lengths[2 * i], page_units = lengths[2 * i + 1];
-    AppendUtf8(cursor, user_units, &key_a_);
-    cursor += user_units;
-    AppendUtf8(cursor, page_units, &key_b_);
-    cursor += page_units;
-    late += engine_->Record(key_a_, key_b_, static_cast<int64_t>(times[i])) ? 1 : 0;
+  for (size_t i = 0; i < 2 * count; ++i) {
+    AppendUtf8(cursor, lengths[i], &batch_utf8_);
+    cursor += lengths[i];
+    batch_offsets_[i] = batch_utf8_.size();  // end of key i
   }
+  batch_events_.resize(count);
+  size_t begin = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const size_t user_end = batch_offsets_[2 * i], page_end = batch_offsets_[2 * i + 1];
+    batch_events_[i] = Engine::EventView{std::string_view(batch_utf8_.data() + begin, user_end - begin),
+                                         std::string_view(batch_utf8_.data() + user_end, page_end - user_end),
+                                         static_cast<int64_t>(times[i])};
+    begin = page_end;
+  }
+  const uint64_t late = engine_->RecordBatch(batch_events_.data(), count);
   ReportMemory(env);
-  return Napi::Number::New(env, late);
+  return Napi::Number::New(env, static_cast<double>(late));
 }
 
 Napi::Value ActivityIndexWrap::ResultsFor(Napi::Env env, Interner& keys, uint32_t count) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine.h"
 
@@ -73,7 +74,12 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   int64_t reported_memory_ = 0;
   uint32_t records_since_report_ = 0;
   std::string key_a_, key_b_;      // scratch UTF-8 keys
-  std::u16string batch_keys_;      // scratch for recordMany
+  // Scratch for recordMany: the keys as UTF-16, then as UTF-8 with each key's end
+  // offset, then as events.
+  std::u16string batch_keys_;
+  std::string batch_utf8_;
+  std::vector<size_t> batch_offsets_;
+  std::vector<Engine::EventView> batch_events_;
 };
 
 }  // namespace skiptrail

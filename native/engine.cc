@@ -12,7 +12,34 @@ Engine::Engine(const EngineOptions& options)
       user_index_(&users_, &pages_, options.pages_per_user, true),
       presence_(&users_) {}
 
-bool Engine::Record(std::string_view user, std::string_view page, int64_t ts) {
+uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
+  // Two stages ahead of the event being indexed: hash and prefetch the table slots of
+  // event i + kAhead, then, once those have arrived, the entries of event i + kAhead/2.
+  constexpr size_t kAhead = 8;
+  constexpr size_t kRing = 2 * kAhead;  // hashes in flight: user and page per event
+  uint32_t user_hashes[kRing], page_hashes[kRing];
+  auto start = [&](size_t i) {
+    user_hashes[i % kRing] = Interner::Hash(events[i].user);
+    page_hashes[i % kRing] = Interner::Hash(events[i].page);
+    users_.PrefetchSlot(user_hashes[i % kRing]);
+    pages_.PrefetchSlot(page_hashes[i % kRing]);
+  };
+  for (size_t i = 0; i < count && i < kAhead; ++i) start(i);
+  uint64_t late = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) start(i + kAhead);
+    if (i + kAhead / 2 < count) {
+      users_.PrefetchEntry(user_hashes[(i + kAhead / 2) % kRing]);
+      pages_.PrefetchEntry(page_hashes[(i + kAhead / 2) % kRing]);
+    }
+    const EventView& event = events[i];
+    late += RecordHashed(event.user, user_hashes[i % kRing], event.page, page_hashes[i % kRing], event.ts) ? 1 : 0;
+  }
+  return late;
+}
+
+bool Engine::RecordHashed(std::string_view user, uint32_t user_hash, std::string_view page, uint32_t page_hash,
+                          int64_t ts) {
   const bool late = ts < Cutoff(options_.user_window);
   ++events_;
   if (!has_watermark_ || ts > watermark_) {
@@ -20,8 +47,8 @@ bool Engine::Record(std::string_view user, std::string_view page, int64_t ts) {
     has_watermark_ = true;
   }
   presence_clock_ = std::max(presence_clock_, watermark_);
-  const uint32_t user_id = users_.Intern(user);
-  const uint32_t page_id = pages_.Intern(page);
+  const uint32_t user_id = users_.Intern(user, user_hash);
+  const uint32_t page_id = pages_.Intern(page, page_hash);
   // Hold both ids until the end: evictions below may drop their last entries.
   users_.Ref(user_id);
   pages_.Ref(page_id);

@@ -47,7 +47,21 @@ class Engine {
 
   // Indexes one view. Returns true when it was late (older than watermark -
   // userWindow on arrival): it then updated the page index only.
-  bool Record(std::string_view user, std::string_view page, int64_t ts);
+  bool Record(std::string_view user, std::string_view page, int64_t ts) {
+    return RecordHashed(user, Interner::Hash(user), page, Interner::Hash(page), ts);
+  }
+
+  // One event of a batch; the keys are views into memory the caller owns.
+  struct EventView {
+    std::string_view user;
+    std::string_view page;
+    int64_t ts;
+  };
+  // Indexes events[0 .. count) in order, exactly as Record() one by one would, and
+  // returns how many were late. Faster: while one event is indexed, the key lookups
+  // of the next few are already loading (software prefetch), so their cache misses
+  // overlap instead of queueing.
+  uint64_t RecordBatch(const EventView* events, size_t count);
 
   // Q1: up to k users of `page`, rank order. Returns the count written.
   uint32_t LastUsers(std::string_view page, uint32_t k, uint32_t* users, double* times) const;
@@ -82,6 +96,7 @@ class Engine {
     if (!has_watermark_ || window == kNoWindow) return std::numeric_limits<int64_t>::min();
     return watermark_ - window;
   }
+  bool RecordHashed(std::string_view user, uint32_t user_hash, std::string_view page, uint32_t page_hash, int64_t ts);
   void ExpireAndEvict();
 
   EngineOptions options_;

@@ -19,8 +19,9 @@ Interner::Interner() : table_(kInitialSlots, kNoId) {}
 
 Interner::~Interner() { Clear(); }
 
-uint32_t Interner::Find(std::string_view key) const {
-  const uint32_t hash = static_cast<uint32_t>(HashBytes(key.data(), key.size()));
+uint32_t Interner::Hash(std::string_view key) { return static_cast<uint32_t>(HashBytes(key.data(), key.size())); }
+
+uint32_t Interner::Find(std::string_view key, uint32_t hash) const {
   const size_t mask = table_.size() - 1;
   for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
     const uint32_t id = table_[slot];
@@ -32,8 +33,7 @@ uint32_t Interner::Find(std::string_view key) const {
   }
 }
 
-uint32_t Interner::Intern(std::string_view key) {
-  const uint32_t hash = static_cast<uint32_t>(HashBytes(key.data(), key.size()));
+uint32_t Interner::Intern(std::string_view key, uint32_t hash) {
   size_t mask = table_.size() - 1;
   size_t slot = hash & mask;
   for (;; slot = (slot + 1) & mask) {

@@ -29,10 +29,22 @@ class Interner {
   Interner(const Interner&) = delete;
   Interner& operator=(const Interner&) = delete;
 
+  // The hash Find and Intern use; callers that look a key up later may compute it
+  // early, to Prefetch.
+  static uint32_t Hash(std::string_view key);
   // The id of `key`, or kNoId.
-  uint32_t Find(std::string_view key) const;
-  // The id of `key`, created (with no reference) if absent.
-  uint32_t Intern(std::string_view key);
+  uint32_t Find(std::string_view key) const { return Find(key, Hash(key)); }
+  uint32_t Find(std::string_view key, uint32_t hash) const;
+  // The id of `key`, created (with no reference) if absent. REQUIRES: hash == Hash(key).
+  uint32_t Intern(std::string_view key) { return Intern(key, Hash(key)); }
+  uint32_t Intern(std::string_view key, uint32_t hash);
+  // Starts loading the memory a lookup of `hash` will read first (its table slot).
+  void PrefetchSlot(uint32_t hash) const { __builtin_prefetch(&table_[SlotOf(hash)]); }
+  // Starts loading the entry a lookup of `hash` will most likely compare with.
+  void PrefetchEntry(uint32_t hash) const {
+    const uint32_t id = table_[SlotOf(hash)];
+    if (id != kNoId) __builtin_prefetch(&entries_[id]);
+  }
   // REQUIRES: id is live.
   void Ref(uint32_t id) { ++entries_[id].refs; }
   // Drops one reference; frees the id when none is left. REQUIRES: id is referenced.

@@ -24,9 +24,10 @@
 // with request "-" or a 400 with a binary request is a well-formed log line that is
 // simply not a page load, so it is filtered, not counted as an error.
 //
-// Performance: no allocation per line once the scratch buffers have grown, memchr for
-// field ends, a one-entry date cache ("dd/Mon/yyyy" -> epoch day), an 8-bytes-at-a-time
-// ASCII fast path for key validation and JSON string scanning.
+// Performance: the line is parsed in place, with no allocation once the scratch buffers
+// have grown; field ends are found with 16-byte SSE2 scans (8-byte SWAR without SSE2)
+// that also prove a key is printable ASCII, so most keys need no second pass; a
+// one-entry date cache maps "dd/Mon/yyyy" to its epoch day.
 //
 // Thread safety: none. A LogParser owns scratch buffers; use one per thread/session.
 #ifndef SKIPTRAIL_LOG_PARSER_H_

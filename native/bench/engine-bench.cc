@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -63,12 +64,21 @@ int main(int argc, char** argv) {
     stream[i] = Event{uint32_t(user_zipf(rng)), uint32_t(page_zipf(rng)), ts};
   }
 
+  {
+    Engine one_by_one(EngineOptions{});
+    double t0 = CpuSeconds();
+    for (const Event& e : stream) one_by_one.Record(users[e.user], pages[e.page], e.ts);
+    double t1 = CpuSeconds();
+    std::printf("Record: %.0f ns/event (%.2f M events/s)\n", (t1 - t0) * 1e9 / events, events / (t1 - t0) / 1e6);
+  }
+  std::vector<Engine::EventView> views(events);
+  for (size_t i = 0; i < events; ++i) views[i] = {users[stream[i].user], pages[stream[i].page], stream[i].ts};
   Engine engine(EngineOptions{});
   double t0 = CpuSeconds();
-  for (const Event& e : stream) engine.Record(users[e.user], pages[e.page], e.ts);
+  for (size_t i = 0; i < events; i += 10000) engine.RecordBatch(&views[i], std::min<size_t>(10000, events - i));
   double t1 = CpuSeconds();
   EngineStats stats = engine.Stats();
-  std::printf("record: %.0f ns/event (%.2f M events/s)\n", (t1 - t0) * 1e9 / events, events / (t1 - t0) / 1e6);
+  std::printf("RecordBatch: %.0f ns/event (%.2f M events/s)\n", (t1 - t0) * 1e9 / events, events / (t1 - t0) / 1e6);
   std::printf("entries %llu, memory %zu bytes, %.1f bytes/entry\n", (unsigned long long)stats.entries,
               stats.memory_bytes, double(stats.memory_bytes) / stats.entries);
 

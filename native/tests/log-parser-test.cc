@@ -908,6 +908,28 @@ void TestSessionLineTooLong() {
            uint64_t{1});
   CHECK_EQ(Ingest(Combined(), huge).report.lines, uint64_t{1});
 
+  // With maxLineBytes below the sample size, a too-long line's sample is still its
+  // first 200 bytes (cut to whole characters), whatever the chunking.
+  ParserOptions tiny;
+  tiny.max_line_bytes = 50;
+  std::string long_line = std::string(150, 'b');  // byte 200 falls inside the 17th euro sign
+  for (int i = 0; i < 40; ++i) long_line += "\xe2\x82\xac";
+  const std::string tiny_data = "x\n" + long_line + "\r\n" + std::string(60, 'c') + "\r\n" + std::string(50, 'd') + "\r";
+  const Run tiny_whole = Ingest(tiny, tiny_data);
+  CHECK_EQ(tiny_whole.report.samples.size(), size_t{4});
+  if (tiny_whole.report.samples.size() == 4) {
+    CHECK_EQ(tiny_whole.report.samples[1].text, long_line.substr(0, 150 + 3 * 16));
+    CHECK_EQ(tiny_whole.report.samples[2].text, std::string(60, 'c'));
+    CHECK_EQ(tiny_whole.report.samples[2].line_number, uint64_t{3});
+    CHECK_EQ(tiny_whole.report.samples[3].text, std::string(50, 'd'));
+    CHECK_EQ(tiny_whole.report.samples[3].reason, RejectReason::kMalformed);
+  }
+  CHECK_EQ(tiny_whole.report.reasons[static_cast<int>(RejectReason::kLineTooLong)], uint64_t{2});
+  for (size_t chunk = 1; chunk <= 70; ++chunk) {
+    const Run run = Ingest(tiny, tiny_data, chunk);
+    if (!SameReport(run.report, tiny_whole.report)) CHECK_EQ(Describe(run.report), Describe(tiny_whole.report));
+  }
+
   // The boundary: exactly max_line_bytes is fine with "\n" or "\r\n", one more is not,
   // whatever the chunking.
   ParserOptions o;
@@ -928,6 +950,14 @@ void TestSessionLineTooLong() {
 
 void TestSessionLate() {
   g_test = "session late";
+  {  // A sink may be a temporary lambda.
+    IngestSession temp(Combined());
+    int seen = 0;
+    const std::string one = Line() + "\n";
+    temp.Feed(one.data(), one.size(), [&](const ParsedView&) { return ++seen > 0; });
+    CHECK_EQ(seen, 1);
+    CHECK_EQ(temp.report().late, uint64_t{1});
+  }
   IngestSession session(Combined());
   const std::string data = WithTime("10/Oct/2000:13:55:36 -0700") + "\n" + WithTime("10/Oct/2000:13:55:35 -0700") +
                            "\n" + WithTime("10/Oct/2000:13:55:37 -0700") + "\n";
