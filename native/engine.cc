@@ -13,8 +13,10 @@ Engine::Engine(const EngineOptions& options)
       presence_(&users_) {}
 
 uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
-  // Two stages ahead of the event being indexed: hash and prefetch the table slots of
-  // event i + kAhead, then, once those have arrived, the entries of event i + kAhead/2.
+  // Stages ahead of the event being indexed: hash and prefetch the table slots of
+  // event i + kAhead; once those have arrived, the interner entries of event
+  // i + kAhead/2; then the index states of event i + 2 and their entry arrays of
+  // event i + 1 (ids peeked from the slots, unverified: a hint only).
   constexpr size_t kAhead = 8;
   constexpr size_t kRing = 2 * kAhead;  // hashes in flight: user and page per event
   uint32_t user_hashes[kRing], page_hashes[kRing];
@@ -31,6 +33,14 @@ uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
     if (i + kAhead / 2 < count) {
       users_.PrefetchEntry(user_hashes[(i + kAhead / 2) % kRing]);
       pages_.PrefetchEntry(page_hashes[(i + kAhead / 2) % kRing]);
+    }
+    if (i + 2 < count) {
+      user_index_.PrefetchState(users_.PeekId(user_hashes[(i + 2) % kRing]));
+      page_index_.PrefetchState(pages_.PeekId(page_hashes[(i + 2) % kRing]));
+    }
+    if (i + 1 < count) {
+      user_index_.PrefetchEntries(users_.PeekId(user_hashes[(i + 1) % kRing]));
+      page_index_.PrefetchEntries(pages_.PeekId(page_hashes[(i + 1) % kRing]));
     }
     const EventView& event = events[i];
     late += RecordHashed(event.user, user_hashes[i % kRing], event.page, page_hashes[i % kRing], event.ts) ? 1 : 0;

@@ -42,9 +42,12 @@ class Interner {
   void PrefetchSlot(uint32_t hash) const { __builtin_prefetch(&table_[SlotOf(hash)]); }
   // Starts loading the entry a lookup of `hash` will most likely compare with.
   void PrefetchEntry(uint32_t hash) const {
-    const uint32_t id = table_[SlotOf(hash)];
+    const uint32_t id = PeekId(hash);
     if (id != kNoId) __builtin_prefetch(&entries_[id]);
   }
+  // The id in the first slot a lookup of `hash` probes: the key's id most of the time,
+  // but unverified (another key's id, or kNoId). Only for prefetching.
+  uint32_t PeekId(uint32_t hash) const { return table_[SlotOf(hash)]; }
   // REQUIRES: id is live.
   void Ref(uint32_t id) { ++entries_[id].refs; }
   // Drops one reference; frees the id when none is left. REQUIRES: id is referenced.

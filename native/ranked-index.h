@@ -85,6 +85,15 @@ class RankedIndex {
     return evicted;
   }
 
+  // Prefetch hints for batches: the owner's state, then its small array. Any id is
+  // safe (out-of-range ids are ignored).
+  void PrefetchState(uint32_t owner) const {
+    if (owner < states_.size()) __builtin_prefetch(&states_[owner]);
+  }
+  void PrefetchEntries(uint32_t owner) const {
+    if (owner < states_.size() && states_[owner].small != nullptr) __builtin_prefetch(states_[owner].small);
+  }
+
   uint64_t owners() const { return owner_count_; }
   uint64_t entries() const { return entry_count_; }
   size_t memory_bytes() const;
