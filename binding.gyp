@@ -8,7 +8,10 @@
         "native/engine.cc",
         "native/interner.cc",
         "native/ranked-index.cc",
-        "native/presence.cc"
+        "native/presence.cc",
+        "native/ingest-wrap.cc",
+        "native/ingest-session.cc",
+        "native/log-parser.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -1,5 +1,7 @@
 #include "activity-index-wrap.h"
 
+#include "ingest-wrap.h"
+
 #include <cmath>
 #include <string_view>
 
@@ -7,11 +9,11 @@ namespace skiptrail {
 
 namespace {
 
-constexpr double kMaxSafeInteger = 9007199254740991.0;
+constexpr double kMaxSafeNumber = 9007199254740991.0;
 
 // True when `value` is an integer in [min, kMaxSafeInteger].
 bool IsSafeInteger(double value, double min) {
-  return std::isfinite(value) && value >= min && value <= kMaxSafeInteger && std::trunc(value) == value;
+  return std::isfinite(value) && value >= min && value <= kMaxSafeNumber && std::trunc(value) == value;
 }
 
 Napi::Value ThrowType(Napi::Env env, const std::string& message) {
@@ -88,6 +90,7 @@ Napi::Function ActivityIndexWrap::Init(Napi::Env env) {
                          InstanceMethod<&ActivityIndexWrap::JS_clear>("clear"),
                          InstanceMethod<&ActivityIndexWrap::JS_close>("close"),
                          InstanceMethod<&ActivityIndexWrap::JS_validate>("validate"),
+                         InstanceMethod<&ActivityIndexWrap::JS_ingest>("ingest"),
                      });
 }
 
@@ -283,7 +286,7 @@ Napi::Value ActivityIndexWrap::JS_userPages(const Napi::CallbackInfo& info) {
   bool too_long;
   if (!ReadKey(env, info[0], "user", &key_a_, &too_long)) return env.Undefined();
   int64_t from, to, limit;
-  if (!ReadInteger(info, 1, "from", -kMaxSafeInteger, &from) || !ReadInteger(info, 2, "to", 0, &to) ||
+  if (!ReadInteger(info, 1, "from", -kMaxSafeNumber, &from) || !ReadInteger(info, 2, "to", 0, &to) ||
       !ReadInteger(info, 3, "limit", 1, &limit)) {
     return env.Undefined();
   }
@@ -299,7 +302,7 @@ Napi::Value ActivityIndexWrap::JS_onlineUsers(const Napi::CallbackInfo& info) {
   bool too_long;
   if (!ReadKey(env, info[0], "page", &key_a_, &too_long)) return env.Undefined();
   int64_t k, now;
-  if (!ReadInteger(info, 1, "k", 1, &k) || !ReadInteger(info, 2, "now", -kMaxSafeInteger, &now)) {
+  if (!ReadInteger(info, 1, "k", 1, &k) || !ReadInteger(info, 2, "now", -kMaxSafeNumber, &now)) {
     return env.Undefined();
   }
   if (too_long) return Napi::Number::New(env, 0);
@@ -313,7 +316,7 @@ Napi::Value ActivityIndexWrap::JS_onlineCount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   int64_t now;
-  if (!ReadInteger(info, 1, "now", -kMaxSafeInteger, &now)) return env.Undefined();
+  if (!ReadInteger(info, 1, "now", -kMaxSafeNumber, &now)) return env.Undefined();
   engine_->AdvancePresenceClock(now);
   if (info[0].IsUndefined()) return Napi::Number::New(env, static_cast<double>(engine_->OnlineCount()));
   bool too_long;
@@ -374,6 +377,24 @@ Napi::Value ActivityIndexWrap::JS_validate(const Napi::CallbackInfo& info) {
     Napi::Error::New(env, "skiptrail invariant broken: " + error).ThrowAsJavaScriptException();
   }
   return env.Undefined();
+}
+
+Napi::Value ActivityIndexWrap::JS_ingest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (info.Length() < 2 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    return ThrowType(env, "ingest(data, options): data must be a Uint8Array");
+  }
+  ParserOptions options;
+  if (!ReadParserOptions(env, info[1], &options)) return env.Undefined();
+  Napi::TypedArray data = info[0].As<Napi::TypedArray>();
+  IngestSession session(options);
+  FeedEngine(session, *engine_, static_cast<const char*>(data.ArrayBuffer().Data()) + data.ByteOffset(),
+             data.ByteLength());
+  FinishEngine(session, *engine_);
+  ReportMemory(env);
+  return ReportToJs(env, session.report());
 }
 
 void ActivityIndexWrap::ReportMemory(Napi::Env env) {

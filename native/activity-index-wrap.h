@@ -32,6 +32,11 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   // pageWindow, maxPages and maxUsers are -1 for "none".
   explicit ActivityIndexWrap(const Napi::CallbackInfo& info);
 
+  // The engine, or nullptr once closed.
+  Engine* engine() { return engine_.get(); }
+  // Reports the engine's memory change to V8's garbage collector.
+  void ReportMemory(Napi::Env env);
+
  private:
   // bindResults(ids: Uint32Array, times: Float64Array): result arrays of equal length.
   Napi::Value JS_bindResults(const Napi::CallbackInfo& info);
@@ -53,6 +58,8 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   Napi::Value JS_clear(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
   Napi::Value JS_validate(const Napi::CallbackInfo& info);
+  // ingest(data: Uint8Array, options) -> report (see ingest-wrap.h)
+  Napi::Value JS_ingest(const Napi::CallbackInfo& info);
 
   // Throws and returns false when the index is closed.
   bool CheckOpen(Napi::Env env);
@@ -61,8 +68,6 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   bool ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* out, bool* too_long);
   // The count, or [count, id, key, ...] when some ids are new to JavaScript.
   Napi::Value ResultsFor(Napi::Env env, Interner& keys, uint32_t count);
-  // Reports the engine's memory change to V8's garbage collector.
-  void ReportMemory(Napi::Env env);
 
   std::unique_ptr<Engine> engine_;
   uint32_t max_key_bytes_ = 1024;

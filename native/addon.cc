@@ -3,20 +3,20 @@
 #include <napi.h>
 
 #include "activity-index-wrap.h"
+#include "addon-state.h"
+#include "ingest-wrap.h"
 
 namespace skiptrail {
-
-// Per-load state: the class constructors of this env, kept for the env's lifetime.
-struct AddonState {
-  Napi::FunctionReference activity_index;
-};
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   auto* state = new AddonState();
   Napi::Function activity_index = ActivityIndexWrap::Init(env);
+  Napi::Function ingest_session = IngestSessionWrap::Init(env);
   state->activity_index = Napi::Persistent(activity_index);
+  state->ingest_session = Napi::Persistent(ingest_session);
   env.SetInstanceData<AddonState>(state);
   exports.Set("NativeActivityIndex", activity_index);
+  exports.Set("NativeIngestSession", ingest_session);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

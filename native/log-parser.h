@@ -4,8 +4,9 @@
 // Formats (docs/ingest.md is the user-facing description of every rule below):
 //
 //   combined  host ident authuser [dd/Mon/yyyy:HH:MM:SS +hhmm] "request" status bytes "referer" "agent"
-//             The referer/agent pair is optional (a common-format line is accepted);
-//             anything after the agent that follows a space (%D, vhost...) is ignored.
+//             After bytes: the end of the line (a common-format line is accepted), or
+//             ' "' and then anything: referer, agent and extra fields (%D, vhost...)
+//             are not used, so they are not checked.
 //   common    the same, ending right after bytes: anything more is malformed.
 //   ndjson    one JSON object per line with a user string, a page string and a ts
 //             (integral number of ms, or an ISO-8601 date-time string with an offset).

@@ -8,6 +8,8 @@ import { addon, type NativeActivityIndex, type NativeResult, type NativeStats } 
 import type { Duration } from './duration.js';
 import { parseDuration } from './duration.js';
 import { closedError, rangeError, typeError } from './errors.js';
+import { resolveIngestOptions, type IngestOptions, type IngestReport } from './ingest.js';
+import { IngestStream } from './ingest-stream.js';
 import {
   checkInteger,
   checkKey,
@@ -130,6 +132,31 @@ export class ActivityIndex {
     }
     if (count > 0) native.recordMany(keys, lengths, times, count);
     return count;
+  }
+
+  /**
+   * Parses whole log lines natively and indexes the page views (SPEC section 5,
+   * docs/ingest.md). A last line without "\n" counts. Bad lines are counted and
+   * sampled in the report, never thrown.
+   */
+  ingest(data: Uint8Array | string, options?: IngestOptions): IngestReport {
+    const native = this.#open();
+    const resolved = resolveIngestOptions(options, this.#options.maxKeyBytes);
+    let bytes: Uint8Array;
+    if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
+    else if (data instanceof Uint8Array) bytes = data;
+    else throw typeError('data', 'a Buffer, Uint8Array or string', data);
+    return native.ingest(bytes, resolved);
+  }
+
+  /**
+   * A Writable that parses and indexes log chunks cut anywhere; `stream.report` and
+   * the 'report' event give the report. Works with stream.pipeline().
+   */
+  createIngestStream(options?: IngestOptions): IngestStream {
+    const native = this.#open();
+    const resolved = resolveIngestOptions(options, this.#options.maxKeyBytes);
+    return new IngestStream(new addon.NativeIngestSession(native, resolved));
   }
 
   /** Q1: the last `k` distinct users of `page`, most recent first. `k` defaults to min(30, usersPerPage). */

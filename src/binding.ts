@@ -7,6 +7,8 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
+import type { IngestReport, NativeIngestOptions } from './ingest.js';
+
 /** The addon's class; see native/activity-index-wrap.h for the contract of each method. */
 export interface NativeActivityIndex {
   bindResults(ids: Uint32Array, times: Float64Array): void;
@@ -21,6 +23,14 @@ export interface NativeActivityIndex {
   clear(): void;
   close(): void;
   validate(): void;
+  ingest(data: Uint8Array, options: NativeIngestOptions): IngestReport;
+}
+
+/** One log stream feeding one index (native/ingest-wrap.h). */
+export interface NativeIngestSession {
+  feed(chunk: Uint8Array): void;
+  finish(): void;
+  report(): IngestReport;
 }
 
 /** A result count, or [count, id, key, id, key, ...] when some ids are new to JavaScript. */
@@ -49,6 +59,7 @@ interface Addon {
     maxUsers: number,
     maxKeyBytes: number,
   ) => NativeActivityIndex;
+  NativeIngestSession: new (index: NativeActivityIndex, options: NativeIngestOptions) => NativeIngestSession;
   napiVersion: number;
 }
 

@@ -9,5 +9,14 @@ export {
   type ViewEvent,
 } from './activity-index.js';
 export type { Duration } from './duration.js';
+export type {
+  IngestOptions,
+  IngestReport,
+  LogFormat,
+  RejectedLine,
+  RejectReason,
+  UserField,
+} from './ingest.js';
+export { IngestStream } from './ingest-stream.js';
 export { parseDuration } from './duration.js';
 export type { ActivityIndexOptions, Clock, ResolvedOptions } from './validate.js';

@@ -1,0 +1,184 @@
+#include "ingest-wrap.h"
+
+#include <string>
+
+#include "activity-index-wrap.h"
+#include "addon-state.h"
+#include "engine.h"
+
+namespace skiptrail {
+
+namespace {
+
+bool ReadString(Napi::Object object, const char* key, std::string* out) {
+  Napi::Value value = object.Get(key);
+  if (!value.IsString()) return false;
+  *out = value.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+bool ReadUint(Napi::Object object, const char* key, uint32_t min, uint32_t max, uint32_t* out) {
+  Napi::Value value = object.Get(key);
+  if (!value.IsNumber()) return false;
+  const double number = value.As<Napi::Number>().DoubleValue();
+  if (!(number >= min && number <= max) || number != static_cast<double>(static_cast<uint32_t>(number))) return false;
+  *out = static_cast<uint32_t>(number);
+  return true;
+}
+
+}  // namespace
+
+bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options) {
+  auto fail = [&]() {
+    Napi::TypeError::New(env, "ingest: malformed native options").ThrowAsJavaScriptException();
+    return false;
+  };
+  if (!value.IsObject()) return fail();
+  Napi::Object object = value.As<Napi::Object>();
+  std::string format, user;
+  uint32_t status_min, status_max, max_key_bytes, max_line_bytes;
+  if (!ReadString(object, "format", &format) || !ReadString(object, "user", &user) ||
+      !ReadUint(object, "statusMin", 0, 999, &status_min) || !ReadUint(object, "statusMax", 0, 999, &status_max) ||
+      !ReadUint(object, "maxKeyBytes", 1, 65535, &max_key_bytes) ||
+      !ReadUint(object, "maxLineBytes", 1, 1u << 30, &max_line_bytes) ||
+      !ReadString(object, "userField", &options->ndjson_user_field) ||
+      !ReadString(object, "pageField", &options->ndjson_page_field) ||
+      !ReadString(object, "tsField", &options->ndjson_ts_field) || !object.Get("keepQuery").IsBoolean()) {
+    return fail();
+  }
+  if (format == "combined") {
+    options->format = LogFormat::kCombined;
+  } else if (format == "common") {
+    options->format = LogFormat::kCommon;
+  } else if (format == "ndjson") {
+    options->format = LogFormat::kNdjson;
+  } else {
+    return fail();
+  }
+  if (user == "host") {
+    options->user = UserField::kHost;
+  } else if (user == "authuser") {
+    options->user = UserField::kAuthuser;
+  } else if (user == "authuser|host") {
+    options->user = UserField::kAuthuserOrHost;
+  } else {
+    return fail();
+  }
+  options->keep_query = object.Get("keepQuery").As<Napi::Boolean>().Value();
+  options->status_min = static_cast<uint16_t>(status_min);
+  options->status_max = static_cast<uint16_t>(status_max);
+  options->max_key_bytes = max_key_bytes;
+  options->max_line_bytes = max_line_bytes;
+  options->statuses.clear();
+  Napi::Value statuses = object.Get("statuses");
+  if (statuses.IsArray()) {
+    Napi::Array list = statuses.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Napi::Value code = list.Get(i);
+      if (!code.IsNumber()) return fail();
+      const double number = code.As<Napi::Number>().DoubleValue();
+      if (!(number >= 0 && number <= 999)) return fail();
+      options->statuses.push_back(static_cast<uint16_t>(number));
+    }
+  }
+  return true;
+}
+
+Napi::Object ReportToJs(Napi::Env env, const IngestReport& report) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("lines", static_cast<double>(report.lines));
+  result.Set("accepted", static_cast<double>(report.accepted));
+  result.Set("rejected", static_cast<double>(report.rejected));
+  result.Set("late", static_cast<double>(report.late));
+  Napi::Object reasons = Napi::Object::New(env);
+  for (int reason = 1; reason < static_cast<int>(RejectReason::kCount); ++reason) {
+    if (report.reasons[reason] == 0) continue;
+    reasons.Set(RejectReasonName(static_cast<RejectReason>(reason)), static_cast<double>(report.reasons[reason]));
+  }
+  result.Set("reasons", reasons);
+  Napi::Array samples = Napi::Array::New(env, report.samples.size());
+  for (size_t i = 0; i < report.samples.size(); ++i) {
+    const RejectedSample& sample = report.samples[i];
+    Napi::Object row = Napi::Object::New(env);
+    row.Set("line", static_cast<double>(sample.line_number));
+    row.Set("reason", RejectReasonName(sample.reason));
+    // Invalid UTF-8 (a bad-encoding line) decodes with U+FFFD replacement.
+    row.Set("text", Napi::String::New(env, sample.text.data(), sample.text.size()));
+    samples.Set(static_cast<uint32_t>(i), row);
+  }
+  result.Set("samples", samples);
+  return result;
+}
+
+void FeedEngine(IngestSession& session, Engine& engine, const char* data, size_t size) {
+  session.Feed(data, size, [&engine](const ParsedView& view) { return engine.Record(view.user, view.page, view.ts_ms); });
+}
+
+void FinishEngine(IngestSession& session, Engine& engine) {
+  session.Finish([&engine](const ParsedView& view) { return engine.Record(view.user, view.page, view.ts_ms); });
+}
+
+Napi::Function IngestSessionWrap::Init(Napi::Env env) {
+  return DefineClass(env, "NativeIngestSession",
+                     {
+                         InstanceMethod<&IngestSessionWrap::JS_feed>("feed"),
+                         InstanceMethod<&IngestSessionWrap::JS_finish>("finish"),
+                         InstanceMethod<&IngestSessionWrap::JS_report>("report"),
+                     });
+}
+
+IngestSessionWrap::IngestSessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IngestSessionWrap>(info) {
+  Napi::Env env = info.Env();
+  AddonState* state = AddonState::Of(env);
+  if (info.Length() < 2 || !info[0].IsObject() ||
+      !info[0].As<Napi::Object>().InstanceOf(state->activity_index.Value())) {
+    Napi::TypeError::New(env, "NativeIngestSession(index, options): index must be a NativeActivityIndex")
+        .ThrowAsJavaScriptException();
+    return;
+  }
+  ParserOptions options;
+  if (!ReadParserOptions(env, info[1], &options)) return;
+  index_ = Napi::Persistent(info[0].As<Napi::Object>());
+  session_ = std::make_unique<IngestSession>(options);
+}
+
+Engine* IngestSessionWrap::OpenEngine(Napi::Env env) {
+  Engine* engine = session_ != nullptr ? ActivityIndexWrap::Unwrap(index_.Value())->engine() : nullptr;
+  if (engine == nullptr) Napi::Error::New(env, "ActivityIndex is closed").ThrowAsJavaScriptException();
+  return engine;
+}
+
+Napi::Value IngestSessionWrap::JS_feed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "feed(chunk): chunk must be a Uint8Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::TypedArray chunk = info[0].As<Napi::TypedArray>();
+  if (chunk.TypedArrayType() != napi_uint8_array) {
+    Napi::TypeError::New(env, "feed(chunk): chunk must be a Uint8Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Engine* engine = OpenEngine(env);
+  if (engine == nullptr) return env.Undefined();
+  const char* data = static_cast<const char*>(chunk.ArrayBuffer().Data()) + chunk.ByteOffset();
+  FeedEngine(*session_, *engine, data, chunk.ByteLength());
+  ActivityIndexWrap::Unwrap(index_.Value())->ReportMemory(env);
+  return env.Undefined();
+}
+
+Napi::Value IngestSessionWrap::JS_finish(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Engine* engine = OpenEngine(env);
+  if (engine == nullptr) return env.Undefined();
+  FinishEngine(*session_, *engine);
+  ActivityIndexWrap::Unwrap(index_.Value())->ReportMemory(env);
+  return env.Undefined();
+}
+
+Napi::Value IngestSessionWrap::JS_report(const Napi::CallbackInfo& info) {
+  if (session_ == nullptr) return info.Env().Undefined();
+  return ReportToJs(info.Env(), session_->report());
+}
+
+}  // namespace skiptrail

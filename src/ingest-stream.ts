@@ -1,0 +1,55 @@
+/**
+ * IngestStream: the Writable returned by index.createIngestStream(). Chunks may be cut
+ * anywhere; the native session keeps at most one partial line between them and flushes
+ * the last line when the stream ends.
+ */
+
+import { Writable } from 'node:stream';
+
+import type { NativeIngestSession } from './binding.js';
+import type { IngestReport } from './ingest.js';
+
+export class IngestStream extends Writable {
+  readonly #session: NativeIngestSession;
+  #final: IngestReport | undefined;
+
+  /** @internal Use index.createIngestStream(). */
+  constructor(session: NativeIngestSession) {
+    super({ decodeStrings: true, highWaterMark: 64 * 1024 });
+    this.#session = session;
+  }
+
+  /** The report so far; after 'finish', the final one (also emitted as 'report'). */
+  get report(): IngestReport {
+    return this.#final ?? this.#session.report();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    try {
+      this.#session.feed(chunk);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    try {
+      for (const { chunk } of chunks) this.#session.feed(chunk);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    try {
+      this.#session.finish();
+      this.#final = this.#session.report();
+      this.emit('report', this.#final);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Log ingestion options and reports (SPEC section 5; docs/ingest.md). Parsing happens
+ * in C++; this file validates the options once and describes what comes back.
+ */
+
+import { rangeError, typeError } from './errors.js';
+import { checkInteger } from './validate.js';
+
+export type LogFormat = 'combined' | 'common' | 'ndjson';
+export type UserField = 'host' | 'authuser' | 'authuser|host';
+export type RejectReason =
+  | 'malformed'
+  | 'bad-time'
+  | 'bad-status'
+  | 'filtered'
+  | 'key-too-long'
+  | 'bad-encoding'
+  | 'line-too-long';
+
+export interface IngestOptions {
+  /** 'combined' (default), 'common' or 'ndjson'. */
+  format?: LogFormat;
+  /** combined/common: which field is the user. Default 'host'. */
+  user?: UserField;
+  /** combined/common: keep the query string in the page. Default false. */
+  keepQuery?: boolean;
+  /** combined/common: statuses that count as a page load. Default { min: 200, max: 399 }. */
+  statuses?: { min: number; max: number } | readonly number[];
+  /** ndjson: member names of the three fields. */
+  fields?: { user?: string; page?: string; ts?: string };
+  /** A longer user or page is rejected as key-too-long. Default and maximum: the index's maxKeyBytes. */
+  maxKeyBytes?: number;
+  /** A longer line is rejected as line-too-long without being buffered. Default 65,536. */
+  maxLineBytes?: number;
+}
+
+export interface RejectedLine {
+  /** 1-based line number in the input, empty lines included. */
+  line: number;
+  reason: RejectReason;
+  /** The line's first 200 bytes, cut back to a whole character. */
+  text: string;
+}
+
+export interface IngestReport {
+  lines: number;
+  accepted: number;
+  rejected: number;
+  late: number;
+  reasons: Partial<Record<RejectReason, number>>;
+  samples: RejectedLine[];
+}
+
+/** The options object the native side reads (native/ingest-wrap.h). */
+export interface NativeIngestOptions {
+  format: LogFormat;
+  user: UserField;
+  keepQuery: boolean;
+  statusMin: number;
+  statusMax: number;
+  statuses: number[] | undefined;
+  userField: string;
+  pageField: string;
+  tsField: string;
+  maxKeyBytes: number;
+  maxLineBytes: number;
+}
+
+const OPTION_NAMES = new Set(['format', 'user', 'keepQuery', 'statuses', 'fields', 'maxKeyBytes', 'maxLineBytes']);
+const FORMATS = new Set(['combined', 'common', 'ndjson']);
+const USER_FIELDS = new Set(['host', 'authuser', 'authuser|host']);
+
+function checkChoice(value: unknown, name: string, choices: Set<string>): string {
+  const list = [...choices].map((choice) => `'${choice}'`).join(', ');
+  if (typeof value !== 'string') throw typeError(name, `one of ${list}`, value);
+  if (!choices.has(value)) throw rangeError(name, `one of ${list}`, value);
+  return value;
+}
+
+function checkFieldName(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw typeError(name, 'a string', value);
+  if (value.length === 0) throw rangeError(name, 'a non-empty string', value);
+  return value;
+}
+
+/** Validates ingest options against an index whose maxKeyBytes is `indexMaxKeyBytes`. */
+export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number): NativeIngestOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw typeError('options', 'an object', options);
+  }
+  const given = options as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!OPTION_NAMES.has(key)) throw new TypeError(`options.${key} is not an ingest option`);
+  }
+  const resolved: NativeIngestOptions = {
+    format: given.format === undefined ? 'combined' : (checkChoice(given.format, 'options.format', FORMATS) as LogFormat),
+    user: given.user === undefined ? 'host' : (checkChoice(given.user, 'options.user', USER_FIELDS) as UserField),
+    keepQuery: false,
+    statusMin: 200,
+    statusMax: 399,
+    statuses: undefined,
+    userField: 'user',
+    pageField: 'page',
+    tsField: 'ts',
+    maxKeyBytes: indexMaxKeyBytes,
+    maxLineBytes: 64 * 1024,
+  };
+  if (given.keepQuery !== undefined) {
+    if (typeof given.keepQuery !== 'boolean') throw typeError('options.keepQuery', 'a boolean', given.keepQuery);
+    resolved.keepQuery = given.keepQuery;
+  }
+  const statuses = given.statuses;
+  if (Array.isArray(statuses)) {
+    if (statuses.length === 0) throw rangeError('options.statuses', 'a non-empty array of status codes', statuses);
+    resolved.statuses = statuses.map((code, i) => checkInteger(code, `options.statuses[${i}]`, 100, 599));
+  } else if (statuses !== undefined) {
+    if (typeof statuses !== 'object' || statuses === null) {
+      throw typeError('options.statuses', 'an array of status codes or { min, max }', statuses);
+    }
+    const range = statuses as { min?: unknown; max?: unknown };
+    resolved.statusMin = checkInteger(range.min, 'options.statuses.min', 100, 599);
+    resolved.statusMax = checkInteger(range.max, 'options.statuses.max', resolved.statusMin, 599);
+  }
+  if (given.fields !== undefined) {
+    if (typeof given.fields !== 'object' || given.fields === null) {
+      throw typeError('options.fields', 'an object { user, page, ts }', given.fields);
+    }
+    const fields = given.fields as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      if (key !== 'user' && key !== 'page' && key !== 'ts') throw new TypeError(`options.fields.${key} is not a field`);
+    }
+    if (fields.user !== undefined) resolved.userField = checkFieldName(fields.user, 'options.fields.user');
+    if (fields.page !== undefined) resolved.pageField = checkFieldName(fields.page, 'options.fields.page');
+    if (fields.ts !== undefined) resolved.tsField = checkFieldName(fields.ts, 'options.fields.ts');
+  }
+  if (given.maxKeyBytes !== undefined) {
+    resolved.maxKeyBytes = checkInteger(given.maxKeyBytes, 'options.maxKeyBytes', 1, indexMaxKeyBytes);
+  }
+  if (given.maxLineBytes !== undefined) {
+    resolved.maxLineBytes = checkInteger(given.maxLineBytes, 'options.maxLineBytes', 1, 1 << 30);
+  }
+  return resolved;
+}

@@ -1,0 +1,375 @@
+/**
+ * follow(index, path): feeds an index from a growing log file, like `tail -F`.
+ *
+ * Contract:
+ * - Starts at the end of the file (`from: 'end'`, the default; a partly written last
+ *   line there is skipped up to its "\n") or at its start (`from: 'start'`). A file
+ *   that does not exist yet, or that replaces it later, is read from its start.
+ * - Only whole lines are ingested: the bytes after the last "\n" are held until their
+ *   "\n" arrives (an over-long line is handed on early, to be rejected as
+ *   line-too-long without being held whole).
+ * - Rotation (the name now points at another file: rename + recreate, or delete +
+ *   recreate): the old file descriptor is read to its end first, then its unterminated
+ *   last line, if any, counts as a line, then the new file is read from its start. No
+ *   line is lost or read twice, as long as the writer has stopped writing to the old
+ *   file when the new one appears (the usual rename, reopen-on-signal order).
+ * - Truncation (the file got shorter than what was read, as `copytruncate` does): the
+ *   held partial line counts as a line and reading starts again at offset 0. Lines
+ *   written between the last read and the truncation are gone, as with any follower.
+ * - Changes are noticed by fs.watch on the file's directory, and by polling every
+ *   `pollInterval` ms in case the watch misses one (network file systems, a rotation
+ *   to another directory). Reads are serialized: one at a time, in file order.
+ * - close() reads what the file holds at that moment, ends the ingest stream and
+ *   resolves with the final report. A partial last line still without "\n" is not
+ *   ingested: it is reported in stats().pendingBytes.
+ */
+
+import { EventEmitter, once } from 'node:events';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { IngestOptions, IngestReport, IngestStream, IngestTarget } from './ingest-target.js';
+import { copyReport, pickIngestOptions } from './ingest-target.js';
+
+export interface FollowOptions extends IngestOptions {
+  /** Where to start in a file that exists when following starts. Default 'end'. */
+  from?: 'start' | 'end';
+  /** How often to check the file when no watch event came, in ms. Default 250. */
+  pollInterval?: number;
+  /** Largest single read, in bytes. Default 1 MiB. */
+  readBytes?: number;
+  /** Keep the process alive while following (like a server). Default true. */
+  persistent?: boolean;
+}
+
+export interface FollowStats {
+  /** The path being followed, as given. */
+  path: string;
+  /** Bytes read from all generations of the file. */
+  bytes: number;
+  /** Times the name moved to a new file. */
+  rotations: number;
+  /** Times the file shrank under the reader. */
+  truncations: number;
+  /** Bytes of the current partial line, held until its "\n". */
+  pendingBytes: number;
+  /** Whether a file is open now (false while the name does not exist). */
+  open: boolean;
+  /** Read offset in the open file. */
+  position: number;
+}
+
+/**
+ * A running follower. Events: 'open' (path), 'rotate' (path), 'truncate' (path) and
+ * 'warning' (Error: a read or open failed; it is retried at the next poll).
+ */
+export interface Follower extends EventEmitter {
+  readonly path: string;
+  /** The cumulative report: every line of every generation of the file so far. */
+  readonly report: IngestReport;
+  stats(): FollowStats;
+  /** Checks the file now; resolves when what it held at the call has been ingested. */
+  poll(): Promise<void>;
+  /** Stops following; resolves with the final report. Calling it again is fine. */
+  close(): Promise<IngestReport>;
+}
+
+const NEWLINE = Buffer.from('\n');
+const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+
+/** Starts following `file`; see the module comment for the contract. */
+export function follow(index: IngestTarget, file: string, options: FollowOptions = {}): Follower {
+  if (typeof file !== 'string' || file.length === 0) throw new TypeError('path must be a non-empty string');
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const from = options.from ?? 'end';
+  if (from !== 'start' && from !== 'end') throw new RangeError(`options.from must be 'start' or 'end', received ${String(from)}`);
+  const pollInterval = options.pollInterval ?? 250;
+  if (!Number.isInteger(pollInterval) || pollInterval < 1) throw new RangeError('options.pollInterval must be a positive integer of ms');
+  const readBytes = options.readBytes ?? 1 << 20;
+  if (!Number.isInteger(readBytes) || readBytes < 1) throw new RangeError('options.readBytes must be a positive integer');
+  return new FileFollower(index, file, { ...options, from, pollInterval, readBytes });
+}
+
+type Resolved = FollowOptions & Required<Pick<FollowOptions, 'from' | 'pollInterval' | 'readBytes'>>;
+
+class FileFollower extends EventEmitter implements Follower {
+  readonly path: string;
+  readonly #options: Resolved;
+  readonly #stream: IngestStream;
+  readonly #maxLineBytes: number;
+  #streamError: Error | null = null;
+
+  // The open generation of the file.
+  #handle: fsp.FileHandle | null = null;
+  #ino = 0;
+  #dev = 0;
+  #position = 0;
+  /** Only the first file found at start honours `from: 'end'`. */
+  #startAtEnd: boolean;
+  /** Drop bytes up to the first "\n" (from: 'end' began inside a line). */
+  #skipToNewline = false;
+
+  // Line assembly: bytes after the last "\n" wait here; the stream gets whole lines.
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  /** The stream holds an unfinished (over-long) line: feed it on directly. */
+  #streamMidLine = false;
+
+  #watcher: fs.FSWatcher | null = null;
+  #timer: NodeJS.Timeout;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #closing: Promise<IngestReport> | null = null;
+  #closed = false;
+  #lastWarning = '';
+  #counts = { bytes: 0, rotations: 0, truncations: 0 };
+
+  constructor(index: IngestTarget, file: string, options: Resolved) {
+    super();
+    this.path = file;
+    this.#options = options;
+    this.#startAtEnd = options.from === 'end';
+    const ingestOptions = pickIngestOptions(options);
+    this.#maxLineBytes = ingestOptions.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.#stream = index.createIngestStream(ingestOptions);
+    this.#stream.on('error', (error: Error) => {
+      this.#streamError ??= error;
+    });
+    this.#watch();
+    this.#timer = setInterval(() => {
+      if (this.#watcher === null) this.#watch();
+      void this.#schedule();
+    }, options.pollInterval);
+    if (options.persistent === false) this.#timer.unref();
+    void this.#schedule();
+  }
+
+  get report(): IngestReport {
+    return this.#stream.report;
+  }
+
+  stats(): FollowStats {
+    return {
+      path: this.path,
+      ...this.#counts,
+      pendingBytes: this.#heldBytes,
+      open: this.#handle !== null,
+      position: this.#position,
+    };
+  }
+
+  poll(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return this.#schedule();
+  }
+
+  close(): Promise<IngestReport> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<IngestReport> {
+    clearInterval(this.#timer);
+    this.#watcher?.close();
+    this.#watcher = null;
+    await this.#schedule();
+    this.#closed = true;
+    await this.#running;
+    await this.#handle?.close().catch(() => undefined);
+    this.#handle = null;
+    if (this.#streamError === null && !this.#stream.writableFinished) {
+      const finished = once(this.#stream, 'finish');
+      this.#stream.end();
+      await finished;
+    }
+    if (this.#streamError !== null) throw this.#streamError;
+    return copyReport(this.#stream.report);
+  }
+
+  /** Watches the directory: a watch on the file itself would stay with the old inode after a rename. */
+  #watch(): void {
+    if (this.#closed || this.#closing !== null) return;
+    try {
+      const base = path.basename(this.path);
+      const watcher = fs.watch(path.dirname(this.path), { persistent: false }, (_event, name) => {
+        // Any change in the directory may concern us (the rotated file is renamed in it).
+        if (name === null || name === base || this.#handle !== null) void this.#schedule();
+      });
+      watcher.on('error', () => {
+        watcher.close();
+        if (this.#watcher === watcher) this.#watcher = null;
+      });
+      this.#watcher = watcher;
+    } catch {
+      this.#watcher = null; // the directory is missing: polling will retry
+    }
+  }
+
+  /** Runs one pump, or asks the running one to go round again. Resolves when a pump that began after the call has ended. */
+  #schedule(): Promise<void> {
+    if (this.#closed) return this.#running ?? Promise.resolve();
+    this.#again = true;
+    if (this.#running === null) {
+      this.#running = (async () => {
+        try {
+          while (this.#again && !this.#closed && this.#streamError === null) {
+            this.#again = false;
+            await this.#pump();
+          }
+        } finally {
+          this.#running = null;
+        }
+      })();
+    }
+    return this.#running;
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      if (this.#handle === null && !(await this.#open())) return;
+      await this.#readToEnd();
+      let named: fs.Stats | null;
+      try {
+        named = await fsp.stat(this.path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        named = null; // renamed away or deleted; keep reading the old file until a new one appears
+      }
+      if (named !== null && (named.ino !== this.#ino || named.dev !== this.#dev)) {
+        await this.#readToEnd(); // writes that raced with the rename
+        await this.#finishGeneration();
+        await this.#handle!.close().catch(() => undefined);
+        this.#handle = null;
+        this.#counts.rotations++;
+        this.emit('rotate', this.path);
+        this.#again = true; // open and read the new file in the next round
+      }
+      this.#lastWarning = '';
+    } catch (error) {
+      this.#warn(error as Error);
+      if (this.#handle !== null && (error as NodeJS.ErrnoException).code === 'EBADF') {
+        this.#handle = null;
+      }
+    }
+  }
+
+  /** Opens the file at the path; false when it does not exist (yet). */
+  async #open(): Promise<boolean> {
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(this.path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.#startAtEnd = false; // a file that appears later is all new
+        return false;
+      }
+      throw error;
+    }
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw Object.assign(new Error(`${this.path} is not a regular file`), { code: 'EISDIR' });
+      this.#ino = stat.ino;
+      this.#dev = stat.dev;
+      this.#position = 0;
+      this.#skipToNewline = false;
+      if (this.#startAtEnd && stat.size > 0) {
+        this.#position = stat.size;
+        const last = Buffer.alloc(1);
+        await handle.read(last, 0, 1, stat.size - 1);
+        this.#skipToNewline = last[0] !== 0x0a;
+      }
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    this.#startAtEnd = false;
+    this.#handle = handle;
+    this.emit('open', this.path);
+    return true;
+  }
+
+  /** Reads the open file from the current position until its end. */
+  async #readToEnd(): Promise<void> {
+    const handle = this.#handle!;
+    for (;;) {
+      const { size } = await handle.stat();
+      if (size < this.#position) {
+        await this.#finishGeneration();
+        this.#position = 0;
+        this.#counts.truncations++;
+        this.emit('truncate', this.path);
+      }
+      if (size === this.#position) return;
+      while (this.#position < size) {
+        const want = Math.min(this.#options.readBytes, size - this.#position);
+        const buffer = Buffer.allocUnsafe(want);
+        const { bytesRead } = await handle.read(buffer, 0, want, this.#position);
+        if (bytesRead === 0) break; // shrank under us: the next stat sees it
+        this.#position += bytesRead;
+        this.#counts.bytes += bytesRead;
+        await this.#feed(bytesRead === want ? buffer : buffer.subarray(0, bytesRead));
+      }
+    }
+  }
+
+  /** Hands whole lines to the stream and holds the partial last one. */
+  async #feed(chunk: Buffer): Promise<void> {
+    if (this.#skipToNewline) {
+      const end = chunk.indexOf(0x0a);
+      if (end < 0) return;
+      this.#skipToNewline = false;
+      chunk = chunk.subarray(end + 1);
+      if (chunk.length === 0) return;
+    }
+    const last = chunk.lastIndexOf(0x0a);
+    if (last < 0) {
+      if (this.#streamMidLine) {
+        await this.#write(chunk);
+      } else {
+        this.#held.push(chunk);
+        this.#heldBytes += chunk.length;
+        // Longer than any acceptable line: let the stream reject it without our holding it.
+        if (this.#heldBytes > this.#maxLineBytes + 1) await this.#writeHeld();
+      }
+      return;
+    }
+    await this.#writeHeld();
+    await this.#write(last === chunk.length - 1 ? chunk : chunk.subarray(0, last + 1));
+    this.#streamMidLine = false;
+    if (last + 1 < chunk.length) {
+      const rest = chunk.subarray(last + 1);
+      this.#held.push(rest);
+      this.#heldBytes = rest.length;
+    }
+  }
+
+  async #writeHeld(): Promise<void> {
+    if (this.#held.length === 0) return;
+    const held = this.#held;
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#streamMidLine = true;
+    for (const piece of held) await this.#write(piece);
+  }
+
+  /** The file ended (rotated or truncated): its unterminated last line counts as a line. */
+  async #finishGeneration(): Promise<void> {
+    this.#skipToNewline = false;
+    if (this.#held.length === 0 && !this.#streamMidLine) return;
+    await this.#writeHeld();
+    await this.#write(NEWLINE);
+    this.#streamMidLine = false;
+  }
+
+  async #write(chunk: Buffer): Promise<void> {
+    if (this.#streamError !== null) throw this.#streamError;
+    if (!this.#stream.write(chunk)) await once(this.#stream, 'drain');
+  }
+
+  #warn(error: Error): void {
+    const message = `${this.path}: ${error.message}`;
+    if (message === this.#lastWarning) return;
+    this.#lastWarning = message;
+    if (this.listenerCount('warning') > 0) this.emit('warning', error);
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Live sources: each feeds an index through its native ingest path (SPEC section 5).
+ * follow() tails a log file across rotation and truncation; ingestReadable() and
+ * ingestStdin() drain a stream; listenUdp() takes datagrams; subscribeNats() takes a
+ * NATS subject.
+ */
+
+export { follow, type Follower, type FollowOptions, type FollowStats } from './follow.js';
+export type {
+  IngestFormat,
+  IngestOptions,
+  IngestReport,
+  IngestSample,
+  IngestStream,
+  IngestTarget,
+  IngestUserField,
+} from './ingest-target.js';
+export { sumReports } from './ingest-target.js';
+export { subscribeNats, type NatsSource, type NatsSourceOptions, type NatsSourceStats } from './nats.js';
+export { gunzipIfCompressed, ingestFile, ingestReadable, ingestStdin, type ReadableSourceOptions } from './readable.js';
+export { listenUdp, type UdpSource, type UdpSourceOptions, type UdpSourceStats } from './udp.js';

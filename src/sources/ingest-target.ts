@@ -1,0 +1,92 @@
+/**
+ * What a live source needs from an index: the native ingest path of SPEC section 5.
+ * ActivityIndex implements it; the sources depend on this shape only, so that one
+ * source can feed any object that parses log lines the same way.
+ */
+
+import type { Writable } from 'node:stream';
+
+export type IngestFormat = 'combined' | 'common' | 'ndjson';
+export type IngestUserField = 'host' | 'authuser' | 'authuser|host';
+
+/** The options of index.ingest() and index.createIngestStream(); see docs/ingest.md. */
+export interface IngestOptions {
+  format?: IngestFormat;
+  user?: IngestUserField;
+  keepQuery?: boolean;
+  statuses?: { min: number; max: number } | readonly number[];
+  fields?: { user?: string; page?: string; ts?: string };
+  maxKeyBytes?: number;
+  maxLineBytes?: number;
+}
+
+export interface IngestSample {
+  /** 1-based line number in the stream the source fed (empty lines counted). */
+  line: number;
+  reason: string;
+  text: string;
+}
+
+/** lines = accepted + rejected; reasons sum to rejected; late is part of accepted. */
+export interface IngestReport {
+  lines: number;
+  accepted: number;
+  rejected: number;
+  late: number;
+  reasons: Record<string, number>;
+  samples: IngestSample[];
+}
+
+/** A Writable of log bytes cut anywhere, with its live report. */
+export type IngestStream = Writable & { readonly report: IngestReport };
+
+export interface IngestTarget {
+  ingest(data: Buffer | string, options?: IngestOptions): IngestReport;
+  createIngestStream(options?: IngestOptions): IngestStream;
+}
+
+/** Keys of IngestOptions, to split them from a source's own options. */
+const INGEST_OPTION_NAMES = ['format', 'user', 'keepQuery', 'statuses', 'fields', 'maxKeyBytes', 'maxLineBytes'] as const;
+
+/** The ingest options in `options`, without the source's own ones. */
+export function pickIngestOptions(options: object): IngestOptions {
+  const picked: Record<string, unknown> = {};
+  for (const name of INGEST_OPTION_NAMES) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked as IngestOptions;
+}
+
+/** An empty report, for a source that has not fed anything yet. */
+export function emptyReport(): IngestReport {
+  return { lines: 0, accepted: 0, rejected: 0, late: 0, reasons: {}, samples: [] };
+}
+
+/** A deep copy, so a caller may keep a report while the source goes on counting. */
+export function copyReport(report: IngestReport): IngestReport {
+  return {
+    lines: report.lines,
+    accepted: report.accepted,
+    rejected: report.rejected,
+    late: report.late,
+    reasons: { ...report.reasons },
+    samples: report.samples.map((sample) => ({ ...sample })),
+  };
+}
+
+/** The sum of several reports; samples are concatenated in order, each list kept whole. */
+export function sumReports(reports: Iterable<IngestReport>): IngestReport {
+  const total = emptyReport();
+  for (const report of reports) {
+    total.lines += report.lines;
+    total.accepted += report.accepted;
+    total.rejected += report.rejected;
+    total.late += report.late;
+    for (const [reason, count] of Object.entries(report.reasons)) {
+      total.reasons[reason] = (total.reasons[reason] ?? 0) + count;
+    }
+    total.samples.push(...report.samples.map((sample) => ({ ...sample })));
+  }
+  return total;
+}
