@@ -390,11 +390,12 @@ Napi::Value ActivityIndexWrap::JS_ingest(const Napi::CallbackInfo& info) {
   if (!ReadParserOptions(env, info[1], &options)) return env.Undefined();
   Napi::TypedArray data = info[0].As<Napi::TypedArray>();
   IngestSession session(options);
-  FeedEngine(session, *engine_, static_cast<const char*>(data.ArrayBuffer().Data()) + data.ByteOffset(),
-             data.ByteLength());
-  FinishEngine(session, *engine_);
+  EngineFeeder feeder;
+  feeder.Feed(session, *engine_, static_cast<const char*>(data.ArrayBuffer().Data()) + data.ByteOffset(),
+              data.ByteLength());
+  feeder.Finish(session, *engine_);
   ReportMemory(env);
-  return ReportToJs(env, session.report());
+  return ReportToJs(env, session.report(), feeder.late());
 }
 
 void ActivityIndexWrap::ReportMemory(Napi::Env env) {

@@ -84,12 +84,12 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
   return true;
 }
 
-Napi::Object ReportToJs(Napi::Env env, const IngestReport& report) {
+Napi::Object ReportToJs(Napi::Env env, const IngestReport& report, uint64_t late) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("lines", static_cast<double>(report.lines));
   result.Set("accepted", static_cast<double>(report.accepted));
   result.Set("rejected", static_cast<double>(report.rejected));
-  result.Set("late", static_cast<double>(report.late));
+  result.Set("late", static_cast<double>(late));
   Napi::Object reasons = Napi::Object::New(env);
   for (int reason = 1; reason < static_cast<int>(RejectReason::kCount); ++reason) {
     if (report.reasons[reason] == 0) continue;
@@ -110,12 +110,45 @@ Napi::Object ReportToJs(Napi::Env env, const IngestReport& report) {
   return result;
 }
 
-void FeedEngine(IngestSession& session, Engine& engine, const char* data, size_t size) {
-  session.Feed(data, size, [&engine](const ParsedView& view) { return engine.Record(view.user, view.page, view.ts_ms); });
+bool EngineFeeder::Add(const ParsedView& view) {
+  bytes_.append(view.user.data(), view.user.size());
+  ends_.push_back(bytes_.size());
+  bytes_.append(view.page.data(), view.page.size());
+  ends_.push_back(bytes_.size());
+  times_.push_back(view.ts_ms);
+  return false;  // lateness is counted at Flush(), by the engine
 }
 
-void FinishEngine(IngestSession& session, Engine& engine) {
-  session.Finish([&engine](const ParsedView& view) { return engine.Record(view.user, view.page, view.ts_ms); });
+void EngineFeeder::Flush(Engine& engine) {
+  const size_t count = times_.size();
+  events_.resize(count);
+  size_t begin = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const size_t user_end = ends_[2 * i], page_end = ends_[2 * i + 1];
+    events_[i] = Engine::EventView{std::string_view(bytes_.data() + begin, user_end - begin),
+                                   std::string_view(bytes_.data() + user_end, page_end - user_end), times_[i]};
+    begin = page_end;
+  }
+  late_ += engine.RecordBatch(events_.data(), count);
+  bytes_.clear();
+  ends_.clear();
+  times_.clear();
+}
+
+void EngineFeeder::Feed(IngestSession& session, Engine& engine, const char* data, size_t size) {
+  // Cut the input so that a batch fills up about once per piece: the sink itself
+  // cannot flush, since Flush would have to run between two lines.
+  constexpr size_t kPiece = 64 * 1024;
+  for (size_t offset = 0; offset < size; offset += kPiece) {
+    const size_t piece = size - offset < kPiece ? size - offset : kPiece;
+    session.Feed(data + offset, piece, [this](const ParsedView& view) { return Add(view); });
+    if (times_.size() >= kBatch || offset + piece >= size) Flush(engine);
+  }
+}
+
+void EngineFeeder::Finish(IngestSession& session, Engine& engine) {
+  session.Finish([this](const ParsedView& view) { return Add(view); });
+  Flush(engine);
 }
 
 Napi::Function IngestSessionWrap::Init(Napi::Env env) {
@@ -162,7 +195,7 @@ Napi::Value IngestSessionWrap::JS_feed(const Napi::CallbackInfo& info) {
   Engine* engine = OpenEngine(env);
   if (engine == nullptr) return env.Undefined();
   const char* data = static_cast<const char*>(chunk.ArrayBuffer().Data()) + chunk.ByteOffset();
-  FeedEngine(*session_, *engine, data, chunk.ByteLength());
+  feeder_.Feed(*session_, *engine, data, chunk.ByteLength());
   ActivityIndexWrap::Unwrap(index_.Value())->ReportMemory(env);
   return env.Undefined();
 }
@@ -171,14 +204,14 @@ Napi::Value IngestSessionWrap::JS_finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Engine* engine = OpenEngine(env);
   if (engine == nullptr) return env.Undefined();
-  FinishEngine(*session_, *engine);
+  feeder_.Finish(*session_, *engine);
   ActivityIndexWrap::Unwrap(index_.Value())->ReportMemory(env);
   return env.Undefined();
 }
 
 Napi::Value IngestSessionWrap::JS_report(const Napi::CallbackInfo& info) {
   if (session_ == nullptr) return info.Env().Undefined();
-  return ReportToJs(info.Env(), session_->report());
+  return ReportToJs(info.Env(), session_->report(), feeder_.late());
 }
 
 }  // namespace skiptrail

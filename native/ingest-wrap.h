@@ -12,13 +12,15 @@
 #include <napi.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "engine.h"
 #include "ingest-session.h"
 #include "log-parser.h"
 
 namespace skiptrail {
 
-class Engine;
 
 // Reads the facade's normalized options object: { format, user, keepQuery, statusMin,
 // statusMax, statuses (number[]), userField, pageField, tsField, maxKeyBytes,
@@ -26,11 +28,31 @@ class Engine;
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options);
 
 // { lines, accepted, rejected, late, reasons: { reason: count }, samples: [{ line, reason, text }] }
-Napi::Object ReportToJs(Napi::Env env, const IngestReport& report);
+// `late` is counted by the EngineFeeder, not by the session.
+Napi::Object ReportToJs(Napi::Env env, const IngestReport& report, uint64_t late);
 
-// Feeds `data` through `session` into `engine`.
-void FeedEngine(IngestSession& session, Engine& engine, const char* data, size_t size);
-void FinishEngine(IngestSession& session, Engine& engine);
+// Feeds an IngestSession's accepted views into an Engine in batches of kBatch, so that
+// Engine::RecordBatch can prefetch (the views only live during the sink call, so their
+// bytes are copied into one buffer first). Events keep their order; a batch is always
+// flushed before Feed()/Finish() return.
+class EngineFeeder {
+ public:
+  static constexpr size_t kBatch = 1024;
+
+  void Feed(IngestSession& session, Engine& engine, const char* data, size_t size);
+  void Finish(IngestSession& session, Engine& engine);
+  uint64_t late() const { return late_; }
+
+ private:
+  bool Add(const ParsedView& view);
+  void Flush(Engine& engine);
+
+  std::string bytes_;           // user0 page0 user1 page1 ...
+  std::vector<size_t> ends_;    // end offset of each key in bytes_
+  std::vector<int64_t> times_;
+  std::vector<Engine::EventView> events_;
+  uint64_t late_ = 0;
+};
 
 class IngestSessionWrap : public Napi::ObjectWrap<IngestSessionWrap> {
  public:
@@ -51,6 +73,7 @@ class IngestSessionWrap : public Napi::ObjectWrap<IngestSessionWrap> {
 
   Napi::ObjectReference index_;  // keeps the index alive while the stream is
   std::unique_ptr<IngestSession> session_;
+  EngineFeeder feeder_;
 };
 
 }  // namespace skiptrail
