@@ -13,9 +13,11 @@
  *   last line, if any, counts as a line, then the new file is read from its start. No
  *   line is lost or read twice, as long as the writer has stopped writing to the old
  *   file when the new one appears (the usual rename, reopen-on-signal order).
- * - Truncation (the file got shorter than what was read, as `copytruncate` does): the
- *   held partial line counts as a line and reading starts again at offset 0. Lines
- *   written between the last read and the truncation are gone, as with any follower.
+ * - Truncation (as `copytruncate` does): noticed when the file got shorter than what
+ *   was read, or when the last bytes read are no longer where they were (the file was
+ *   truncated and written past the old offset before the reader looked). The held
+ *   partial line counts as a line and reading starts again at offset 0. Lines written
+ *   between the last read and the truncation are gone, as with any follower.
  * - Changes are noticed by fs.watch on the file's directory, and by polling every
  *   `pollInterval` ms in case the watch misses one (network file systems, a rotation
  *   to another directory). Reads are serialized: one at a time, in file order.
@@ -75,6 +77,8 @@ export interface Follower extends EventEmitter {
 }
 
 const NEWLINE = Buffer.from('\n');
+/** Bytes before the read offset compared to notice a truncation hidden by new writes. */
+const TAIL_BYTES = 64;
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 
 /** Starts following `file`; see the module comment for the contract. */
@@ -104,6 +108,8 @@ class FileFollower extends EventEmitter implements Follower {
   #ino = 0;
   #dev = 0;
   #position = 0;
+  /** A copy of the last bytes read (up to kTailBytes), which must still end at #position. */
+  #tail: Buffer = Buffer.alloc(0);
   /** Only the first file found at start honours `from: 'end'`. */
   #startAtEnd: boolean;
   /** Drop bytes up to the first "\n" (from: 'end' began inside a line). */
@@ -271,12 +277,15 @@ class FileFollower extends EventEmitter implements Follower {
       this.#ino = stat.ino;
       this.#dev = stat.dev;
       this.#position = 0;
+      this.#tail = Buffer.alloc(0);
       this.#skipToNewline = false;
       if (this.#startAtEnd && stat.size > 0) {
-        this.#position = stat.size;
-        const last = Buffer.alloc(1);
-        await handle.read(last, 0, 1, stat.size - 1);
-        this.#skipToNewline = last[0] !== 0x0a;
+        const length = Math.min(TAIL_BYTES, stat.size);
+        const tail = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(tail, 0, length, stat.size - length);
+        this.#position = stat.size - length + bytesRead;
+        this.#tail = tail.subarray(0, bytesRead);
+        this.#skipToNewline = bytesRead > 0 && tail[bytesRead - 1] !== 0x0a;
       }
     } catch (error) {
       await handle.close().catch(() => undefined);
@@ -293,23 +302,41 @@ class FileFollower extends EventEmitter implements Follower {
     const handle = this.#handle!;
     for (;;) {
       const { size } = await handle.stat();
-      if (size < this.#position) {
+      if (size < this.#position || !(await this.#tailIsIntact(handle))) {
         await this.#finishGeneration();
         this.#position = 0;
+        this.#tail = Buffer.alloc(0);
         this.#counts.truncations++;
         this.emit('truncate', this.path);
       }
-      if (size === this.#position) return;
+      if (size <= this.#position) return;
       while (this.#position < size) {
         const want = Math.min(this.#options.readBytes, size - this.#position);
         const buffer = Buffer.allocUnsafe(want);
         const { bytesRead } = await handle.read(buffer, 0, want, this.#position);
         if (bytesRead === 0) break; // shrank under us: the next stat sees it
+        const chunk = bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
         this.#position += bytesRead;
         this.#counts.bytes += bytesRead;
-        await this.#feed(bytesRead === want ? buffer : buffer.subarray(0, bytesRead));
+        this.#rememberTail(chunk);
+        await this.#feed(chunk);
       }
     }
+  }
+
+  /** Keeps a copy of the last TAIL_BYTES bytes read. */
+  #rememberTail(chunk: Buffer): void {
+    const joined = chunk.length >= TAIL_BYTES ? chunk : Buffer.concat([this.#tail, chunk]);
+    this.#tail = Buffer.from(joined.subarray(Math.max(0, joined.length - TAIL_BYTES)));
+  }
+
+  /** Whether the bytes last read are still just before the read offset. */
+  async #tailIsIntact(handle: fsp.FileHandle): Promise<boolean> {
+    const length = this.#tail.length;
+    if (length === 0) return true;
+    const now = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(now, 0, length, this.#position - length);
+    return bytesRead === length && now.equals(this.#tail);
   }
 
   /** Hands whole lines to the stream and holds the partial last one. */

@@ -6,15 +6,7 @@
  */
 
 export { follow, type Follower, type FollowOptions, type FollowStats } from './follow.js';
-export type {
-  IngestFormat,
-  IngestOptions,
-  IngestReport,
-  IngestSample,
-  IngestStream,
-  IngestTarget,
-  IngestUserField,
-} from './ingest-target.js';
+export type { IngestTarget } from './ingest-target.js';
 export { sumReports } from './ingest-target.js';
 export { subscribeNats, type NatsSource, type NatsSourceOptions, type NatsSourceStats } from './nats.js';
 export { gunzipIfCompressed, ingestFile, ingestReadable, ingestStdin, type ReadableSourceOptions } from './readable.js';

@@ -5,43 +5,15 @@
  */
 
 import type { Writable } from 'node:stream';
+import type { IngestOptions, IngestReport, RejectReason } from '../ingest.js';
 
-export type IngestFormat = 'combined' | 'common' | 'ndjson';
-export type IngestUserField = 'host' | 'authuser' | 'authuser|host';
+export type { IngestOptions, IngestReport, LogFormat, RejectedLine, RejectReason, UserField } from '../ingest.js';
 
-/** The options of index.ingest() and index.createIngestStream(); see docs/ingest.md. */
-export interface IngestOptions {
-  format?: IngestFormat;
-  user?: IngestUserField;
-  keepQuery?: boolean;
-  statuses?: { min: number; max: number } | readonly number[];
-  fields?: { user?: string; page?: string; ts?: string };
-  maxKeyBytes?: number;
-  maxLineBytes?: number;
-}
-
-export interface IngestSample {
-  /** 1-based line number in the stream the source fed (empty lines counted). */
-  line: number;
-  reason: string;
-  text: string;
-}
-
-/** lines = accepted + rejected; reasons sum to rejected; late is part of accepted. */
-export interface IngestReport {
-  lines: number;
-  accepted: number;
-  rejected: number;
-  late: number;
-  reasons: Record<string, number>;
-  samples: IngestSample[];
-}
-
-/** A Writable of log bytes cut anywhere, with its live report. */
+/** A Writable of log bytes cut anywhere, with its live report (index.createIngestStream()). */
 export type IngestStream = Writable & { readonly report: IngestReport };
 
 export interface IngestTarget {
-  ingest(data: Buffer | string, options?: IngestOptions): IngestReport;
+  ingest(data: Uint8Array | string, options?: IngestOptions): IngestReport;
   createIngestStream(options?: IngestOptions): IngestStream;
 }
 
@@ -83,8 +55,8 @@ export function sumReports(reports: Iterable<IngestReport>): IngestReport {
     total.accepted += report.accepted;
     total.rejected += report.rejected;
     total.late += report.late;
-    for (const [reason, count] of Object.entries(report.reasons)) {
-      total.reasons[reason] = (total.reasons[reason] ?? 0) + count;
+    for (const [reason, count] of Object.entries(report.reasons) as [RejectReason, number | undefined][]) {
+      if (count !== undefined) total.reasons[reason] = (total.reasons[reason] ?? 0) + count;
     }
     total.samples.push(...report.samples.map((sample) => ({ ...sample })));
   }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Writes the libFuzzer seed corpus into fuzz/corpus/: a few dozen small files, each
+# two option bytes (see fuzz/log-parser-fuzz.cc: byte 0 % 3 is the format, 0 combined,
+# 1 common, 2 ndjson) followed by log lines taken from test/fixtures/apache_logs or
+# written here as edge cases. Deterministic; safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FIXTURE=test/fixtures/apache_logs
+OUT=fuzz/corpus
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+# seed <option byte 0> <option byte 1> <content on stdin>   (runs in pipelines, so the
+# file number comes from the directory, not a variable)
+seed() {
+  local n file
+  n=$(($(find "$OUT" -type f | wc -l) + 1))
+  file=$(printf '%s/seed-%03d' "$OUT" "$n")
+  printf "\\x$(printf %02x "$1")\\x$(printf %02x "$2")" >"$file"
+  cat >>"$file"
+}
+
+# Real lines: single lines of each status class, lines with queries, a few runs.
+for line in 1 2 3 13 47 120 240 333 456 1024 2048 5000 8899 9999; do
+  sed -n "${line}p" "$FIXTURE" | seed 0 4
+done
+grep -m 3 '" 404 ' "$FIXTURE" | seed 0 8
+grep -m 3 '" 304 ' "$FIXTURE" | seed 9 12     # keepQuery, authuser|host is (9/3)%3 = 0: host
+grep -m 5 '?' "$FIXTURE" | seed 9 16
+sed -n '100,120p' "$FIXTURE" | seed 0 40
+sed -n '200,204p' "$FIXTURE" | sed 's/$/\r/' | seed 0 60   # CRLF
+sed -n '300,303p' "$FIXTURE" | seed 128 7                   # small maxLineBytes
+
+# Common format and user options.
+printf '%s\n' '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326' | seed 1 4
+printf '%s\n' '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a?x=1#f HTTP/1.0" 200 2326 "-" "-"' | seed 3 4
+printf '%s\n' '10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET http://example.com/p?q HTTP/1.1" 301 -' | seed 6 4
+
+# Edge cases of the access-log grammar.
+cat <<'LINES' | seed 0 20
+h - - [31/Feb/2015:10:00:00 +0000] "GET /a HTTP/1.1" 200 1
+h - - [10/May/2015:10:00:00 +9999] "GET /a HTTP/1.1" 200 1
+h - - [10/May/2015:25:00:00 +0000] "GET /a HTTP/1.1" 200 1
+h - - [10/May/2015:10:00:00 +0000] "GET /a HTTP/1.1" 999 1
+h - - [10/May/2015:10:00:00 +0000] "-" 408 0
+h - - [10/May/2015:10:00:00 +0000] "GET /a\"b HTTP/1.1" 200 1 "r\\" "a"
+h - - [10/May/2015:10:00:00 +0000 "GET /a HTTP/1.1" 200 1
+h - - [10/May/2015:10:00:00 +0000] "GET /a HTTP/1.1 200 1
+
+LINES
+printf 'h - - [10/May/2015:10:00:00 +0000] "GET /caf\xc3\xa9 HTTP/1.1" 200 1\nh - - [10/May/2015:10:00:00 +0000] "GET /\xff\xfe HTTP/1.1" 200 1\nh - - [10/May/2015:10:00:00 +0000] "GET /a\x00b HTTP/1.1" 200 1\n' | seed 0 24
+head -c 300 /dev/zero | tr '\0' 'a' | seed 128 0   # longer than maxLineBytes
+
+# ndjson.
+cat <<'LINES' | seed 2 4
+{"user":"alice","page":"/a","ts":1431857103000}
+{"user":"b\u00e9b","page":"/p?q","ts":"2015-05-17T10:05:03.123+02:00"}
+{"ts":"2015-05-17T10:05:03Z","page":"/x","user":"u","extra":{"a":[1,2.5e3,true,null]}}
+{"user":"\ud83d\ude00","page":"/e","ts":1.431857103e12}
+{"user":"a","page":"/a","ts":-1}
+{"user":"a","page":"/a","ts":"2015-02-31T00:00:00Z"}
+{"user":"\ud800","page":"/a","ts":1}
+{"user":"a","page":"/a","ts":1} trailing
+{"user":"a","user":"b","page":"/a","ts":9007199254740991}
+LINES
+cat <<'LINES' | seed 2 6
+{"user":"a","url":"/renamed","ts":0}
+{"user":1,"url":"/a","ts":0}
+LINES
+
+echo "wrote $(find "$OUT" -type f | wc -l) seeds to $OUT ($(cat "$OUT"/* | wc -c) bytes)"
