@@ -92,7 +92,9 @@ void IngestSession::ProcessLine(const char* line, size_t len, ViewSink sink) {
     return;
   }
   ParsedView view;
-  const RejectReason reason = parser_.Parse(std::string_view(line, content), &view);
+  // The parser drops the one "\r" itself: give it the line with it, or a line ending
+  // "\r\r" would lose both.
+  const RejectReason reason = parser_.Parse(std::string_view(line, len), &view);
   if (reason != RejectReason::kNone) {
     Reject(reason, line, content);
     return;

@@ -8,7 +8,7 @@ import { addon, type NativeActivityIndex, type NativeResult, type NativeStats } 
 import type { Duration } from './duration.js';
 import { parseDuration } from './duration.js';
 import { closedError, rangeError, typeError } from './errors.js';
-import { resolveIngestOptions, type IngestOptions, type IngestReport } from './ingest.js';
+import { encodeLogText, resolveIngestOptions, type IngestOptions, type IngestReport } from './ingest.js';
 import { IngestStream } from './ingest-stream.js';
 import {
   checkInteger,
@@ -143,7 +143,7 @@ export class ActivityIndex {
     const native = this.#open();
     const resolved = resolveIngestOptions(options, this.#options.maxKeyBytes);
     let bytes: Uint8Array;
-    if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
+    if (typeof data === 'string') bytes = encodeLogText(data);
     else if (data instanceof Uint8Array) bytes = data;
     else throw typeError('data', 'a Buffer, Uint8Array or string', data);
     return native.ingest(bytes, resolved);

@@ -7,7 +7,7 @@
 import { Writable } from 'node:stream';
 
 import type { NativeIngestSession } from './binding.js';
-import type { IngestReport } from './ingest.js';
+import { encodeLogText, type IngestReport } from './ingest.js';
 
 export class IngestStream extends Writable {
   readonly #session: NativeIngestSession;
@@ -15,7 +15,9 @@ export class IngestStream extends Writable {
 
   /** @internal Use index.createIngestStream(). */
   constructor(session: NativeIngestSession) {
-    super({ decodeStrings: true, highWaterMark: 64 * 1024 });
+    // Strings are encoded here (encodeLogText), not by Writable, so that a lone
+    // surrogate makes its line bad-encoding instead of U+FFFD.
+    super({ decodeStrings: false, highWaterMark: 64 * 1024 });
     this.#session = session;
   }
 
@@ -24,18 +26,18 @@ export class IngestStream extends Writable {
     return this.#final ?? this.#session.report();
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     try {
-      this.#session.feed(chunk);
+      this.#session.feed(typeof chunk === 'string' ? encodeLogText(chunk) : chunk);
       callback();
     } catch (error) {
       callback(error as Error);
     }
   }
 
-  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+  override _writev(chunks: { chunk: Buffer | string }[], callback: (error?: Error | null) => void): void {
     try {
-      for (const { chunk } of chunks) this.#session.feed(chunk);
+      for (const { chunk } of chunks) this.#session.feed(typeof chunk === 'string' ? encodeLogText(chunk) : chunk);
       callback();
     } catch (error) {
       callback(error as Error);

@@ -142,3 +142,26 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
   }
   return resolved;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Log text as bytes. A lone surrogate has no UTF-8 form; rather than let it become
+ * U+FFFD silently (what Buffer.from does), it is written as its 3-byte generalized
+ * UTF-8 sequence, which is invalid UTF-8, so the line holding it is rejected as
+ * bad-encoding, as record() would reject the key and as a "\ud800" JSON escape is.
+ */
+export function encodeLogText(text: string): Buffer {
+  if (text.isWellFormed()) return Buffer.from(text, 'utf8');
+  const parts: Buffer[] = [];
+  let last = 0;
+  for (const match of text.matchAll(LONE_SURROGATE)) {
+    const at = match.index!;
+    const unit = text.charCodeAt(at);
+    parts.push(Buffer.from(text.slice(last, at), 'utf8'));
+    parts.push(Buffer.from([0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)]));
+    last = at + 1;
+  }
+  parts.push(Buffer.from(text.slice(last), 'utf8'));
+  return Buffer.concat(parts);
+}

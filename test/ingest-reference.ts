@@ -1,0 +1,493 @@
+/**
+ * A reference implementation of docs/ingest.md in plain TypeScript, for the ingest tests.
+ * It is written from the documentation, not from native/log-parser.cc, and aims to be
+ * obviously correct rather than fast: regular expressions over a latin1 view of the
+ * bytes (one char per byte) for the access-log formats, a small recursive JSON reader
+ * over the raw bytes for ndjson, and a line splitter that works on the whole input.
+ *
+ * referenceIngest(data, options) gives the report ingest() must return and the events,
+ * in input order, that record() would have to be given to build the same index.
+ */
+import { createHash } from 'node:crypto';
+import type { ActivityIndex, IngestReport, RejectReason } from '../src/index.js';
+
+export interface RefOptions {
+  format?: 'combined' | 'common' | 'ndjson';
+  user?: 'host' | 'authuser' | 'authuser|host';
+  keepQuery?: boolean;
+  statuses?: { min: number; max: number } | readonly number[];
+  fields?: { user?: string; page?: string; ts?: string };
+  maxKeyBytes?: number;
+  maxLineBytes?: number;
+}
+
+export interface RefEvent {
+  user: string;
+  page: string;
+  ts: number;
+}
+
+export type RefLine = { ok: true; user: Buffer; page: Buffer; ts: number } | { ok: false; reason: RejectReason };
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// host ident authuser [time] "request" status bytes rest. The request body ends at the
+// first '"' that a backslash does not escape (\" and \\ are escapes).
+const ACCESS_LINE = /^([^ ]+) ([^ ]+) ([^ ]+) \[([^\]]*)\] "((?:[^"\\]|\\[^])*)" ([^ ]+) ([^ ]+)([^]*)$/;
+const ACCESS_TIME = /^(\d\d)\/([A-Za-z]{3})\/(\d{4}):(\d\d):(\d\d):(\d\d) ([^])(\d\d)(\d\d)$/;
+const REQUEST = /^([^ ]+) ([^ ]+)(?: ([^ ]+))?$/;
+const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):?(\d\d))$/;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+const latin1 = (bytes: Buffer): string => bytes.toString('latin1');
+const bytesOf = (text: string): Buffer => Buffer.from(text, 'latin1');
+
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+}
+
+/** UTC ms of a civil date-time, for any year 0..9999 (Date.UTC maps 0..99 to 19xx). */
+function utcMs(year: number, month: number, day: number, h: number, m: number, s: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(h, m, s, 0);
+  return date.getTime();
+}
+
+/** Offset in ms east of UTC, or undefined when out of range (minutes < 60, at most 14:00). */
+function offsetMs(sign: string, hh: number, mm: number): number | undefined {
+  if (sign !== '+' && sign !== '-') return undefined;
+  if (mm >= 60 || hh * 60 + mm > 14 * 60) return undefined;
+  return (sign === '-' ? -1 : 1) * (hh * 60 + mm) * 60_000;
+}
+
+/** `dd/Mon/yyyy:HH:MM:SS ±hhmm` → ms, or undefined (bad-time). */
+export function accessLogTime(text: string): number | undefined {
+  const m = ACCESS_TIME.exec(text);
+  if (m === null) return undefined;
+  const [, dd, mon, yyyy, hh, mi, ss, sign, oh, om] = m;
+  const month = MONTHS.indexOf(mon!) + 1;
+  const day = Number(dd), year = Number(yyyy), h = Number(hh), min = Number(mi), s = Number(ss);
+  if (month === 0 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (h > 23 || min > 59 || s > 59) return undefined;
+  const offset = offsetMs(sign!, Number(oh), Number(om));
+  if (offset === undefined) return undefined;
+  const ts = utcMs(year, month, day, h, min, s) - offset;
+  return ts < 0 ? undefined : ts;
+}
+
+/** RFC 3339-ish string → ms, or undefined (bad-time). */
+export function isoTime(text: string): number | undefined {
+  const m = ISO_TIME.exec(text);
+  if (m === null) return undefined;
+  const [, yyyy, mo, dd, hh, mi, ss, fraction, zulu, sign, oh, om] = m;
+  const year = Number(yyyy), month = Number(mo), day = Number(dd), h = Number(hh), min = Number(mi), s = Number(ss);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (h > 23 || min > 59 || s > 59) return undefined;
+  let offset = 0;
+  if (zulu === undefined) {
+    const o = offsetMs(sign!, Number(oh), Number(om));
+    if (o === undefined) return undefined;
+    offset = o;
+  }
+  const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+  const ts = utcMs(year, month, day, h, min, s) + millis - offset;
+  return ts < 0 ? undefined : ts;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isValidUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hasControlByte(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b < 0x20 || b === 0x7f) return true;
+  return false;
+}
+
+/** The key rules: empty or control byte → malformed, then bad UTF-8, then length. */
+export function checkKeys(
+  user: Buffer,
+  page: Buffer,
+  maxKeyBytes: number,
+  loneSurrogate: { user: boolean; page: boolean } = { user: false, page: false },
+): RejectReason | undefined {
+  if (user.length === 0 || page.length === 0 || hasControlByte(user) || hasControlByte(page)) return 'malformed';
+  if (loneSurrogate.user || loneSurrogate.page || !isValidUtf8(user) || !isValidUtf8(page)) return 'bad-encoding';
+  if (user.length > maxKeyBytes || page.length > maxKeyBytes) return 'key-too-long';
+  return undefined;
+}
+
+function statusAccepted(code: number, statuses: RefOptions['statuses']): boolean {
+  if (statuses === undefined) return code >= 200 && code <= 399;
+  if (Array.isArray(statuses)) return statuses.includes(code);
+  const range = statuses as { min: number; max: number };
+  return code >= range.min && code <= range.max;
+}
+
+/** The page of a request target (latin1 text), or undefined when the target is unusable. */
+export function pageOfTarget(target: string, keepQuery: boolean): string | undefined {
+  const cut = (text: string): string => {
+    let end = text.indexOf('#');
+    if (end < 0) end = text.length;
+    if (!keepQuery) {
+      const q = text.indexOf('?');
+      if (q >= 0 && q < end) end = q;
+    }
+    return text.slice(0, end);
+  };
+  if (target.startsWith('/')) return cut(target);
+  const scheme = /^https?:\/\//i.exec(target);
+  if (scheme === null) return undefined;
+  const rest = target.slice(scheme[0].length);
+  const authorityEnd = rest.search(/[/?#]/);
+  const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
+  if (authority.length === 0) return undefined;
+  const path = cut(authorityEnd < 0 ? '' : rest.slice(authorityEnd));
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+/** One combined/common line (without "\n" and "\r"). */
+export function parseAccessLine(line: Buffer, options: RefOptions, maxKeyBytes: number): RefLine {
+  const fail = (reason: RejectReason): RefLine => ({ ok: false, reason });
+  const m = ACCESS_LINE.exec(latin1(line));
+  if (m === null) return fail('malformed');
+  const [, host, , authuser, time, request, status, bytes, rest] = m as unknown as string[];
+  if (!/^(-|[0-9]+)$/.test(bytes!)) return fail('malformed');
+  if (rest !== '') {
+    if ((options.format ?? 'combined') === 'common') return fail('malformed');
+    if (!rest!.startsWith(' "')) return fail('malformed');
+  }
+  if (!/^[1-5][0-9][0-9]$/.test(status!)) return fail('bad-status');
+  if (!statusAccepted(Number(status), options.statuses)) return fail('filtered');
+  const anonymous = authuser === '-' || authuser === '""';
+  const mode = options.user ?? 'host';
+  if (mode === 'authuser' && anonymous) return fail('filtered');
+  const user = mode === 'host' || (mode === 'authuser|host' && anonymous) ? host! : authuser!;
+  const ts = accessLogTime(time!);
+  if (ts === undefined) return fail('bad-time');
+  const req = REQUEST.exec(request!);
+  if (req === null || !TOKEN.test(req[1]!)) return fail('malformed');
+  const page = pageOfTarget(req[2]!, options.keepQuery ?? false);
+  if (page === undefined) return fail('malformed');
+  const userBytes = bytesOf(user);
+  const pageBytes = bytesOf(page);
+  const reason = checkKeys(userBytes, pageBytes, maxKeyBytes);
+  return reason === undefined ? { ok: true, user: userBytes, page: pageBytes, ts } : fail(reason);
+}
+
+// ---------------------------------------------------------------------------------
+// ndjson: a strict RFC 8259 reader over bytes.
+
+type JsonValue =
+  | { kind: 'string'; bytes: Buffer; lone: boolean }
+  | { kind: 'number'; text: string }
+  | { kind: 'other' };
+
+class JsonError extends Error {}
+
+class JsonReader {
+  pos = 0;
+  readonly text: string;
+  constructor(readonly b: Buffer) {
+    this.text = latin1(b);
+  }
+
+  ws(): void {
+    while (this.pos < this.b.length) {
+      const c = this.b[this.pos]!;
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+      this.pos++;
+    }
+  }
+
+  expect(c: number): void {
+    if (this.b[this.pos] !== c) throw new JsonError();
+    this.pos++;
+  }
+
+  hex4(): number {
+    const text = latin1(this.b.subarray(this.pos, this.pos + 4));
+    if (!/^[0-9a-fA-F]{4}$/.test(text)) throw new JsonError();
+    this.pos += 4;
+    return parseInt(text, 16);
+  }
+
+  /** A string starting at '"': its decoded bytes, and whether a lone surrogate was escaped. */
+  string(): { bytes: Buffer; lone: boolean } {
+    this.expect(0x22);
+    const out: number[] = [];
+    let lone = false;
+    const units: number[] = []; // pending \u code units, combined into pairs when possible
+    const flush = () => {
+      for (let i = 0; i < units.length; i++) {
+        const u = units[i]!;
+        const next = units[i + 1];
+        let cp = u;
+        if (u >= 0xd800 && u <= 0xdbff && next !== undefined && next >= 0xdc00 && next <= 0xdfff) {
+          cp = 0x10000 + ((u - 0xd800) << 10) + (next - 0xdc00);
+          i++;
+        } else if (u >= 0xd800 && u <= 0xdfff) {
+          lone = true;
+          cp = 0xfffd;
+        }
+        out.push(...Buffer.from(String.fromCodePoint(cp), 'utf8'));
+      }
+      units.length = 0;
+    };
+    for (;;) {
+      if (this.pos >= this.b.length) throw new JsonError();
+      const c = this.b[this.pos]!;
+      if (c === 0x22) {
+        flush();
+        this.pos++;
+        return { bytes: Buffer.from(out), lone };
+      }
+      if (c < 0x20) throw new JsonError();
+      if (c === 0x5c) {
+        const e = this.b[this.pos + 1];
+        this.pos += 2;
+        if (e === 0x75) {
+          units.push(this.hex4());
+          continue;
+        }
+        flush();
+        const simple: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9 };
+        if (e === undefined || simple[e] === undefined) throw new JsonError();
+        out.push(simple[e]!);
+        continue;
+      }
+      flush();
+      out.push(c);
+      this.pos++;
+    }
+  }
+
+  value(depth = 0): JsonValue {
+    if (depth > 2000) throw new JsonError(); // the tests never nest this deep
+    this.ws();
+    const c = this.b[this.pos];
+    if (c === 0x22) return { kind: 'string', ...this.string() };
+    if (c === 0x7b) {
+      this.pos++;
+      this.ws();
+      if (this.b[this.pos] === 0x7d) {
+        this.pos++;
+        return { kind: 'other' };
+      }
+      for (;;) {
+        this.ws();
+        this.string();
+        this.ws();
+        this.expect(0x3a);
+        this.value(depth + 1);
+        this.ws();
+        if (this.b[this.pos] === 0x2c) {
+          this.pos++;
+          continue;
+        }
+        this.expect(0x7d);
+        return { kind: 'other' };
+      }
+    }
+    if (c === 0x5b) {
+      this.pos++;
+      this.ws();
+      if (this.b[this.pos] === 0x5d) {
+        this.pos++;
+        return { kind: 'other' };
+      }
+      for (;;) {
+        this.value(depth + 1);
+        this.ws();
+        if (this.b[this.pos] === 0x2c) {
+          this.pos++;
+          continue;
+        }
+        this.expect(0x5d);
+        return { kind: 'other' };
+      }
+    }
+    for (const word of ['true', 'false', 'null']) {
+      if (latin1(this.b.subarray(this.pos, this.pos + word.length)) === word) {
+        this.pos += word.length;
+        return { kind: 'other' };
+      }
+    }
+    const pattern = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+    pattern.lastIndex = this.pos;
+    const number = pattern.exec(this.text);
+    if (number === null) throw new JsonError();
+    this.pos += number[0].length;
+    return { kind: 'number', text: number[0] };
+  }
+}
+
+/** The integer value of a JSON number token if it is one in 0..2^53-1, else undefined. */
+export function jsonNumberMs(text: string): number | undefined {
+  const m = /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text)!;
+  const digits = (m[2]! + (m[3] ?? '')).replace(/^0+/, '');
+  if (digits === '') return 0; // zero, however spelled (-0, 0.0e5)
+  if (m[1] === '-') return undefined;
+  // value = digits × 10^(exp - fractionLength)
+  const exponent = BigInt(m[4] ?? '0') - BigInt((m[3] ?? '').length);
+  const trailingZeros = BigInt(/0*$/.exec(digits)![0].length);
+  if (exponent < 0n && -exponent > trailingZeros) return undefined; // a fraction
+  if (exponent > 20n) return undefined; // far beyond 2^53 (digits is not zero)
+  const value = exponent >= 0n ? BigInt(digits) * 10n ** exponent : BigInt(digits) / 10n ** -exponent;
+  return value <= BigInt(MAX_SAFE) ? Number(value) : undefined;
+}
+
+export function parseNdjsonLine(line: Buffer, options: RefOptions, maxKeyBytes: number): RefLine {
+  const fail = (reason: RejectReason): RefLine => ({ ok: false, reason });
+  const names = {
+    user: Buffer.from(options.fields?.user ?? 'user', 'utf8'),
+    page: Buffer.from(options.fields?.page ?? 'page', 'utf8'),
+    ts: Buffer.from(options.fields?.ts ?? 'ts', 'utf8'),
+  };
+  const reader = new JsonReader(line);
+  const members = new Map<'user' | 'page' | 'ts', JsonValue>();
+  try {
+    reader.ws();
+    reader.expect(0x7b);
+    reader.ws();
+    if (line[reader.pos] === 0x7d) {
+      reader.pos++;
+    } else {
+      for (;;) {
+        reader.ws();
+        const name = reader.string();
+        reader.ws();
+        reader.expect(0x3a);
+        const value = reader.value();
+        for (const field of ['user', 'page', 'ts'] as const) {
+          if (!name.lone && name.bytes.equals(names[field])) members.set(field, value);
+        }
+        reader.ws();
+        if (line[reader.pos] === 0x2c) {
+          reader.pos++;
+          continue;
+        }
+        reader.expect(0x7d);
+        break;
+      }
+    }
+    reader.ws();
+    if (reader.pos !== line.length) throw new JsonError();
+  } catch (error) {
+    if (error instanceof JsonError) return fail('malformed');
+    throw error;
+  }
+  const user = members.get('user');
+  const page = members.get('page');
+  const tsValue = members.get('ts');
+  if (user?.kind !== 'string' || page?.kind !== 'string' || tsValue === undefined) return fail('malformed');
+  let ts: number | undefined;
+  if (tsValue.kind === 'number') ts = jsonNumberMs(tsValue.text);
+  else if (tsValue.kind === 'string' && !tsValue.lone) ts = isoTime(latin1(tsValue.bytes));
+  if (ts === undefined) return fail('bad-time');
+  const reason = checkKeys(user.bytes, page.bytes, maxKeyBytes, { user: user.lone, page: page.lone });
+  return reason === undefined ? { ok: true, user: user.bytes, page: page.bytes, ts } : fail(reason);
+}
+
+// ---------------------------------------------------------------------------------
+// Lines and the report.
+
+/** The sample text of a line's content: its first 200 bytes, cut back to a whole character. */
+export function sampleText(content: Buffer): string {
+  let cut = Math.min(content.length, 200);
+  const isContinuation = (b: number | undefined) => b !== undefined && (b & 0xc0) === 0x80;
+  if (content.length > 200 && isContinuation(content[200])) {
+    let lead = 200;
+    while (lead > 0 && 200 - lead < 3 && isContinuation(content[lead - 1])) lead--;
+    if (lead > 0 && content[lead - 1]! >= 0xc0) cut = lead - 1;
+  }
+  return content.subarray(0, cut).toString('utf8');
+}
+
+export interface RefResult {
+  report: IngestReport;
+  events: RefEvent[];
+}
+
+/**
+ * The report and the accepted events of one ingest() call. `late` needs the index's
+ * userWindow and the watermark the index had before the call (-Infinity when empty).
+ */
+export function referenceIngest(
+  data: Buffer | string,
+  options: RefOptions = {},
+  index: { userWindow: number; maxKeyBytes?: number; watermark?: number } = { userWindow: 30 * 60_000 },
+): RefResult {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const maxKeyBytes = options.maxKeyBytes ?? index.maxKeyBytes ?? 1024;
+  const maxLineBytes = options.maxLineBytes ?? 65536;
+  const report: IngestReport = { lines: 0, accepted: 0, rejected: 0, late: 0, reasons: {}, samples: [] };
+  const events: RefEvent[] = [];
+  let watermark = index.watermark ?? -Infinity;
+  let lineNumber = 0;
+  let start = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    const next = end < 0 ? bytes.length : end + 1;
+    if (end < 0) end = bytes.length;
+    let content = bytes.subarray(start, end);
+    start = next;
+    lineNumber++;
+    if (content.length > 0 && content[content.length - 1] === 0x0d) content = content.subarray(0, content.length - 1);
+    if (content.length === 0) continue;
+    report.lines++;
+    let result: RefLine;
+    if (content.length > maxLineBytes) result = { ok: false, reason: 'line-too-long' };
+    else if (options.format === 'ndjson') result = parseNdjsonLine(content, options, maxKeyBytes);
+    else result = parseAccessLine(content, options, maxKeyBytes);
+    if (result.ok) {
+      report.accepted++;
+      if (result.ts < watermark - index.userWindow) report.late++;
+      watermark = Math.max(watermark, result.ts);
+      events.push({ user: result.user.toString('utf8'), page: result.page.toString('utf8'), ts: result.ts });
+    } else {
+      report.rejected++;
+      report.reasons[result.reason] = (report.reasons[result.reason] ?? 0) + 1;
+      if (result.reason !== 'filtered' && report.samples.length < 10) {
+        report.samples.push({ line: lineNumber, reason: result.reason, text: sampleText(content) });
+      }
+    }
+  }
+  return { report, events };
+}
+
+// ---------------------------------------------------------------------------------
+// Comparing indexes.
+
+/** Every answer an index gives about the given keys, plus its stats (memory excluded). */
+export function snapshot(index: ActivityIndex, pages: Iterable<string>, users: Iterable<string>, k = index.options.usersPerPage) {
+  const q1: [string, unknown][] = [];
+  const q3: [string, unknown, number][] = [];
+  for (const page of pages) {
+    q1.push([page, index.lastUsers(page, k)]);
+    q3.push([page, index.onlineUsers(page, 1000), index.onlineCount(page)]);
+  }
+  const q2: [string, unknown][] = [];
+  for (const user of users) q2.push([user, index.userPages(user)]);
+  const { memoryBytes: _memory, ...stats } = index.stats();
+  return { watermark: index.watermark, q1, q2, q3, online: index.onlineCount(), stats };
+}
+
+export function digest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/** Sorted, distinct pages and users of some events. */
+export function keysOf(events: readonly RefEvent[]): { pages: string[]; users: string[] } {
+  const pages = [...new Set(events.map((e) => e.page))].sort();
+  const users = [...new Set(events.map((e) => e.user))].sort();
+  return { pages, users };
+}
