@@ -10,7 +10,7 @@ Engine::Engine(const EngineOptions& options)
       page_index_(&pages_, &users_, options.users_per_page,
                   options.page_window != kNoWindow || options.max_pages != kNoCap),
       user_index_(&users_, &pages_, options.pages_per_user, true),
-      presence_(&users_) {}
+      presence_(&users_, &pages_) {}
 
 uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
   // Stages ahead of the event being indexed: hash and prefetch the table slots of
@@ -148,9 +148,10 @@ bool Engine::Validate(std::string* error) const {
   if (!users_.Validate()) return *error = "user interner inconsistent", false;
   if (!pages_.Validate()) return *error = "page interner inconsistent", false;
   if (!page_index_.Validate(error) || !user_index_.Validate(error) || !presence_.Validate(error)) return false;
-  // Each entry holds one reference on each of its ids, and nothing else holds any
+  // Each entry (page index, user index, presence) holds one reference on each of its
+  // ids, and nothing else holds any
   // between calls: so every live id is mentioned, and the counts add up.
-  const uint64_t entries = page_index_.entries() + user_index_.entries();
+  const uint64_t entries = page_index_.entries() + user_index_.entries() + presence_.entries();
   for (const Interner* keys : {&users_, &pages_}) {
     uint64_t refs = 0;
     for (uint32_t id = 0; id < keys->id_limit(); ++id) {

@@ -2,14 +2,13 @@
 //
 // A user is present on the page of their latest view while its time is at least
 // the presence cutoff (now - presenceWindow). Kept incrementally, as spreadlogd's
-// `online` module did: per page a skiplist of present users, whose size is the page's
-// exact count, and one skiplist of all present users by time, popped from the old end
-// as the cutoff moves. No query scans users or pages. Both lists keep the newest at
-// the tail (where moves land) and are doubly linked; a page's users are read in rank
-// order by walking its list backwards from the tail.
+// `online` module did: per page the ranked list of its present users (a RankedIndex
+// without a cap: a sorted array while small, a skiplist beyond), whose size is the
+// page's exact count; and one skiplist of all present users by time, popped from the
+// old end as the cutoff moves. No query scans users or pages.
 //
-// Presence takes no id references: a present user's latest view is an entry of the
-// UserIndex, which holds both ids.
+// Each per-page entry holds a reference on its page and user ids, like any
+// RankedIndex entry.
 //
 // Thread safety: none.
 #ifndef SKIPTRAIL_PRESENCE_H_
@@ -20,13 +19,14 @@
 #include <vector>
 
 #include "interner.h"
+#include "ranked-index.h"
 #include "skiplist.h"
 
 namespace skiptrail {
 
 class Presence {
  public:
-  explicit Presence(const Interner* users);
+  Presence(Interner* users, Interner* pages);
 
   // Makes (page, ts) the user's presence, replacing any other; a view older than
   // `cutoff` only removes the old one.
@@ -39,8 +39,10 @@ class Presence {
   // Writes up to k present users of `page`, in rank order, to users[i]/times[i];
   // returns how many.
   uint32_t OnlineUsers(uint32_t page, uint32_t k, uint32_t* users, double* times) const;
-  uint64_t OnlineCount(uint32_t page) const { return page < pages_.size() ? pages_[page].size() : 0; }
+  uint64_t OnlineCount(uint32_t page) const { return by_page_.Size(page); }
   uint64_t OnlineCount() const { return by_time_.size(); }
+  // Entries holding id references (one per present user).
+  uint64_t entries() const { return by_page_.entries(); }
 
   size_t memory_bytes() const;
   void Clear();
@@ -51,29 +53,18 @@ class Presence {
     int64_t ts;
     uint32_t user;
   };
-  // Rank order reversed (SPEC section 2): oldest first, on equal times the
-  // byte-wise largest user first.
-  struct UsersLowestFirst {
-    const Interner* users = nullptr;
-    bool operator()(const Key& a, const Key& b) const {
-      if (a.ts != b.ts) return a.ts < b.ts;
-      return users->Less(b.user, a.user);
-    }
-  };
   struct OldestFirst {
     bool operator()(const Key& a, const Key& b) const { return a.ts != b.ts ? a.ts < b.ts : a.user < b.user; }
   };
-  using PageUsers = SkipList<Key, UsersLowestFirst, Links::kBoth>;
   using ByTime = SkipList<Key, OldestFirst, Links::kBoth>;
   struct UserState {
-    PageUsers::Node* on_page = nullptr;  // set iff present
-    ByTime::Node* by_time = nullptr;     // set iff present
+    ByTime::Node* by_time = nullptr;  // set iff present
     uint32_t page = Interner::kNoId;
   };
 
-  PageUsers::Context page_context_;
+  const Interner* pages_;
+  RankedIndex by_page_;  // owner = page, member = user
   ByTime::Context time_context_;
-  std::vector<PageUsers> pages_;  // by page id
   std::vector<UserState> users_;  // by user id
   ByTime by_time_;
 };

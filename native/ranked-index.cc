@@ -194,16 +194,37 @@ RankedIndex::SmallEntry RankedIndex::Highest(const OwnerState& state) const {
 }
 
 void RankedIndex::RemoveLowest(uint32_t owner, OwnerState& state) {
-  SmallEntry lowest;
+  uint32_t member;
   if (state.big) {
     BigList::Node* node = state.big->First();
-    lowest = SmallEntry{node->key.ts, node->key.member};
+    member = node->key.member;
     big_nodes_.Erase(node);
     state.big->Erase(node);
   } else {
-    lowest = state.small[0];
+    member = state.small[0].member;
     RemoveSmallFirst(state);
   }
+  EntryRemoved(owner, state, member);
+}
+
+bool RankedIndex::Remove(uint32_t owner, uint32_t member) {
+  if (owner >= states_.size()) return false;
+  OwnerState& state = states_[owner];
+  if (state.big) {
+    BigList::Node* node = big_nodes_.Find(PackPair(owner, member));
+    if (node == nullptr) return false;
+    big_nodes_.Erase(node);
+    state.big->Erase(node);
+  } else {
+    const int index = FindSmall(state, member);
+    if (index < 0) return false;
+    std::memmove(state.small + index, state.small + index + 1, (state.size - index - 1) * sizeof(SmallEntry));
+  }
+  EntryRemoved(owner, state, member);
+  return true;
+}
+
+void RankedIndex::EntryRemoved(uint32_t owner, OwnerState& state, uint32_t member) {
   --state.size;
   --entry_count_;
   if (state.size == 0) {
@@ -211,7 +232,7 @@ void RankedIndex::RemoveLowest(uint32_t owner, OwnerState& state) {
   } else if (!state.big && state.small_capacity > 2 * kFirstSmallCapacity && state.size * 4 <= state.small_capacity) {
     ResizeSmall(state, state.small_capacity / 2);
   }
-  members_->Unref(lowest.member);
+  members_->Unref(member);
   owners_->Unref(owner);  // may free the owner id: `state` must not be used after
 }
 

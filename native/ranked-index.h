@@ -1,8 +1,9 @@
 // RankedIndex: for every owner, its top `cap` distinct members by rank, each with
-// the time of the owner's latest event with that member (max semantics). Both query
-// indexes are one of these:
+// the time of the owner's latest event with that member (max semantics). The engine
+// holds three:
 //   - the page index (Q1, SPEC section 3): owner = page, member = user;
-//   - the user index (Q2, SPEC section 4): owner = user, member = page.
+//   - the user index (Q2, SPEC section 4): owner = user, member = page;
+//   - presence's users per page (Q3): owner = page, member = user, no cap.
 // Rank is SPEC section 2's: larger ts first, on equal ts the byte-wise smaller member.
 //
 // A list has two encodings, as Redis's sorted sets do (listpack, then skiplist +
@@ -55,6 +56,11 @@ class RankedIndex {
   // skipped, and trimmed from the list first. Returns true when the owner's latest
   // entry changed (or appeared), and then sets *latest.
   bool Record(uint32_t owner, uint32_t member, int64_t ts, int64_t expired_before, LatestView* latest);
+
+  // Removes `member` from the owner's list, if there. Returns whether it was.
+  bool Remove(uint32_t owner, uint32_t member);
+  // How many entries the owner's list holds.
+  uint32_t Size(uint32_t owner) const { return owner < states_.size() ? states_[owner].size : 0; }
 
   // Writes, in rank order, up to `limit` entries with from <= ts <= to to
   // members[i]/times[i]; returns how many.
@@ -149,6 +155,8 @@ class RankedIndex {
   SmallEntry Highest(const OwnerState& state) const;
   // Removes the lowest-ranked entry; may free the owner id (`state` then dangles).
   void RemoveLowest(uint32_t owner, OwnerState& state);
+  // Bookkeeping after an entry left: counts, empty owner, shrinking, references.
+  void EntryRemoved(uint32_t owner, OwnerState& state, uint32_t member);
   void DropOwner(uint32_t owner);
   // Bookkeeping when an owner gains its first entry or loses its last.
   void OwnerAppeared(uint32_t owner, OwnerState& state, int64_t ts);
