@@ -20,3 +20,25 @@ export type {
 export { IngestStream } from './ingest-stream.js';
 export { parseDuration } from './duration.js';
 export type { ActivityIndexOptions, Clock, ResolvedOptions } from './validate.js';
+export {
+  follow,
+  gunzipIfCompressed,
+  ingestFile,
+  ingestReadable,
+  ingestStdin,
+  listenUdp,
+  subscribeNats,
+  sumReports,
+  type Follower,
+  type FollowOptions,
+  type FollowStats,
+  type IngestTarget,
+  type NatsSource,
+  type NatsSourceOptions,
+  type NatsSourceStats,
+  type ReadableSourceOptions,
+  type UdpSource,
+  type UdpSourceOptions,
+  type UdpSourceStats,
+} from './sources/index.js';
+export { createQueryServer, type QueryServer, type QueryServerOptions, type SourceStatus } from './http/query-server.js';

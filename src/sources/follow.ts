@@ -38,7 +38,11 @@ export interface FollowOptions extends IngestOptions {
   from?: 'start' | 'end';
   /** How often to check the file when no watch event came, in ms. Default 250. */
   pollInterval?: number;
-  /** Largest single read, in bytes. Default 1 MiB. */
+  /**
+   * Largest single read, in bytes. Default 1 MiB. Whatever the read size, bytes are
+   * parsed and indexed 64 KiB at a time, and the event loop serves other work (HTTP
+   * queries) between two such steps.
+   */
   readBytes?: number;
   /** Keep the process alive while following (like a server). Default true. */
   persistent?: boolean;
@@ -79,6 +83,12 @@ export interface Follower extends EventEmitter {
 const NEWLINE = Buffer.from('\n');
 /** Bytes before the read offset compared to notice a truncation hidden by new writes. */
 const TAIL_BYTES = 64;
+/** Smallest read once the known end is passed (the file may have grown). */
+const MIN_READ_BYTES = 64 << 10;
+/** Ingested in one synchronous step: a few hundred lines, a few milliseconds at most. */
+const FEED_SLICE_BYTES = 64 << 10;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 
 /** Starts following `file`; see the module comment for the contract. */
@@ -108,7 +118,7 @@ class FileFollower extends EventEmitter implements Follower {
   #ino = 0;
   #dev = 0;
   #position = 0;
-  /** A copy of the last bytes read (up to kTailBytes), which must still end at #position. */
+  /** A copy of the last bytes read (up to TAIL_BYTES), which must still end at #position. */
   #tail: Buffer = Buffer.alloc(0);
   /** Only the first file found at start honours `from: 'end'`. */
   #startAtEnd: boolean;
@@ -300,27 +310,34 @@ class FileFollower extends EventEmitter implements Follower {
   /** Reads the open file from the current position until its end. */
   async #readToEnd(): Promise<void> {
     const handle = this.#handle!;
+    const { size } = await handle.stat();
+    if (size < this.#position || !(await this.#tailIsIntact(handle))) {
+      await this.#finishGeneration();
+      this.#position = 0;
+      this.#tail = Buffer.alloc(0);
+      this.#counts.truncations++;
+      this.emit('truncate', this.path);
+    }
+    if (size <= this.#position) return;
+    // Read on until a short read: the file may grow meanwhile, and one stat per
+    // round trip to the thread pool would halve the throughput of a busy log.
+    let expected = size - this.#position;
     for (;;) {
-      const { size } = await handle.stat();
-      if (size < this.#position || !(await this.#tailIsIntact(handle))) {
-        await this.#finishGeneration();
-        this.#position = 0;
-        this.#tail = Buffer.alloc(0);
-        this.#counts.truncations++;
-        this.emit('truncate', this.path);
+      const want = Math.min(this.#options.readBytes, Math.max(expected, MIN_READ_BYTES));
+      const buffer = Buffer.allocUnsafe(want);
+      const { bytesRead } = await handle.read(buffer, 0, want, this.#position);
+      if (bytesRead === 0) return; // the end for now (or it shrank: the next pump sees it)
+      const chunk = bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+      this.#position += bytesRead;
+      this.#counts.bytes += bytesRead;
+      this.#rememberTail(chunk);
+      for (let start = 0; start < chunk.length; start += FEED_SLICE_BYTES) {
+        // Let the event loop answer queries between two slices of parsing.
+        if (start > 0) await yieldToEventLoop();
+        await this.#feed(chunk.subarray(start, Math.min(start + FEED_SLICE_BYTES, chunk.length)));
       }
-      if (size <= this.#position) return;
-      while (this.#position < size) {
-        const want = Math.min(this.#options.readBytes, size - this.#position);
-        const buffer = Buffer.allocUnsafe(want);
-        const { bytesRead } = await handle.read(buffer, 0, want, this.#position);
-        if (bytesRead === 0) break; // shrank under us: the next stat sees it
-        const chunk = bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
-        this.#position += bytesRead;
-        this.#counts.bytes += bytesRead;
-        this.#rememberTail(chunk);
-        await this.#feed(chunk);
-      }
+      if (bytesRead < want) return;
+      expected -= bytesRead;
     }
   }
 

@@ -10,8 +10,8 @@ import type { IngestOptions, IngestReport, IngestStream, IngestTarget } from './
 import { copyReport } from './ingest-target.js';
 
 const NEWLINE = Buffer.from('\n');
-/** A batch is written at once when it reaches this many bytes. */
-const MAX_BATCH_BYTES = 1 << 20;
+/** A batch is written at once when it reaches this many bytes (bounds one synchronous parse). */
+const MAX_BATCH_BYTES = 64 << 10;
 
 export interface MessageCounts {
   /** Messages received (empty ones included). */

@@ -1,0 +1,182 @@
+/**
+ * Command-line flags shared by `skiptrail replay` and `skiptrail serve`: the index
+ * options and the ingest options, their parseArgs definitions, and their conversion to
+ * the library's option objects. A bad value is a UsageError (exit code 2) naming the flag.
+ */
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ActivityIndex } from '../activity-index.js';
+import type { IngestOptions } from '../sources/ingest-target.js';
+import type { ActivityIndexOptions } from '../validate.js';
+
+/** A mistake in the command line: reported with the command's usage hint, exit code 2. */
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** Index option flags: flag name → ActivityIndexOptions key. */
+const INDEX_FLAGS = {
+  'users-per-page': 'usersPerPage',
+  'pages-per-user': 'pagesPerUser',
+  'user-window': 'userWindow',
+  'page-window': 'pageWindow',
+  'presence-window': 'presenceWindow',
+  'max-pages': 'maxPages',
+  'max-users': 'maxUsers',
+  'max-key-bytes': 'maxKeyBytes',
+  clock: 'clock',
+} as const;
+
+const INDEX_INTEGER_FLAGS = new Set(['users-per-page', 'pages-per-user', 'max-pages', 'max-users', 'max-key-bytes']);
+
+export const INDEX_OPTIONS: Options = Object.fromEntries(Object.keys(INDEX_FLAGS).map((flag) => [flag, { type: 'string' }]));
+
+export const INGEST_OPTIONS: Options = {
+  format: { type: 'string' },
+  user: { type: 'string' },
+  'keep-query': { type: 'boolean' },
+  statuses: { type: 'string' },
+  fields: { type: 'string' },
+  'max-line-bytes': { type: 'string' },
+};
+
+export const INDEX_HELP = `Index options:
+  --users-per-page N      users kept per page for Q1 (default 30)
+  --pages-per-user N      pages kept per user for Q2 (default 1000)
+  --user-window D         how far back Q2 reaches (default 30m)
+  --page-window D         expire page entries older than this (default: never)
+  --presence-window D     how long a view keeps a user online (default: --user-window)
+  --max-pages N           evict the least recently active page past N (default: no cap)
+  --max-users N           evict the least recently active user past N (default: no cap)
+  --max-key-bytes N       longest user or page key in bytes (default 1024)
+  --clock stream|wall     "now" is the newest event time (default) or the wall clock
+  A duration D is 500ms, 90s, 30m, 2h, 1d or a number of milliseconds.`;
+
+export const INGEST_HELP = `Log format options:
+  --format F              combined (default), common or ndjson
+  --user U                combined/common user field: host (default), authuser, authuser|host
+  --keep-query            keep ?query in the page
+  --statuses S            statuses that count as a page load: 200-399 (default) or 200,304
+  --fields F              ndjson member names: user=uid,page=url,ts=time
+  --max-line-bytes N      longer lines are rejected (default 65536)`;
+
+/** parseArgs with usage errors turned into UsageError. */
+export function parse(args: string[], options: Options): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values: values as Values, positionals };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((error as Error).message);
+    throw error;
+  }
+}
+
+export function stringFlag(values: Values, flag: string): string | undefined {
+  const value = values[flag];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function listFlag(values: Values, flag: string): string[] {
+  const value = values[flag];
+  return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+}
+
+/** A non-negative decimal integer flag. */
+export function integerFlag(values: Values, flag: string): number | undefined {
+  const value = stringFlag(values, flag);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new UsageError(`--${flag} must be a whole number, received ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** The index options given by flags. */
+export function indexOptions(values: Values): ActivityIndexOptions {
+  const options: Record<string, unknown> = {};
+  for (const [flag, key] of Object.entries(INDEX_FLAGS)) {
+    const value = stringFlag(values, flag);
+    if (value === undefined) continue;
+    if (INDEX_INTEGER_FLAGS.has(flag)) options[key] = integerFlag(values, flag);
+    else if (key === 'clock') options[key] = value;
+    else options[key] = /^\d+$/.test(value) ? Number(value) : value;
+  }
+  return options as ActivityIndexOptions;
+}
+
+/** Creates the index, turning an option error into a UsageError that names the flag. */
+export function openIndex(values: Values): ActivityIndex {
+  try {
+    return new ActivityIndex(indexOptions(values));
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(flagMessage(error.message));
+    throw error;
+  }
+}
+
+/** Rewrites "options.userWindow must …" as "--user-window must …". */
+export function flagMessage(message: string): string {
+  return message.replace(/options\.([A-Za-z]+)/g, (whole, key: string) => {
+    const flag = Object.entries(INDEX_FLAGS).find(([, name]) => name === key)?.[0] ?? INGEST_FLAG_NAMES[key];
+    return flag === undefined ? whole : `--${flag}`;
+  });
+}
+
+const INGEST_FLAG_NAMES: Record<string, string> = {
+  format: 'format',
+  user: 'user',
+  keepQuery: 'keep-query',
+  statuses: 'statuses',
+  fields: 'fields',
+  maxKeyBytes: 'max-key-bytes',
+  maxLineBytes: 'max-line-bytes',
+};
+
+/** The ingest options given by flags, checked enough to give a flag-named message. */
+export function ingestOptions(values: Values, maxKeyBytes: number): IngestOptions {
+  const options: IngestOptions = { maxKeyBytes };
+  const format = stringFlag(values, 'format');
+  if (format !== undefined) {
+    if (format !== 'combined' && format !== 'common' && format !== 'ndjson') {
+      throw new UsageError(`--format must be combined, common or ndjson, received ${JSON.stringify(format)}`);
+    }
+    options.format = format;
+  }
+  const user = stringFlag(values, 'user');
+  if (user !== undefined) {
+    if (user !== 'host' && user !== 'authuser' && user !== 'authuser|host') {
+      throw new UsageError(`--user must be host, authuser or authuser|host, received ${JSON.stringify(user)}`);
+    }
+    options.user = user;
+  }
+  if (values['keep-query'] === true) options.keepQuery = true;
+  const statuses = stringFlag(values, 'statuses');
+  if (statuses !== undefined) options.statuses = parseStatuses(statuses);
+  const fields = stringFlag(values, 'fields');
+  if (fields !== undefined) options.fields = parseFields(fields);
+  const maxLineBytes = integerFlag(values, 'max-line-bytes');
+  if (maxLineBytes !== undefined) options.maxLineBytes = maxLineBytes;
+  return options;
+}
+
+function parseStatuses(text: string): IngestOptions['statuses'] {
+  const range = /^(\d{3})-(\d{3})$/.exec(text);
+  if (range !== null) {
+    const min = Number(range[1]);
+    const max = Number(range[2]);
+    if (min > max) throw new UsageError(`--statuses range must run from low to high, received ${JSON.stringify(text)}`);
+    return { min, max };
+  }
+  if (/^\d{3}(,\d{3})*$/.test(text)) return text.split(',').map(Number);
+  throw new UsageError(`--statuses must be a range such as 200-399 or a list such as 200,304, received ${JSON.stringify(text)}`);
+}
+
+function parseFields(text: string): IngestOptions['fields'] {
+  const fields: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const match = /^(user|page|ts)=(.+)$/.exec(pair);
+    if (match === null) throw new UsageError(`--fields must look like user=uid,page=url,ts=time, received ${JSON.stringify(text)}`);
+    fields[match[1]!] = match[2]!;
+  }
+  return fields;
+}

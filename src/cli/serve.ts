@@ -1,0 +1,360 @@
+/**
+ * `skiptrail serve`: keeps an index fed live from files, UDP, NATS or standard input,
+ * and answers queries over HTTP (docs/http.md) until SIGINT or SIGTERM, which close it
+ * gracefully: stop accepting requests, read what the sources hold, print the final
+ * report, exit 0.
+ */
+
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import type { ActivityIndex } from '../activity-index.js';
+import { createQueryServer, type SourceStatus } from '../http/query-server.js';
+import { follow } from '../sources/follow.js';
+import type { IngestOptions, IngestReport } from '../sources/ingest-target.js';
+import { copyReport, sumReports } from '../sources/ingest-target.js';
+import { subscribeNats } from '../sources/nats.js';
+import { listenUdp } from '../sources/udp.js';
+import {
+  INDEX_HELP,
+  INDEX_OPTIONS,
+  INGEST_HELP,
+  INGEST_OPTIONS,
+  UsageError,
+  flagMessage,
+  ingestOptions,
+  integerFlag,
+  listFlag,
+  openIndex,
+  parse,
+  stringFlag,
+  type Values,
+} from './flags.js';
+
+export const SERVE_HELP = `Usage: skiptrail serve [sources] [--port 8080] [--host 127.0.0.1] [options]
+
+Keeps an index fed live and answers queries over HTTP as JSON:
+  GET /pages/:page/users?k=30          Q1: last users of a page
+  GET /users/:user/pages?window=30m    Q2: pages a user viewed (also limit=, now=)
+  GET /pages/:page/online?k=30         Q3: who is on a page now, and how many
+  GET /online                          users online anywhere
+  GET /stats   GET /healthz   GET /metrics (Prometheus)
+Keys are percent-encoded: the page /a/b is /pages/%2Fa%2Fb/users.
+
+Sources (at least one; all share the log format options):
+  --follow FILE           follow a log file like tail -F (repeatable)
+  --from end|start        where to start in a file that exists already (default end)
+  --poll-interval MS      check followed files this often besides file events (default 250)
+  --udp PORT              log lines in UDP datagrams
+  --udp-host ADDR         address to bind for --udp (default 127.0.0.1; the group with --multicast)
+  --multicast GROUP       join a multicast group (with --udp)
+  --multicast-interface ADDR  local interface address to join it on
+  --nats URL              a NATS server (with --subject)
+  --subject S             the NATS subject carrying log lines
+  --queue Q               NATS queue group (share the messages with its other members)
+  --stdin                 read log lines from standard input
+
+HTTP:
+  --port N                port to listen on (default 8080; 0 picks a free one)
+  --host ADDR             address to listen on (default 127.0.0.1)
+
+${INGEST_HELP}
+
+${INDEX_HELP}
+
+The listening address is printed on stderr as "skiptrail: serving http://HOST:PORT".
+SIGINT or SIGTERM closes gracefully (exit 0); a second signal exits at once (exit 1).
+
+Exit status: 0 closed by a signal, 1 a runtime failure (cannot listen, cannot
+connect to NATS), 2 a usage error (unknown flag, bad value, no source).
+`;
+
+const OPTIONS = {
+  ...INDEX_OPTIONS,
+  ...INGEST_OPTIONS,
+  follow: { type: 'string', multiple: true },
+  from: { type: 'string' },
+  udp: { type: 'string' },
+  'udp-host': { type: 'string' },
+  multicast: { type: 'string' },
+  'multicast-interface': { type: 'string' },
+  nats: { type: 'string' },
+  subject: { type: 'string' },
+  queue: { type: 'string' },
+  stdin: { type: 'boolean' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'poll-interval': { type: 'string' },
+} as const;
+
+/** A running source as serve keeps it. */
+interface LiveSource extends SourceStatus {
+  close(): Promise<IngestReport>;
+}
+
+interface Plan {
+  files: string[];
+  from: 'start' | 'end';
+  pollInterval: number | undefined;
+  udp: { port: number; host?: string; multicast?: string; multicastInterface?: string } | null;
+  nats: { servers: string; subject: string; queue?: string } | null;
+  stdin: boolean;
+  port: number;
+  host: string;
+}
+
+function plan(values: Values): Plan {
+  const port = (flag: string, fallback: number | null): number | null => {
+    const value = integerFlag(values, flag);
+    if (value === undefined) return fallback;
+    if (value > 65535) throw new UsageError(`--${flag} must be a port number 0 .. 65535, received ${value}`);
+    return value;
+  };
+  const from = stringFlag(values, 'from') ?? 'end';
+  if (from !== 'start' && from !== 'end') throw new UsageError(`--from must be start or end, received ${JSON.stringify(from)}`);
+  const udpPort = port('udp', null);
+  const multicast = stringFlag(values, 'multicast');
+  const udpHost = stringFlag(values, 'udp-host');
+  const multicastInterface = stringFlag(values, 'multicast-interface');
+  if (udpPort === null && (multicast !== undefined || udpHost !== undefined || multicastInterface !== undefined)) {
+    throw new UsageError('--udp-host, --multicast and --multicast-interface need --udp PORT');
+  }
+  if (multicastInterface !== undefined && multicast === undefined) throw new UsageError('--multicast-interface needs --multicast GROUP');
+  const natsUrl = stringFlag(values, 'nats');
+  const subject = stringFlag(values, 'subject');
+  const queue = stringFlag(values, 'queue');
+  if ((natsUrl === undefined) !== (subject === undefined)) throw new UsageError('--nats URL and --subject S go together');
+  if (queue !== undefined && natsUrl === undefined) throw new UsageError('--queue needs --nats and --subject');
+  const files = listFlag(values, 'follow');
+  const stdin = values.stdin === true;
+  if (files.length === 0 && udpPort === null && natsUrl === undefined && !stdin) {
+    throw new UsageError('no source: give --follow FILE, --udp PORT, --nats URL --subject S or --stdin');
+  }
+  const pollInterval = integerFlag(values, 'poll-interval');
+  if (pollInterval === 0) throw new UsageError('--poll-interval must be at least 1 (ms)');
+  return {
+    files,
+    from,
+    pollInterval,
+    udp:
+      udpPort === null
+        ? null
+        : {
+            port: udpPort,
+            ...(udpHost === undefined ? {} : { host: udpHost }),
+            ...(multicast === undefined ? {} : { multicast }),
+            ...(multicastInterface === undefined ? {} : { multicastInterface }),
+          },
+    nats: natsUrl === undefined ? null : { servers: natsUrl, subject: subject!, ...(queue === undefined ? {} : { queue }) },
+    stdin,
+    port: port('port', 8080)!,
+    host: stringFlag(values, 'host') ?? '127.0.0.1',
+  };
+}
+
+const log = (message: string) => process.stderr.write(`skiptrail: ${message}\n`);
+
+export async function serve(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, OPTIONS);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (files go after --follow)`);
+  const settings = plan(values);
+  const index = openIndex(values);
+  const options = ingestOptions(values, index.options.maxKeyBytes);
+  try {
+    index.ingest('', options);
+  } catch (error) {
+    index.close();
+    if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(flagMessage(error.message));
+    throw error;
+  }
+
+  const sources: LiveSource[] = [];
+  try {
+    await startSources(index, settings, options, sources);
+  } catch (error) {
+    await Promise.allSettled(sources.map((source) => source.close()));
+    index.close();
+    throw error;
+  }
+  const query = createQueryServer(index, { sources: () => sources.map(status) });
+  const server = query.server;
+  try {
+    server.listen(settings.port, settings.host);
+    await once(server, 'listening');
+  } catch (error) {
+    await Promise.allSettled(sources.map((source) => source.close()));
+    index.close();
+    throw new Error(`cannot listen on ${settings.host}:${settings.port}: ${(error as Error).message}`);
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  log(`serving http://${host}:${address.port}`);
+
+  return new Promise<number>((resolve) => {
+    let closing = false;
+    const shutdown = (signal: NodeJS.Signals) => {
+      if (closing) {
+        log(`${signal} again: exiting at once`);
+        process.exit(1);
+      }
+      closing = true;
+      log(`${signal}: closing`);
+      query.setDraining();
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      // Requests in flight get a moment to finish; then their connections are cut.
+      const cut = setTimeout(() => server.closeAllConnections(), 2000);
+      cut.unref();
+      void (async () => {
+        const reports = await Promise.all(
+          sources.map((source) =>
+            source.close().catch((error: Error) => {
+              log(`${source.name}: ${error.message}`);
+              return source.report;
+            }),
+          ),
+        );
+        await closed;
+        const total = sumReports(reports);
+        log(
+          `closed: ${total.lines} lines, ${total.accepted} accepted, ${total.rejected} rejected, ${total.late} late; ${index.stats().events} events indexed`,
+        );
+        index.close();
+        resolve(0);
+      })();
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  });
+}
+
+async function startSources(index: ActivityIndex, settings: Plan, options: IngestOptions, sources: LiveSource[]): Promise<void> {
+  for (const file of settings.files) {
+    const follower = follow(index, file, {
+      ...options,
+      from: settings.from,
+      ...(settings.pollInterval === undefined ? {} : { pollInterval: settings.pollInterval }),
+    });
+    follower.on('warning', (error: Error) => log(`follow ${file}: ${error.message}`));
+    follower.on('rotate', () => log(`follow ${file}: rotated, reading the new file`));
+    follower.on('truncate', () => log(`follow ${file}: truncated, reading from the start`));
+    sources.push({
+      name: `follow:${file}`,
+      get report() {
+        return follower.report;
+      },
+      get bytes() {
+        return follower.stats().bytes;
+      },
+      get counters() {
+        const stats = follower.stats();
+        return { rotations: stats.rotations, truncations: stats.truncations };
+      },
+      get details() {
+        const { path, position, pendingBytes, open } = follower.stats();
+        return { path, position, pendingBytes, open };
+      },
+      close: () => follower.close(),
+    });
+    log(`following ${file} (from ${settings.from})`);
+  }
+  if (settings.udp !== null) {
+    let udp;
+    try {
+      udp = await listenUdp(index, { ...options, ...settings.udp });
+    } catch (error) {
+      throw new Error(`cannot listen for UDP on port ${settings.udp.port}: ${(error as Error).message}`);
+    }
+    const where = `${udp.address.address}:${udp.address.port}`;
+    sources.push({
+      name: `udp:${where}`,
+      get report() {
+        return udp.report;
+      },
+      get bytes() {
+        return udp.stats().bytes;
+      },
+      get counters() {
+        return { datagrams: udp.stats().datagrams };
+      },
+      details: { address: udp.address.address, port: udp.address.port, ...(settings.udp.multicast === undefined ? {} : { multicast: settings.udp.multicast }) },
+      close: () => udp.close(),
+    });
+    log(`listening for log lines on udp ${where}${settings.udp.multicast === undefined ? '' : ` (group ${settings.udp.multicast})`}`);
+  }
+  if (settings.nats !== null) {
+    const { servers, subject, queue } = settings.nats;
+    let nats;
+    try {
+      nats = await subscribeNats(index, {
+        ...options,
+        servers,
+        subject,
+        ...(queue === undefined ? {} : { queue }),
+        connect: { name: 'skiptrail serve', maxReconnectAttempts: -1, reconnectTimeWait: 500 },
+      });
+    } catch (error) {
+      throw new Error(`cannot subscribe to ${subject} on ${servers}: ${(error as Error).message}`);
+    }
+    sources.push({
+      name: `nats:${subject}`,
+      get report() {
+        return nats.report;
+      },
+      get bytes() {
+        return nats.stats().bytes;
+      },
+      get counters() {
+        const stats = nats.stats();
+        return { messages: stats.messages, reconnects: stats.reconnects, disconnects: stats.disconnects };
+      },
+      get details() {
+        return { subject, server: nats.stats().server };
+      },
+      close: () => nats.close(),
+    });
+    log(`subscribed to ${subject} on ${servers}`);
+  }
+  if (settings.stdin) {
+    const sink = index.createIngestStream(options);
+    let bytes = 0;
+    let stopping = false;
+    const counting = async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        bytes += chunk.length;
+        yield chunk;
+      }
+    };
+    const done = pipeline(process.stdin, counting, sink).then(
+      () => log('standard input ended; still serving'),
+      (error: Error) => {
+        if (!stopping) log(`standard input: ${error.message}`);
+      },
+    );
+    sources.push({
+      name: 'stdin',
+      get report() {
+        return sink.report;
+      },
+      get bytes() {
+        return bytes;
+      },
+      close: async () => {
+        stopping = true;
+        if (!sink.writableFinished) process.stdin.destroy();
+        await done;
+        return copyReport(sink.report);
+      },
+    });
+  }
+}
+
+function status(source: LiveSource): SourceStatus {
+  return {
+    name: source.name,
+    report: source.report,
+    ...(source.bytes === undefined ? {} : { bytes: source.bytes }),
+    ...(source.counters === undefined ? {} : { counters: source.counters }),
+    ...(source.details === undefined ? {} : { details: source.details }),
+  };
+}
