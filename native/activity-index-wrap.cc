@@ -120,8 +120,10 @@ ActivityIndexWrap::ActivityIndexWrap(const Napi::CallbackInfo& info) : Napi::Obj
   options.max_users = max_users < 0 ? kNoCap : static_cast<uint64_t>(max_users);
   engine_ = std::make_unique<Engine>(options);
   max_key_bytes_ = static_cast<uint32_t>(max_key_bytes);
-  key_a_.reserve(max_key_bytes_ + 2);
-  key_b_.reserve(max_key_bytes_ + 2);
+  // One byte more than allowed (and one for the terminator napi writes): a longer key
+  // shows as a full buffer. Sized once; ReadKey never resizes (no per-call fill).
+  key_a_.resize(max_key_bytes_ + 2);
+  key_b_.resize(max_key_bytes_ + 2);
   ReportMemory(info.Env());
 }
 
@@ -131,21 +133,19 @@ bool ActivityIndexWrap::CheckOpen(Napi::Env env) {
   return false;
 }
 
-bool ActivityIndexWrap::ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* out,
-                                bool* too_long) {
+bool ActivityIndexWrap::ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* buffer,
+                                std::string_view* key, bool* too_long) {
   if (!value.IsString()) {
     ThrowType(env, std::string(name) + " must be a string");
     return false;
   }
-  // One byte more than allowed: a longer key shows as a full buffer.
-  out->resize(max_key_bytes_ + 2);
   size_t length = 0;
-  napi_status status = napi_get_value_string_utf8(env, value, out->data(), out->size(), &length);
+  napi_status status = napi_get_value_string_utf8(env, value, buffer->data(), buffer->size(), &length);
   if (status != napi_ok) {
     ThrowType(env, std::string(name) + " must be a string");
     return false;
   }
-  out->resize(length);
+  *key = std::string_view(buffer->data(), length);
   *too_long = length > max_key_bytes_;
   return true;
 }
@@ -173,13 +173,14 @@ Napi::Value ActivityIndexWrap::JS_record(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   bool user_too_long, page_too_long;
-  if (!ReadKey(env, info[0], "user", &key_a_, &user_too_long)) return env.Undefined();
-  if (!ReadKey(env, info[1], "page", &key_b_, &page_too_long)) return env.Undefined();
-  if (user_too_long || key_a_.empty()) return ThrowRange(env, "user must be 1 to maxKeyBytes UTF-8 bytes");
-  if (page_too_long || key_b_.empty()) return ThrowRange(env, "page must be 1 to maxKeyBytes UTF-8 bytes");
+  std::string_view user, page;
+  if (!ReadKey(env, info[0], "user", &key_a_, &user, &user_too_long)) return env.Undefined();
+  if (!ReadKey(env, info[1], "page", &key_b_, &page, &page_too_long)) return env.Undefined();
+  if (user_too_long || user.empty()) return ThrowRange(env, "user must be 1 to maxKeyBytes UTF-8 bytes");
+  if (page_too_long || page.empty()) return ThrowRange(env, "page must be 1 to maxKeyBytes UTF-8 bytes");
   int64_t ts;
   if (!ReadInteger(info, 2, "ts", 0, &ts)) return env.Undefined();
-  const bool late = engine_->Record(key_a_, key_b_, ts);
+  const bool late = engine_->Record(user, page, ts);
   if (++records_since_report_ == 4096) ReportMemory(env);
   return Napi::Boolean::New(env, late);
 }
@@ -271,12 +272,13 @@ Napi::Value ActivityIndexWrap::JS_lastUsers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   bool too_long;
-  if (!ReadKey(env, info[0], "page", &key_a_, &too_long)) return env.Undefined();
+  std::string_view key;
+  if (!ReadKey(env, info[0], "page", &key_a_, &key, &too_long)) return env.Undefined();
   int64_t k;
   if (!ReadInteger(info, 1, "k", 1, &k)) return env.Undefined();
   if (too_long) return Napi::Number::New(env, 0);
   const uint32_t limit = static_cast<uint32_t>(std::min<int64_t>(k, result_capacity_));
-  const uint32_t count = engine_->LastUsers(key_a_, limit, result_ids_, result_times_);
+  const uint32_t count = engine_->LastUsers(key, limit, result_ids_, result_times_);
   return ResultsFor(env, engine_->users(), count);
 }
 
@@ -284,7 +286,8 @@ Napi::Value ActivityIndexWrap::JS_userPages(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   bool too_long;
-  if (!ReadKey(env, info[0], "user", &key_a_, &too_long)) return env.Undefined();
+  std::string_view key;
+  if (!ReadKey(env, info[0], "user", &key_a_, &key, &too_long)) return env.Undefined();
   int64_t from, to, limit;
   if (!ReadInteger(info, 1, "from", -kMaxSafeNumber, &from) || !ReadInteger(info, 2, "to", 0, &to) ||
       !ReadInteger(info, 3, "limit", 1, &limit)) {
@@ -292,7 +295,7 @@ Napi::Value ActivityIndexWrap::JS_userPages(const Napi::CallbackInfo& info) {
   }
   if (too_long) return Napi::Number::New(env, 0);
   const uint32_t capped = static_cast<uint32_t>(std::min<int64_t>(limit, result_capacity_));
-  const uint32_t count = engine_->UserPages(key_a_, from, to, capped, result_ids_, result_times_);
+  const uint32_t count = engine_->UserPages(key, from, to, capped, result_ids_, result_times_);
   return ResultsFor(env, engine_->pages(), count);
 }
 
@@ -300,7 +303,8 @@ Napi::Value ActivityIndexWrap::JS_onlineUsers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   bool too_long;
-  if (!ReadKey(env, info[0], "page", &key_a_, &too_long)) return env.Undefined();
+  std::string_view key;
+  if (!ReadKey(env, info[0], "page", &key_a_, &key, &too_long)) return env.Undefined();
   int64_t k, now;
   if (!ReadInteger(info, 1, "k", 1, &k) || !ReadInteger(info, 2, "now", -kMaxSafeNumber, &now)) {
     return env.Undefined();
@@ -308,7 +312,7 @@ Napi::Value ActivityIndexWrap::JS_onlineUsers(const Napi::CallbackInfo& info) {
   if (too_long) return Napi::Number::New(env, 0);
   engine_->AdvancePresenceClock(now);
   const uint32_t limit = static_cast<uint32_t>(std::min<int64_t>(k, result_capacity_));
-  const uint32_t count = engine_->OnlineUsers(key_a_, limit, result_ids_, result_times_);
+  const uint32_t count = engine_->OnlineUsers(key, limit, result_ids_, result_times_);
   return ResultsFor(env, engine_->users(), count);
 }
 
@@ -320,9 +324,10 @@ Napi::Value ActivityIndexWrap::JS_onlineCount(const Napi::CallbackInfo& info) {
   engine_->AdvancePresenceClock(now);
   if (info[0].IsUndefined()) return Napi::Number::New(env, static_cast<double>(engine_->OnlineCount()));
   bool too_long;
-  if (!ReadKey(env, info[0], "page", &key_a_, &too_long)) return env.Undefined();
+  std::string_view key;
+  if (!ReadKey(env, info[0], "page", &key_a_, &key, &too_long)) return env.Undefined();
   if (too_long) return Napi::Number::New(env, 0);
-  return Napi::Number::New(env, static_cast<double>(engine_->OnlineCount(key_a_)));
+  return Napi::Number::New(env, static_cast<double>(engine_->OnlineCount(key)));
 }
 
 Napi::Value ActivityIndexWrap::JS_watermark(const Napi::CallbackInfo& info) {

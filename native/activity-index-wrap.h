@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine.h"
@@ -63,9 +64,11 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
 
   // Throws and returns false when the index is closed.
   bool CheckOpen(Napi::Env env);
-  // Reads a string argument as UTF-8 into `out`. Returns false (with a pending
-  // exception) if it is not a string; a key longer than maxKeyBytes sets *too_long.
-  bool ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* out, bool* too_long);
+  // Reads a string argument as UTF-8 into `buffer` (sized once to maxKeyBytes + 2)
+  // and points *key at it. Returns false (with a pending exception) if it is not a
+  // string; a key longer than maxKeyBytes sets *too_long.
+  bool ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* buffer, std::string_view* key,
+               bool* too_long);
   // The count, or [count, id, key, ...] when some ids are new to JavaScript.
   Napi::Value ResultsFor(Napi::Env env, Interner& keys, uint32_t count);
 
@@ -78,7 +81,7 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   uint32_t result_capacity_ = 0;
   int64_t reported_memory_ = 0;
   uint32_t records_since_report_ = 0;
-  std::string key_a_, key_b_;      // scratch UTF-8 keys
+  std::string key_a_, key_b_;  // scratch UTF-8 key buffers, maxKeyBytes + 2 bytes each
   // Scratch for recordMany: the keys as UTF-16, then as UTF-8 with each key's end
   // offset, then as events.
   std::u16string batch_keys_;
