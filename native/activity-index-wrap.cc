@@ -73,6 +73,18 @@ void AppendUtf8(const char16_t* units, size_t count, std::string* out) {
   }
 }
 
+// The number of UTF-16 units of valid UTF-8 `key`: one per character, two for those
+// beyond U+FFFF (4-byte sequences).
+uint32_t Utf16Length(std::string_view key) {
+  uint32_t units = 0;
+  for (const char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    units += (byte & 0xC0) != 0x80;
+    units += byte >= 0xF0;
+  }
+  return units;
+}
+
 }  // namespace
 
 Napi::Function ActivityIndexWrap::Init(Napi::Env env) {
@@ -152,19 +164,25 @@ bool ActivityIndexWrap::ReadKey(Napi::Env env, Napi::Value value, const char* na
 
 Napi::Value ActivityIndexWrap::JS_bindResults(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray()) {
-    return ThrowType(env, "bindResults(ids, times) needs two typed arrays");
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray()) {
+    return ThrowType(env, "bindResults(ids, times, keyLengths) needs three typed arrays");
   }
   Napi::TypedArray ids = info[0].As<Napi::TypedArray>();
   Napi::TypedArray times = info[1].As<Napi::TypedArray>();
+  Napi::TypedArray key_lengths = info[2].As<Napi::TypedArray>();
   if (ids.TypedArrayType() != napi_uint32_array || times.TypedArrayType() != napi_float64_array ||
-      ids.ElementLength() != times.ElementLength()) {
-    return ThrowType(env, "bindResults(ids, times) needs a Uint32Array and a Float64Array of one length");
+      key_lengths.TypedArrayType() != napi_uint32_array || ids.ElementLength() != times.ElementLength() ||
+      key_lengths.ElementLength() != ids.ElementLength() + 1) {
+    return ThrowType(env,
+                     "bindResults(ids, times, keyLengths) needs a Uint32Array and a Float64Array of one length n "
+                     "and a Uint32Array of n + 1");
   }
   result_ids_ref_ = Napi::Persistent(ids.As<Napi::Uint32Array>());
   result_times_ref_ = Napi::Persistent(times.As<Napi::Float64Array>());
+  result_key_lengths_ref_ = Napi::Persistent(key_lengths.As<Napi::Uint32Array>());
   result_ids_ = result_ids_ref_.Value().Data();
   result_times_ = result_times_ref_.Value().Data();
+  result_key_lengths_ = result_key_lengths_ref_.Value().Data();
   result_capacity_ = static_cast<uint32_t>(ids.ElementLength());
   return env.Undefined();
 }
@@ -251,21 +269,34 @@ Napi::Value ActivityIndexWrap::JS_recordMany(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ActivityIndexWrap::ResultsFor(Napi::Env env, Interner& keys, uint32_t count) {
-  uint32_t fresh = 0;
-  for (uint32_t i = 0; i < count; ++i) fresh += keys.exported(result_ids_[i]) ? 0 : 1;
-  if (fresh == 0) return Napi::Number::New(env, count);
-  Napi::Array result = Napi::Array::New(env, 1 + 2 * fresh);
-  result.Set(uint32_t{0}, Napi::Number::New(env, count));
-  uint32_t slot = 1;
+  bool fresh = false;
+  for (uint32_t i = 0; i < count; ++i) fresh |= !keys.exported(result_ids_[i]);
+  if (!fresh) return Napi::Number::New(env, count);
+  // One string per chunk of about kKeyChunkBytes (whole keys): one napi string per
+  // result instead of one per key, and never near V8's string length limit.
+  result_key_lengths_[0] = count;
+  Napi::Array chunks;
+  export_utf8_.clear();
   for (uint32_t i = 0; i < count; ++i) {
     const uint32_t id = result_ids_[i];
-    if (keys.exported(id)) continue;
+    if (keys.exported(id)) {
+      result_key_lengths_[1 + i] = 0;
+      continue;
+    }
     const std::string_view key = keys.View(id);
-    result.Set(slot++, Napi::Number::New(env, id));
-    result.Set(slot++, Napi::String::New(env, key.data(), key.size()));
+    if (!export_utf8_.empty() && export_utf8_.size() + key.size() > kKeyChunkBytes) {
+      if (chunks.IsEmpty()) chunks = Napi::Array::New(env);
+      chunks.Set(chunks.Length(), Napi::String::New(env, export_utf8_.data(), export_utf8_.size()));
+      export_utf8_.clear();
+    }
+    export_utf8_.append(key.data(), key.size());
+    result_key_lengths_[1 + i] = Utf16Length(key);
     keys.set_exported(id);
   }
-  return result;
+  Napi::String last = Napi::String::New(env, export_utf8_.data(), export_utf8_.size());
+  if (chunks.IsEmpty()) return last;
+  chunks.Set(chunks.Length(), last);
+  return chunks;
 }
 
 Napi::Value ActivityIndexWrap::JS_lastUsers(const Napi::CallbackInfo& info) {
@@ -368,8 +399,10 @@ Napi::Value ActivityIndexWrap::JS_close(const Napi::CallbackInfo& info) {
   ReportMemory(env);
   result_ids_ref_.Reset();
   result_times_ref_.Reset();
+  result_key_lengths_ref_.Reset();
   result_ids_ = nullptr;
   result_times_ = nullptr;
+  result_key_lengths_ = nullptr;
   result_capacity_ = 0;
   return env.Undefined();
 }

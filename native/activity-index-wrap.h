@@ -7,8 +7,12 @@
 // Results cross back flat: a query writes ids to a Uint32Array and times to a
 // Float64Array that the facade bound once with bindResults(), and returns the count.
 // When a result mentions ids whose strings JavaScript has not seen yet (or whose ids
-// were reused for other keys since), it returns [count, id, key, id, key, ...] instead,
-// so that the facade keeps an id -> string cache and hot keys are never rebuilt.
+// were reused for other keys since), it returns those keys instead, concatenated in
+// row order into one string (or, past kKeyChunkBytes, an array of such strings, each
+// holding whole keys), and writes to the bound keyLengths array: [0] the count, [1 + i]
+// the UTF-16 length of row i's key when it is in the string, else 0. So the facade
+// keeps an id -> string cache, hot keys are never rebuilt, and a cold result costs one
+// string, not one per key.
 #ifndef SKIPTRAIL_ACTIVITY_INDEX_WRAP_H_
 #define SKIPTRAIL_ACTIVITY_INDEX_WRAP_H_
 
@@ -26,6 +30,10 @@ namespace skiptrail {
 
 class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
  public:
+  // New keys of one result are returned in strings of at most this many UTF-8 bytes
+  // (or one key, if longer).
+  static constexpr size_t kKeyChunkBytes = size_t{1} << 20;
+
   static Napi::Function Init(Napi::Env env);
 
   // new NativeActivityIndex(usersPerPage, pagesPerUser, userWindow, pageWindow,
@@ -39,18 +47,19 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   void ReportMemory(Napi::Env env);
 
  private:
-  // bindResults(ids: Uint32Array, times: Float64Array): result arrays of equal length.
+  // bindResults(ids: Uint32Array, times: Float64Array, keyLengths: Uint32Array): result
+  // arrays, ids and times of one length n, keyLengths of n + 1.
   Napi::Value JS_bindResults(const Napi::CallbackInfo& info);
   // record(user, page, ts) -> late: boolean
   Napi::Value JS_record(const Napi::CallbackInfo& info);
   // recordMany(keys: string, lengths: Uint32Array, times: Float64Array, count) -> late count.
   // keys holds user0 page0 user1 page1 ... concatenated; lengths their UTF-16 lengths.
   Napi::Value JS_recordMany(const Napi::CallbackInfo& info);
-  // lastUsers(page, k) -> count | [count, id, key, ...]
+  // lastUsers(page, k) -> count | new keys (see the top of this file)
   Napi::Value JS_lastUsers(const Napi::CallbackInfo& info);
-  // userPages(user, from, to, limit) -> count | [count, id, key, ...]
+  // userPages(user, from, to, limit) -> count | new keys (see the top of this file)
   Napi::Value JS_userPages(const Napi::CallbackInfo& info);
-  // onlineUsers(page, k, now) -> count | [count, id, key, ...]; now may be -Infinity.
+  // onlineUsers(page, k, now) -> count | new keys (see the top of this file); now may be -Infinity.
   Napi::Value JS_onlineUsers(const Napi::CallbackInfo& info);
   // onlineCount(page | undefined, now) -> number
   Napi::Value JS_onlineCount(const Napi::CallbackInfo& info);
@@ -69,19 +78,23 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   // string; a key longer than maxKeyBytes sets *too_long.
   bool ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* buffer, std::string_view* key,
                bool* too_long);
-  // The count, or [count, id, key, ...] when some ids are new to JavaScript.
+  // The count, or the new keys (see the top of this file) when some ids are new to
+  // JavaScript; marks those exported.
   Napi::Value ResultsFor(Napi::Env env, Interner& keys, uint32_t count);
 
   std::unique_ptr<Engine> engine_;
   uint32_t max_key_bytes_ = 1024;
   Napi::Reference<Napi::Uint32Array> result_ids_ref_;
   Napi::Reference<Napi::Float64Array> result_times_ref_;
+  Napi::Reference<Napi::Uint32Array> result_key_lengths_ref_;
   uint32_t* result_ids_ = nullptr;
   double* result_times_ = nullptr;
+  uint32_t* result_key_lengths_ = nullptr;  // result_capacity_ + 1 elements
   uint32_t result_capacity_ = 0;
   int64_t reported_memory_ = 0;
   uint32_t records_since_report_ = 0;
   std::string key_a_, key_b_;  // scratch UTF-8 key buffers, maxKeyBytes + 2 bytes each
+  std::string export_utf8_;    // scratch: the new keys of one result, concatenated
   // Scratch for recordMany: the keys as UTF-16, then as UTF-8 with each key's end
   // offset, then as events.
   std::u16string batch_keys_;

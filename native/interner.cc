@@ -57,11 +57,13 @@ uint32_t Interner::Intern(std::string_view key, uint32_t hash) {
   } else {
     id = static_cast<uint32_t>(entries_.size());
     entries_.push_back(Entry{});
+    if ((id >> 6) >= exported_.size()) exported_.push_back(0);
   }
   char* data = static_cast<char*>(std::malloc(key.size() == 0 ? 1 : key.size()));
   if (data == nullptr) std::abort();
   if (!key.empty()) std::memcpy(data, key.data(), key.size());
-  entries_[id] = Entry{data, static_cast<uint32_t>(key.size()), hash, 0, false};
+  entries_[id] = Entry{data, static_cast<uint32_t>(key.size()), hash, 0};
+  exported_[id >> 6] &= ~(uint64_t{1} << (id & 63));
   key_bytes_ += malloc_usable_size(data) + kMallocOverhead;
   table_[slot] = id;
   ++live_;
@@ -96,6 +98,7 @@ void Interner::Free(uint32_t id) {
   key_bytes_ -= malloc_usable_size(entry.data) + kMallocOverhead;
   std::free(entry.data);
   entry = Entry{};
+  exported_[id >> 6] &= ~(uint64_t{1} << (id & 63));
   free_ids_.push_back(id);
   --live_;
 }
@@ -114,7 +117,7 @@ void Interner::Grow() {
 
 size_t Interner::memory_bytes() const {
   return key_bytes_ + table_.capacity() * sizeof(uint32_t) + entries_.capacity() * sizeof(Entry) +
-         free_ids_.capacity() * sizeof(uint32_t);
+         free_ids_.capacity() * sizeof(uint32_t) + exported_.capacity() * sizeof(uint64_t);
 }
 
 void Interner::Clear() {
@@ -123,6 +126,8 @@ void Interner::Clear() {
   entries_.shrink_to_fit();
   free_ids_.clear();
   free_ids_.shrink_to_fit();
+  exported_.clear();
+  exported_.shrink_to_fit();
   table_.assign(kInitialSlots, kNoId);
   table_.shrink_to_fit();
   live_ = 0;

@@ -7,7 +7,8 @@
 //
 // Each id also carries an `exported` flag for the JavaScript side, which caches id ->
 // string: the flag says "JavaScript already holds this id's current string". A new or
-// reused id starts with the flag clear.
+// reused id starts with the flag clear. The flags live in a bitmap apart from the
+// entries (one bit per id), so checking a query result's ids stays in cache.
 //
 // Thread safety: none.
 #ifndef SKIPTRAIL_INTERNER_H_
@@ -64,8 +65,9 @@ class Interner {
   // Byte-wise order of two live ids' keys (Buffer.compare's order).
   bool Less(uint32_t a, uint32_t b) const;
 
-  bool exported(uint32_t id) const { return entries_[id].exported; }
-  void set_exported(uint32_t id) { entries_[id].exported = true; }
+  // REQUIRES: id < id_limit().
+  bool exported(uint32_t id) const { return (exported_[id >> 6] >> (id & 63)) & 1; }
+  void set_exported(uint32_t id) { exported_[id >> 6] |= uint64_t{1} << (id & 63); }
 
   uint32_t refs(uint32_t id) const { return entries_[id].refs; }
   bool live(uint32_t id) const { return id < entries_.size() && entries_[id].data != nullptr; }
@@ -86,7 +88,6 @@ class Interner {
     uint32_t size;
     uint32_t hash;
     uint32_t refs;
-    bool exported;
   };
 
   void Free(uint32_t id);
@@ -95,6 +96,7 @@ class Interner {
 
   std::vector<Entry> entries_;
   std::vector<uint32_t> free_ids_;
+  std::vector<uint64_t> exported_;  // bit id: the exported flag; covers every id < id_limit()
   std::vector<uint32_t> table_;  // open addressing, linear probing; kNoId = empty
   size_t live_ = 0;
   size_t key_bytes_ = 0;  // usable bytes of every key allocation

@@ -61,6 +61,8 @@ export class ActivityIndex {
   #native: NativeActivityIndex | null;
   #ids = new Uint32Array(0);
   #times = new Float64Array(0);
+  /** [0]: a result's count, [1 + i]: the length of row i's key when new to the caches, else 0. */
+  #keyLengths = new Uint32Array(1);
   /** id -> key caches, filled from native results (see native/activity-index-wrap.h). */
   #userKeys: string[] = [];
   #pageKeys: string[] = [];
@@ -258,25 +260,41 @@ export class ActivityIndex {
     const capacity = Math.max(rows, Math.min(2 * this.#ids.length, MAX_RESULT_ROWS));
     this.#ids = new Uint32Array(capacity);
     this.#times = new Float64Array(capacity);
-    this.#native!.bindResults(this.#ids, this.#times);
+    this.#keyLengths = new Uint32Array(capacity + 1);
+    this.#native!.bindResults(this.#ids, this.#times, this.#keyLengths);
   }
 
-  /** Learns the new id -> key pairs of a native result and returns its count. */
-  static #learn(keys: string[], result: NativeResult): number {
+  /**
+   * Learns the id -> key pairs a native result brings (the keys new to JavaScript,
+   * joined in row order; see native/activity-index-wrap.h) and returns its count.
+   */
+  #learn(keys: string[], result: NativeResult): number {
     if (typeof result === 'number') return result;
-    for (let i = 1; i < result.length; i += 2) {
-      const id = result[i] as number;
+    const lengths = this.#keyLengths;
+    const ids = this.#ids;
+    const count = lengths[0]!;
+    let text = typeof result === 'string' ? result : result[0]!;
+    let chunk = 0;
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      const length = lengths[1 + i]!;
+      if (length === 0) continue;
+      if (offset === text.length) {
+        text = (result as string[])[++chunk]!;
+        offset = 0;
+      }
+      const id = ids[i]!;
       // Fill gaps so the array stays packed: a holey or sparse array is many times
       // slower to read, and this read is on every query's hot path.
       while (keys.length < id) keys.push('');
-      keys[id] = result[i + 1] as string;
+      keys[id] = text.slice(offset, (offset += length));
     }
-    return result[0] as number;
+    return count;
   }
 
   #userRows(result: NativeResult): UserView[] {
     const keys = this.#userKeys;
-    const count = ActivityIndex.#learn(keys, result);
+    const count = this.#learn(keys, result);
     const ids = this.#ids;
     const times = this.#times;
     const rows: UserView[] = new Array(count);
@@ -286,7 +304,7 @@ export class ActivityIndex {
 
   #pageRows(result: NativeResult): PageView[] {
     const keys = this.#pageKeys;
-    const count = ActivityIndex.#learn(keys, result);
+    const count = this.#learn(keys, result);
     const ids = this.#ids;
     const times = this.#times;
     const rows: PageView[] = new Array(count);

@@ -11,7 +11,7 @@ import type { IngestReport, NativeIngestOptions } from './ingest.js';
 
 /** The addon's class; see native/activity-index-wrap.h for the contract of each method. */
 export interface NativeActivityIndex {
-  bindResults(ids: Uint32Array, times: Float64Array): void;
+  bindResults(ids: Uint32Array, times: Float64Array, keyLengths: Uint32Array): void;
   record(user: string, page: string, ts: number): boolean;
   recordMany(keys: string, lengths: Uint32Array, times: Float64Array, count: number): number;
   lastUsers(page: string, k: number): NativeResult;
@@ -33,8 +33,11 @@ export interface NativeIngestSession {
   report(): IngestReport;
 }
 
-/** A result count, or [count, id, key, id, key, ...] when some ids are new to JavaScript. */
-export type NativeResult = number | (number | string)[];
+/**
+ * A result count, or the keys new to JavaScript joined in row order (an array of such
+ * strings when long), with the count and each row's key length in the bound keyLengths.
+ */
+export type NativeResult = number | string | string[];
 
 export interface NativeStats {
   events: number;

@@ -142,4 +142,16 @@ describe('ActivityIndex#userPages()', () => {
     index.record('alice', '/c', 2 * MINUTE);
     expect(index.userPages('alice')).toEqual([{ page: '/c', ts: 2 * MINUTE }]);
   });
+  it('returns every key of a result whose new keys span several native chunks (over 1 MiB)', () => {
+    // Keys new to JavaScript cross the boundary joined into strings of about 1 MiB;
+    // 40 keys of ~60 KB (some with characters beyond U+FFFF) need three of them.
+    const index = openIndex({ maxKeyBytes: 65_535, pagesPerUser: 100 });
+    const pages = Array.from({ length: 40 }, (_, i) => `/${i % 3 === 0 ? '😀é' : 'p'}${i}/` + 'x'.repeat(60_000));
+    index.record('alice', pages[5]!, 1); // one key already known to JavaScript
+    expect(index.userPages('alice')).toEqual([{ page: pages[5], ts: 1 }]);
+    pages.forEach((page, i) => index.record('alice', page, 100 + i));
+    const expected = pages.map((page, i) => ({ page, ts: 100 + i })).reverse();
+    expect(index.userPages('alice')).toEqual(expected);
+    expect(index.userPages('alice')).toEqual(expected); // now all from the cache
+  });
 });
