@@ -27,13 +27,14 @@ Napi::Value ThrowRange(Napi::Env env, const std::string& message) {
 }
 
 // Reads argument `index` as a safe integer >= min; on failure throws naming `name`.
+// (napi_get_value_double checks the type itself: no separate napi_typeof per call.)
 bool ReadInteger(const Napi::CallbackInfo& info, size_t index, const char* name, double min, int64_t* out) {
   Napi::Env env = info.Env();
-  if (info.Length() <= index || !info[index].IsNumber()) {
+  double value = 0;
+  if (info.Length() <= index || napi_get_value_double(env, info[index], &value) != napi_ok) {
     ThrowType(env, std::string(name) + " must be a number");
     return false;
   }
-  const double value = info[index].As<Napi::Number>().DoubleValue();
   if (!IsSafeInteger(value, min)) {
     ThrowRange(env, std::string(name) + " must be a safe integer >= " + std::to_string(static_cast<int64_t>(min)));
     return false;
@@ -91,12 +92,7 @@ Napi::Function ActivityIndexWrap::Init(Napi::Env env) {
   return DefineClass(env, "NativeActivityIndex",
                      {
                          InstanceMethod<&ActivityIndexWrap::JS_bindResults>("bindResults"),
-                         InstanceMethod<&ActivityIndexWrap::JS_record>("record"),
                          InstanceMethod<&ActivityIndexWrap::JS_recordMany>("recordMany"),
-                         InstanceMethod<&ActivityIndexWrap::JS_lastUsers>("lastUsers"),
-                         InstanceMethod<&ActivityIndexWrap::JS_userPages>("userPages"),
-                         InstanceMethod<&ActivityIndexWrap::JS_onlineUsers>("onlineUsers"),
-                         InstanceMethod<&ActivityIndexWrap::JS_onlineCount>("onlineCount"),
                          InstanceMethod<&ActivityIndexWrap::JS_watermark>("watermark"),
                          InstanceMethod<&ActivityIndexWrap::JS_stats>("stats"),
                          InstanceMethod<&ActivityIndexWrap::JS_clear>("clear"),
@@ -137,6 +133,25 @@ ActivityIndexWrap::ActivityIndexWrap(const Napi::CallbackInfo& info) : Napi::Obj
   key_a_.resize(max_key_bytes_ + 2);
   key_b_.resize(max_key_bytes_ + 2);
   ReportMemory(info.Env());
+  BindHotMethods(info.Env(), info.This().As<Napi::Object>());
+}
+
+template <Napi::Value (ActivityIndexWrap::*Method)(const Napi::CallbackInfo&)>
+Napi::Value ActivityIndexWrap::CallBound(const Napi::CallbackInfo& info) {
+  return (static_cast<ActivityIndexWrap*>(info.Data())->*Method)(info);
+}
+
+void ActivityIndexWrap::BindHotMethods(Napi::Env env, Napi::Object self) {
+  const auto bind = [&](const char* name, Napi::Function method) {
+    // The function keeps `self` (and so this wrap) alive: its data pointer stays valid.
+    method.DefineProperty(Napi::PropertyDescriptor::Value("owner", self));
+    self.DefineProperty(Napi::PropertyDescriptor::Value(name, method));
+  };
+  bind("record", Napi::Function::New<CallBound<&ActivityIndexWrap::JS_record>>(env, "record", this));
+  bind("lastUsers", Napi::Function::New<CallBound<&ActivityIndexWrap::JS_lastUsers>>(env, "lastUsers", this));
+  bind("userPages", Napi::Function::New<CallBound<&ActivityIndexWrap::JS_userPages>>(env, "userPages", this));
+  bind("onlineUsers", Napi::Function::New<CallBound<&ActivityIndexWrap::JS_onlineUsers>>(env, "onlineUsers", this));
+  bind("onlineCount", Napi::Function::New<CallBound<&ActivityIndexWrap::JS_onlineCount>>(env, "onlineCount", this));
 }
 
 bool ActivityIndexWrap::CheckOpen(Napi::Env env) {
@@ -147,13 +162,9 @@ bool ActivityIndexWrap::CheckOpen(Napi::Env env) {
 
 bool ActivityIndexWrap::ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* buffer,
                                 std::string_view* key, bool* too_long) {
-  if (!value.IsString()) {
-    ThrowType(env, std::string(name) + " must be a string");
-    return false;
-  }
+  // napi_get_value_string_utf8 checks the type itself (napi_string_expected).
   size_t length = 0;
-  napi_status status = napi_get_value_string_utf8(env, value, buffer->data(), buffer->size(), &length);
-  if (status != napi_ok) {
+  if (napi_get_value_string_utf8(env, value, buffer->data(), buffer->size(), &length) != napi_ok) {
     ThrowType(env, std::string(name) + " must be a string");
     return false;
   }
