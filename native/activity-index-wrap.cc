@@ -280,9 +280,19 @@ Napi::Value ActivityIndexWrap::JS_recordMany(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ActivityIndexWrap::ResultsFor(Napi::Env env, Interner& keys, uint32_t count) {
-  bool fresh = false;
-  for (uint32_t i = 0; i < count; ++i) fresh |= !keys.exported(result_ids_[i]);
-  if (!fresh) return Napi::Number::New(env, count);
+  uint32_t fresh = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t id = result_ids_[i];
+    if (keys.exported(id)) continue;
+    keys.PrefetchEntryOf(id);
+    ++fresh;
+  }
+  if (fresh == 0) return Napi::Number::New(env, count);
+  if (fresh > 1) {
+    for (uint32_t i = 0; i < count; ++i) {
+      if (!keys.exported(result_ids_[i])) keys.PrefetchKeyOf(result_ids_[i]);
+    }
+  }
   // One string per chunk of about kKeyChunkBytes (whole keys): one napi string per
   // result instead of one per key, and never near V8's string length limit.
   result_key_lengths_[0] = count;
