@@ -43,9 +43,9 @@ bool ReadInteger(const Napi::CallbackInfo& info, size_t index, const char* name,
   return true;
 }
 
-// Appends the UTF-8 form of UTF-16 `units` to `out`. A lone surrogate (which the
-// facade rejects before it gets here) becomes U+FFFD.
-void AppendUtf8(const char16_t* units, size_t count, std::string* out) {
+// Appends the UTF-8 form of UTF-16 `units` to `out`. Returns false, having appended
+// part of it, if `units` holds a lone surrogate.
+bool AppendUtf8(const char16_t* units, size_t count, std::string* out) {
   for (size_t i = 0; i < count; ++i) {
     uint32_t c = units[i];
     if (c < 0x80) {
@@ -53,12 +53,9 @@ void AppendUtf8(const char16_t* units, size_t count, std::string* out) {
       continue;
     }
     if (c >= 0xD800 && c <= 0xDFFF) {
-      if (c <= 0xDBFF && i + 1 < count && units[i + 1] >= 0xDC00 && units[i + 1] <= 0xDFFF) {
-        c = 0x10000 + ((c - 0xD800) << 10) + (units[i + 1] - 0xDC00);
-        ++i;
-      } else {
-        c = 0xFFFD;
-      }
+      if (c > 0xDBFF || i + 1 == count || units[i + 1] < 0xDC00 || units[i + 1] > 0xDFFF) return false;
+      c = 0x10000 + ((c - 0xD800) << 10) + (units[i + 1] - 0xDC00);
+      ++i;
     }
     if (c < 0x800) {
       out->push_back(static_cast<char>(0xC0 | (c >> 6)));
@@ -72,6 +69,7 @@ void AppendUtf8(const char16_t* units, size_t count, std::string* out) {
     }
     out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
   }
+  return true;
 }
 
 // The number of UTF-16 units of valid UTF-8 `key`: one per character, two for those
@@ -261,7 +259,9 @@ Napi::Value ActivityIndexWrap::JS_recordMany(const Napi::CallbackInfo& info) {
   batch_utf8_.clear();
   const char16_t* cursor = batch_keys_.data();
   for (size_t i = 0; i < 2 * count; ++i) {
-    AppendUtf8(cursor, lengths[i], &batch_utf8_);
+    // The facade leaves this check to us: it then validates the batch itself and
+    // throws its own error, naming the event.
+    if (!AppendUtf8(cursor, lengths[i], &batch_utf8_)) return Napi::Number::New(env, -1.0 - static_cast<double>(i / 2));
     cursor += lengths[i];
     batch_offsets_[i] = batch_utf8_.size();  // end of key i
   }

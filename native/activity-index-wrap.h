@@ -54,6 +54,7 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   Napi::Value JS_record(const Napi::CallbackInfo& info);
   // recordMany(keys: string, lengths: Uint32Array, times: Float64Array, count) -> late count.
   // keys holds user0 page0 user1 page1 ... concatenated; lengths their UTF-16 lengths.
+  // If a key holds a lone surrogate, indexes nothing and returns -1 - its event's index.
   Napi::Value JS_recordMany(const Napi::CallbackInfo& info);
   // lastUsers(page, k) -> count | new keys (see the top of this file)
   Napi::Value JS_lastUsers(const Napi::CallbackInfo& info);

@@ -120,20 +120,58 @@ export class ActivityIndex {
     const lengths = this.#batchLengths;
     const times = this.#batchTimes;
     const maxKeyBytes = this.#options.maxKeyBytes;
+    // Events before this index have passed the full check (#checkEvents).
+    let checked = 0;
     let keys = '';
     for (let i = 0; i < count; i++) {
       const event = list[i];
-      if (event === null || typeof event !== 'object') throw typeError(`events[${i}]`, 'an object', event);
-      const user = checkKey(event.user, `events[${i}].user`, maxKeyBytes);
-      const page = checkKey(event.page, `events[${i}].page`, maxKeyBytes);
-      times[i] = checkTime(event.ts, `events[${i}].ts`);
+      // The common case in one test: short string keys and a number ts. Anything else
+      // gets the full check, which throws the batch's first error in order. Lone
+      // surrogates are left to the native side, which finds them while converting.
+      if (
+        event === null ||
+        typeof event !== 'object' ||
+        typeof event.user !== 'string' ||
+        typeof event.page !== 'string' ||
+        typeof event.ts !== 'number' ||
+        event.user.length === 0 ||
+        event.page.length === 0 ||
+        event.user.length * 3 > maxKeyBytes ||
+        event.page.length * 3 > maxKeyBytes ||
+        !Number.isSafeInteger(event.ts) ||
+        event.ts < 0
+      ) {
+        this.#checkEvents(list, checked, i + 1);
+        checked = i + 1;
+      }
+      const user = event!.user;
+      const page = event!.page;
+      const ts = event!.ts;
+      times[i] = typeof ts === 'number' ? ts : ts.getTime(); // checked: a number or a valid Date
       lengths[2 * i] = user.length;
       lengths[2 * i + 1] = page.length;
       keys += user;
       keys += page;
     }
-    if (count > 0) native.recordMany(keys, lengths, times, count);
+    if (count === 0) return 0;
+    if (native.recordMany(keys, lengths, times, count) < 0) {
+      // A key holds a lone surrogate: nothing was indexed. Throw the first error in order.
+      this.#checkEvents(list, checked, count);
+      throw new Error('skiptrail: recordMany rejected a batch that passed validation');
+    }
     return count;
+  }
+
+  /** The full check of events[from .. to): throws, naming the first invalid event. */
+  #checkEvents(list: readonly ViewEvent[], from: number, to: number): void {
+    const maxKeyBytes = this.#options.maxKeyBytes;
+    for (let i = from; i < to; i++) {
+      const event = list[i];
+      if (event === null || typeof event !== 'object') throw typeError(`events[${i}]`, 'an object', event);
+      checkKey(event.user, `events[${i}].user`, maxKeyBytes);
+      checkKey(event.page, `events[${i}].page`, maxKeyBytes);
+      checkTime(event.ts, `events[${i}].ts`);
+    }
   }
 
   /**

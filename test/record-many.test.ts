@@ -56,6 +56,17 @@ describe('ActivityIndex#recordMany()', () => {
     }
   });
 
+  it('takes keys near maxKeyBytes and Date times in the same batch as plain events', () => {
+    const index = openIndex();
+    const long = 'x'.repeat(400) + 'é'.repeat(300); // 700 UTF-16 units, 1000 UTF-8 bytes
+    expect(index.recordMany([events[0], { user: long, page: '/😀', ts: new Date(150) }, events[1]])).toBe(3);
+    expect(index.lastUsers('/😀')).toEqual([{ user: long, ts: 150 }]);
+    expect(index.lastUsers('/a')).toEqual([
+      { user: 'bob', ts: 200 },
+      { user: 'alice', ts: 100 },
+    ]);
+  });
+
   it('takes Date times', () => {
     const index = openIndex();
     index.recordMany([{ user: 'alice', page: '/a', ts: new Date(1234) }]);
@@ -87,6 +98,14 @@ describe('ActivityIndex#recordMany()', () => {
       [[events[0], { user: 'dave', page: '/a', ts: '5' }], /events\[1\]\.ts/, TypeError],
       [[events[0], { user: 'dave', page: '/a' }], /events\[1\]\.ts/, TypeError],
       [[events[0], { user: '\uDC00', page: '/a', ts: 1 }], /events\[1\]\.user/, RangeError],
+      // A high surrogate ending the user and a low one starting the page are no pair.
+      [[events[0], { user: 'dave\uD83D', page: '\uDE00/a', ts: 1 }], /events\[1\]\.user/, RangeError],
+      [[events[0], { user: 'dave', page: '/a\uD83D', ts: 1 }, events[1]], /events\[1\]\.page/, RangeError],
+      // The first invalid event is named, whichever check finds it.
+      [[{ user: 'x'.repeat(2000), page: '/a', ts: 1 }, { user: 'e\uD800', page: '/a', ts: 1 }], /events\[0\]\.user/, RangeError],
+      [[{ user: 'e\uD800', page: '/a', ts: 1 }, { user: 'dave', page: 42, ts: 1 }], /events\[0\]\.user/, RangeError],
+      [[{ user: 'e\uD800', page: '/a', ts: 1 }, { user: 'x'.repeat(400) + 'é'.repeat(300), page: '/a', ts: 1 }, { user: 'f', page: '/a', ts: new Date(NaN) }], /events\[0\]\.user/, RangeError],
+      [[{ user: 'x'.repeat(400) + 'é'.repeat(300), page: '/a', ts: 1 }, { user: 'f', page: '/a', ts: new Date(NaN) }], /events\[1\]\.ts/, RangeError],
     ];
     for (const [batch, message, kind] of cases) {
       expect(() => index.recordMany(batch as never)).toThrow(kind);
