@@ -29,13 +29,6 @@ struct LowestRankedFirst {
 // Updates move a page or user to the newest end: doubly linked, searched from the tail.
 using ActivityList = SkipList<ActivityKey, LowestRankedFirst, Links::kBoth>;
 
-// Grows a vector indexed by id so that `id` is a valid index, constructing new
-// elements from `args`.
-template <typename Vector, typename... Args>
-inline void EnsureIndex(Vector& vector, uint32_t id, Args&&... args) {
-  while (vector.size() <= id) vector.emplace_back(args...);
-}
-
 }  // namespace skiptrail
 
 #endif  // SKIPTRAIL_ACTIVITY_LIST_H_

@@ -10,7 +10,7 @@ Engine::Engine(const EngineOptions& options)
       page_index_(&pages_, &users_, options.users_per_page,
                   options.page_window != kNoWindow || options.max_pages != kNoCap),
       user_index_(&users_, &pages_, options.pages_per_user, true),
-      presence_(&users_, &pages_) {}
+      presence_(&users_) {}
 
 uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
   // Stages ahead of the event being indexed: hash and prefetch the table slots of
@@ -35,12 +35,18 @@ uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
       pages_.PrefetchEntry(page_hashes[(i + kAhead / 2) % kRing]);
     }
     if (i + 2 < count) {
-      user_index_.PrefetchState(users_.PeekId(user_hashes[(i + 2) % kRing]));
-      page_index_.PrefetchState(pages_.PeekId(page_hashes[(i + 2) % kRing]));
+      const uint32_t user = users_.PeekId(user_hashes[(i + 2) % kRing]);
+      const uint32_t page = pages_.PeekId(page_hashes[(i + 2) % kRing]);
+      user_index_.PrefetchState(user);
+      page_index_.PrefetchState(page);
+      presence_.PrefetchStates(user, page);
     }
     if (i + 1 < count) {
-      user_index_.PrefetchEntries(users_.PeekId(user_hashes[(i + 1) % kRing]));
-      page_index_.PrefetchEntries(pages_.PeekId(page_hashes[(i + 1) % kRing]));
+      const uint32_t user = users_.PeekId(user_hashes[(i + 1) % kRing]);
+      const uint32_t page = pages_.PeekId(page_hashes[(i + 1) % kRing]);
+      user_index_.PrefetchEntries(user);
+      page_index_.PrefetchEntries(page);
+      presence_.PrefetchMove(user, page);
     }
     const EventView& event = events[i];
     late += RecordHashed(event.user, user_hashes[i % kRing], event.page, page_hashes[i % kRing], event.ts) ? 1 : 0;
@@ -67,7 +73,8 @@ bool Engine::RecordHashed(std::string_view user, uint32_t user_hash, std::string
   page_index_.Record(page_id, user_id, ts, Cutoff(options_.page_window), &latest);
   if (late) {
     ++late_;
-  } else if (user_index_.Record(user_id, page_id, ts, Cutoff(options_.user_window), &latest)) {
+  } else if (user_index_.Record(user_id, page_id, ts, Cutoff(options_.user_window), &latest) &&
+             options_.track_presence) {
     presence_.Move(user_id, latest.member, latest.ts, presence_clock_ - options_.presence_window);
   }
   ExpireAndEvict();
@@ -81,7 +88,7 @@ void Engine::ExpireAndEvict() {
   auto leave = [this](uint32_t user) { presence_.Remove(user); };
   auto nothing = [](uint32_t) {};
   user_index_.ExpireBefore(Cutoff(options_.user_window), leave);
-  presence_.ExpireBefore(presence_clock_ - options_.presence_window);
+  if (options_.track_presence) presence_.ExpireBefore(presence_clock_ - options_.presence_window);
   if (options_.page_window != kNoWindow) page_index_.ExpireBefore(Cutoff(options_.page_window), nothing);
   if (options_.max_pages != kNoCap) evicted_ += page_index_.EvictOver(options_.max_pages, nothing);
   if (options_.max_users != kNoCap) evicted_ += user_index_.EvictOver(options_.max_users, leave);
@@ -148,10 +155,28 @@ bool Engine::Validate(std::string* error) const {
   if (!users_.Validate()) return *error = "user interner inconsistent", false;
   if (!pages_.Validate()) return *error = "page interner inconsistent", false;
   if (!page_index_.Validate(error) || !user_index_.Validate(error) || !presence_.Validate(error)) return false;
-  // Each entry (page index, user index, presence) holds one reference on each of its
-  // ids, and nothing else holds any
-  // between calls: so every live id is mentioned, and the counts add up.
-  const uint64_t entries = page_index_.entries() + user_index_.entries() + presence_.entries();
+  // A user is present exactly when their latest view (their highest-ranked entry in
+  // the user index) is within the presence window, and then on that view's page.
+  const int64_t presence_cutoff = presence_clock_ == std::numeric_limits<int64_t>::min()
+                                      ? presence_clock_
+                                      : presence_clock_ - options_.presence_window;
+  for (uint32_t user = 0; user < users_.id_limit(); ++user) {
+    uint32_t latest_page = Interner::kNoId, present_page = Interner::kNoId;
+    double latest_ts = 0;
+    int64_t present_ts = 0;
+    const bool listed = user_index_.Query(user, std::numeric_limits<int64_t>::min(),
+                                          std::numeric_limits<int64_t>::max(), 1, &latest_page, &latest_ts) == 1;
+    const bool present = presence_.Find(user, &present_page, &present_ts);
+    const bool should_be_present = listed && options_.track_presence && latest_ts >= presence_cutoff;
+    if (present != should_be_present) return *error = "presence disagrees with the users' latest views", false;
+    if (present && (present_page != latest_page || static_cast<double>(present_ts) != latest_ts)) {
+      return *error = "a user's presence is not their latest view", false;
+    }
+  }
+  // Each entry of the page and user indexes holds one reference on each of its ids
+  // (presence holds none: its entries are user-index entries too), and nothing else
+  // holds any between calls: so every live id is mentioned, and the counts add up.
+  const uint64_t entries = page_index_.entries() + user_index_.entries();
   for (const Interner* keys : {&users_, &pages_}) {
     uint64_t refs = 0;
     for (uint32_t id = 0; id < keys->id_limit(); ++id) {

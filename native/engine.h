@@ -32,6 +32,9 @@ struct EngineOptions {
   int64_t presence_window = 30 * 60 * 1000;  // REQUIRES: <= user_window
   uint64_t max_pages = kNoCap;
   uint64_t max_users = kNoCap;
+  // Internal, for measuring what presence costs (native/bench/engine-bench.cc): false
+  // skips every presence update, so Q3 answers nothing. The addon always keeps it.
+  bool track_presence = true;
 };
 
 struct EngineStats {

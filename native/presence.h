@@ -2,13 +2,26 @@
 //
 // A user is present on the page of their latest view while its time is at least
 // the presence cutoff (now - presenceWindow). Kept incrementally, as spreadlogd's
-// `online` module did: per page the ranked list of its present users (a RankedIndex
-// without a cap: a sorted array while small, a skiplist beyond), whose size is the
-// page's exact count; and one skiplist of all present users by time, popped from the
-// old end as the cutoff moves. No query scans users or pages.
+// `online` module did, but built so that a user moving between pages costs a few
+// array writes instead of two skiplist updates:
 //
-// Each per-page entry holds a reference on its page and user ids, like any
-// RankedIndex entry.
+//   - per user: the page they are on, their slot in its arrival array, and a
+//     generation that every move increments;
+//   - per page: an arrival array sorted by time, and the exact count of its present
+//     users. A user who leaves is not erased but tombstoned in place (found through
+//     their slot, so no search); tombstones at the end are dropped at once, and the
+//     array is compacted when they outnumber the present users. The present users
+//     are kept in rank order among themselves, so a query reads the array backwards,
+//     skipping tombstones, and never looks anything up;
+//   - for expiry: every move queued as (ts, user, generation), oldest first. Popping
+//     an entry expires the user only if it still is their current presence (same
+//     generation); older moves are skipped. Moves that arrive out of time order
+//     (late events) go to a small min-heap beside the queue. Both are compacted when
+//     stale moves outnumber the present users, so memory stays bounded by the users.
+//
+// Presence holds no id references: a present (user, page, ts) is always the user's
+// highest-ranked entry in the engine's user index, which holds them. The engine
+// calls Remove() before a user leaves that index.
 //
 // Thread safety: none.
 #ifndef SKIPTRAIL_PRESENCE_H_
@@ -19,14 +32,13 @@
 #include <vector>
 
 #include "interner.h"
-#include "ranked-index.h"
-#include "skiplist.h"
 
 namespace skiptrail {
 
 class Presence {
  public:
-  Presence(Interner* users, Interner* pages);
+  // `users` orders equal-time arrivals (SPEC section 2: byte-wise smaller first).
+  explicit Presence(const Interner* users);
 
   // Makes (page, ts) the user's presence, replacing any other; a view older than
   // `cutoff` only removes the old one.
@@ -39,34 +51,66 @@ class Presence {
   // Writes up to k present users of `page`, in rank order, to users[i]/times[i];
   // returns how many.
   uint32_t OnlineUsers(uint32_t page, uint32_t k, uint32_t* users, double* times) const;
-  uint64_t OnlineCount(uint32_t page) const { return by_page_.Size(page); }
-  uint64_t OnlineCount() const { return by_time_.size(); }
-  // Entries holding id references (one per present user).
-  uint64_t entries() const { return by_page_.entries(); }
+  uint64_t OnlineCount(uint32_t page) const { return page < pages_.size() ? pages_[page].present : 0; }
+  uint64_t OnlineCount() const { return online_; }
+  // The user's presence: sets *page and *ts and returns true, or returns false.
+  bool Find(uint32_t user, uint32_t* page, int64_t* ts) const;
+
+  // Prefetch hints for batches; any id is safe. First the user's and the page's
+  // states, then (once those have arrived) what a move will write.
+  void PrefetchStates(uint32_t user, uint32_t page) const {
+    if (user < users_.size()) __builtin_prefetch(&users_[user]);
+    if (page < pages_.size()) __builtin_prefetch(&pages_[page]);
+  }
+  void PrefetchMove(uint32_t user, uint32_t page) const {
+    if (user < users_.size() && users_[user].page < pages_.size()) __builtin_prefetch(&pages_[users_[user].page]);
+    if (page < pages_.size() && !pages_[page].arrivals.empty()) __builtin_prefetch(&pages_[page].arrivals.back());
+  }
 
   size_t memory_bytes() const;
   void Clear();
   bool Validate(std::string* error) const;
 
  private:
-  struct Key {
+  // A user's arrival on a page. In a page's array, user == kNoId marks a tombstone
+  // (its ts stays, so the array stays sorted by ts).
+  struct Arrival {
     int64_t ts;
     uint32_t user;
+    uint32_t generation;
   };
-  struct OldestFirst {
-    bool operator()(const Key& a, const Key& b) const { return a.ts != b.ts ? a.ts < b.ts : a.user < b.user; }
-  };
-  using ByTime = SkipList<Key, OldestFirst, Links::kBoth>;
   struct UserState {
-    ByTime::Node* by_time = nullptr;  // set iff present
-    uint32_t page = Interner::kNoId;
+    uint32_t page = Interner::kNoId;  // kNoId: not present
+    uint32_t slot = 0;                // index in the page's arrivals
+    uint32_t generation = 0;          // bumped by every move; never reset
+  };
+  struct PageState {
+    std::vector<Arrival> arrivals;  // by ts; present users in rank order, lowest first
+    uint32_t present = 0;           // non-tombstone arrivals
   };
 
-  const Interner* pages_;
-  RankedIndex by_page_;  // owner = page, member = user
-  ByTime::Context time_context_;
+  bool IsCurrent(const Arrival& arrival) const {
+    const UserState& state = users_[arrival.user];
+    return state.page != Interner::kNoId && state.generation == arrival.generation;
+  }
+  // Places `arrival` in the page's array and returns its slot.
+  uint32_t Insert(PageState& page, const Arrival& arrival);
+  // Drops tombstones, renumbering the slots of the users that move.
+  void Compact(PageState& page);
+  void Enqueue(const Arrival& arrival);
+  void CompactQueue();
+  // The oldest queued move, or nullptr; PopOldest() removes it.
+  const Arrival* Oldest() const;
+  void PopOldest();
+
+  const Interner* user_keys_;
   std::vector<UserState> users_;  // by user id
-  ByTime by_time_;
+  std::vector<PageState> pages_;  // by page id
+  uint64_t online_ = 0;
+  size_t arrival_capacity_ = 0;  // sum of the pages' array capacities
+  std::vector<Arrival> queue_;   // moves in time order from queue_head_
+  size_t queue_head_ = 0;
+  std::vector<Arrival> late_;  // min-heap by ts: moves older than the queue's newest
 };
 
 }  // namespace skiptrail

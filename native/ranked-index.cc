@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "ensure-index.h"
+
 namespace skiptrail {
 
 namespace {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { byteOrder, MINUTE, openIndex } from './helpers.js';
 import { ActivityModel } from './model.js';
@@ -136,5 +137,54 @@ describe('ActivityIndex#onlineUsers() and #onlineCount()', () => {
       }
     }
     expect(index.onlineCount()).toBeGreaterThan(0);
+  });
+
+  // Long hopping streams: enough moves that every page's arrival array and the expiry
+  // queue get compacted, late views go to the out-of-order heap, equal times are
+  // common, and user ids are freed (userWindow expiry, maxUsers) and reused.
+  it('stay exact through long streams of users hopping between pages', () => {
+    const eventArb = fc.record({
+      user: fc.integer({ min: 0, max: 59 }),
+      page: fc.integer({ min: 0, max: 3 }),
+      step: fc.constantFrom(0, 0, 1, 5, 40),
+      lateBy: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 300 }) }),
+    });
+    fc.assert(
+      fc.property(
+        fc.record({
+          userWindow: fc.integer({ min: 50, max: 3000 }),
+          presenceFraction: fc.double({ min: 0.05, max: 1, noNaN: true }),
+          maxUsers: fc.option(fc.integer({ min: 5, max: 50 }), { nil: undefined }),
+        }),
+        fc.array(eventArb, { minLength: 1000, maxLength: 3000 }),
+        ({ userWindow, presenceFraction, maxUsers }, events) => {
+          const options = {
+            userWindow,
+            presenceWindow: Math.max(1, Math.floor(userWindow * presenceFraction)),
+            ...(maxUsers === undefined ? {} : { maxUsers }),
+          };
+          const index = openIndex(options);
+          const model = new ActivityModel(options);
+          const pages = ['/a', '/b', '/c', '/d'];
+          let now = 0;
+          events.forEach(({ user, page, step, lateBy }, i) => {
+            now += step;
+            const event = { user: `user${user}`, page: pages[page]!, ts: Math.max(0, now - lateBy) };
+            index.record(event.user, event.page, event.ts);
+            model.record(event);
+            if (i % 250 === 249 || i === events.length - 1) {
+              index.validate();
+              expect(index.onlineCount()).toBe(model.onlineCount());
+              for (const p of pages) {
+                expect(index.onlineCount(p)).toBe(model.onlineCount(p));
+                expect(index.onlineUsers(p, 1000)).toEqual(model.onlineUsers(p, 1000));
+              }
+            }
+          });
+        },
+      ),
+      // Shrinking 3,000-event streams takes minutes: report the first failure as is.
+      { numRuns: process.env.CI ? 100 : 20, endOnFailure: true },
+    );
   });
 });

@@ -77,12 +77,29 @@ int main(int argc, char** argv) {
   }
   std::vector<Engine::EventView> views(events);
   for (size_t i = 0; i < events; ++i) views[i] = {users[stream[i].user], pages[stream[i].page], stream[i].ts};
+  // RecordBatch in batches of 10,000, into `engine`; returns the CPU seconds taken.
+  auto record_batches = [&](Engine& engine) {
+    const double t0 = CpuSeconds();
+    for (size_t i = 0; i < events; i += 10000) engine.RecordBatch(&views[i], std::min<size_t>(10000, events - i));
+    return CpuSeconds() - t0;
+  };
+  // What presence (Q3) costs: the same batches into an engine that skips it, best of
+  // two runs each, alternated.
+  EngineOptions without_presence;
+  without_presence.track_presence = false;
+  double with_seconds = 1e300, without_seconds = 1e300;
+  for (int run = 0; run < 2; ++run) {
+    Engine with(EngineOptions{}), without(without_presence);
+    with_seconds = std::min(with_seconds, record_batches(with));
+    without_seconds = std::min(without_seconds, record_batches(without));
+  }
+  std::printf("RecordBatch without presence: %.0f ns/event; presence costs %.0f%% of ingest speed\n",
+              without_seconds * 1e9 / events, (1 - without_seconds / with_seconds) * 100);
   Engine engine(EngineOptions{});
-  double t0 = CpuSeconds();
-  for (size_t i = 0; i < events; i += 10000) engine.RecordBatch(&views[i], std::min<size_t>(10000, events - i));
-  double t1 = CpuSeconds();
+  const double batch_seconds = std::min(with_seconds, record_batches(engine));
+  std::printf("RecordBatch: %.0f ns/event (%.2f M events/s)\n", batch_seconds * 1e9 / events,
+              events / batch_seconds / 1e6);
   EngineStats stats = engine.Stats();
-  std::printf("RecordBatch: %.0f ns/event (%.2f M events/s)\n", (t1 - t0) * 1e9 / events, events / (t1 - t0) / 1e6);
   std::printf("entries %llu, memory %zu bytes, %.1f bytes/entry\n", (unsigned long long)stats.entries,
               stats.memory_bytes, double(stats.memory_bytes) / stats.entries);
 
@@ -92,9 +109,9 @@ int main(int argc, char** argv) {
   std::vector<uint32_t> sample_pages(queries), sample_users(queries);
   for (size_t i = 0; i < queries; ++i) sample_pages[i] = page_zipf(rng), sample_users[i] = user_zipf(rng);
   size_t rows = 0;
-  t0 = CpuSeconds();
+  double t0 = CpuSeconds();
   for (uint32_t p : sample_pages) rows += engine.LastUsers(pages[p], 30, ids.data(), times.data());
-  t1 = CpuSeconds();
+  double t1 = CpuSeconds();
   std::printf("lastUsers(page, 30): %.0f ns/query (%.1f rows)\n", (t1 - t0) * 1e9 / queries, double(rows) / queries);
   rows = 0;
   t0 = CpuSeconds();
@@ -102,6 +119,11 @@ int main(int argc, char** argv) {
     rows += engine.UserPages(users[u], engine.watermark() - 1800000, engine.watermark(), 30, ids.data(), times.data());
   t1 = CpuSeconds();
   std::printf("userPages(user, 30): %.0f ns/query (%.1f rows)\n", (t1 - t0) * 1e9 / queries, double(rows) / queries);
+  rows = 0;
+  t0 = CpuSeconds();
+  for (uint32_t p : sample_pages) rows += engine.OnlineUsers(pages[p], 30, ids.data(), times.data());
+  t1 = CpuSeconds();
+  std::printf("onlineUsers(page, 30): %.0f ns/query (%.1f rows)\n", (t1 - t0) * 1e9 / queries, double(rows) / queries);
   rows = 0;
   t0 = CpuSeconds();
   for (uint32_t p : sample_pages) rows += engine.OnlineCount(pages[p]);
