@@ -15,8 +15,9 @@ Engine::Engine(const EngineOptions& options)
 uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
   // Stages ahead of the event being indexed: hash and prefetch the table slots of
   // event i + kAhead; once those have arrived, the interner entries of event
-  // i + kAhead/2; then the index states of event i + 2 and their entry arrays of
-  // event i + 1 (ids peeked from the slots, unverified: a hint only).
+  // i + kAhead/2; then the index and presence states of events i + 3 .. i + 1, each
+  // stage reading what the one before loaded (ids peeked from the slots, unverified:
+  // a hint only).
   constexpr size_t kAhead = 8;
   constexpr size_t kRing = 2 * kAhead;  // hashes in flight: user and page per event
   uint32_t user_hashes[kRing], page_hashes[kRing];
@@ -34,19 +35,21 @@ uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
       users_.PrefetchEntry(user_hashes[(i + kAhead / 2) % kRing]);
       pages_.PrefetchEntry(page_hashes[(i + kAhead / 2) % kRing]);
     }
+    if (i + 3 < count) {
+      presence_.PrefetchStates(users_.PeekId(user_hashes[(i + 3) % kRing]), pages_.PeekId(page_hashes[(i + 3) % kRing]));
+    }
     if (i + 2 < count) {
       const uint32_t user = users_.PeekId(user_hashes[(i + 2) % kRing]);
       const uint32_t page = pages_.PeekId(page_hashes[(i + 2) % kRing]);
       user_index_.PrefetchState(user);
       page_index_.PrefetchState(page);
-      presence_.PrefetchStates(user, page);
+      presence_.PrefetchMove(user, page);
     }
     if (i + 1 < count) {
       const uint32_t user = users_.PeekId(user_hashes[(i + 1) % kRing]);
-      const uint32_t page = pages_.PeekId(page_hashes[(i + 1) % kRing]);
       user_index_.PrefetchEntries(user);
-      page_index_.PrefetchEntries(page);
-      presence_.PrefetchMove(user, page);
+      page_index_.PrefetchEntries(pages_.PeekId(page_hashes[(i + 1) % kRing]));
+      presence_.PrefetchDeparture(user);
     }
     const EventView& event = events[i];
     late += RecordHashed(event.user, user_hashes[i % kRing], event.page, page_hashes[i % kRing], event.ts) ? 1 : 0;

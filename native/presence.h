@@ -56,8 +56,10 @@ class Presence {
   // The user's presence: sets *page and *ts and returns true, or returns false.
   bool Find(uint32_t user, uint32_t* page, int64_t* ts) const;
 
-  // Prefetch hints for batches; any id is safe. First the user's and the page's
-  // states, then (once those have arrived) what a move will write.
+  // Prefetch hints for batches, in three stages for one event (each once the
+  // previous stage's lines have arrived); any id is safe: the user's and the page's
+  // states, then the old page's state and the new page's last arrival, then the
+  // arrival a move will tombstone.
   void PrefetchStates(uint32_t user, uint32_t page) const {
     if (user < users_.size()) __builtin_prefetch(&users_[user]);
     if (page < pages_.size()) __builtin_prefetch(&pages_[page]);
@@ -65,6 +67,11 @@ class Presence {
   void PrefetchMove(uint32_t user, uint32_t page) const {
     if (user < users_.size() && users_[user].page < pages_.size()) __builtin_prefetch(&pages_[users_[user].page]);
     if (page < pages_.size() && !pages_[page].arrivals.empty()) __builtin_prefetch(&pages_[page].arrivals.back());
+  }
+  void PrefetchDeparture(uint32_t user) const {
+    if (user >= users_.size() || users_[user].page >= pages_.size()) return;
+    const std::vector<Arrival>& arrivals = pages_[users_[user].page].arrivals;
+    if (users_[user].slot < arrivals.size()) __builtin_prefetch(&arrivals[users_[user].slot]);
   }
 
   size_t memory_bytes() const;
