@@ -128,7 +128,7 @@ const Presence::Arrival* Presence::Oldest() const {
 }
 
 void Presence::PopOldest() {
-  if (Oldest() == &late_.front()) {
+  if (!late_.empty() && Oldest() == late_.data()) {
     std::pop_heap(late_.begin(), late_.end(), kOldestOnTop);
     late_.pop_back();
     return;
