@@ -18,7 +18,7 @@
 // workload's keys are far shorter.
 
 import mysql from 'mysql2/promise';
-import { reduceBatch, chunks } from '../lib/sql-batch.mjs';
+import { sqlBatchWriter, chunks } from '../lib/sql-batch.mjs';
 
 const ROWS_PER_INSERT = 1000;
 const KEY = 'VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL';
@@ -63,8 +63,6 @@ export async function create(options) {
   const userWindow = options.userWindowMs;
   const presenceWindow = options.presenceWindowMs;
   const expireEvery = 100_000;
-  let watermark = -Infinity;
-  let sinceExpire = 0;
 
   async function insertRows(kind, rows) {
     for (const part of chunks(rows, ROWS_PER_INSERT)) await conn.query(INSERTS[kind], [part]);
@@ -95,45 +93,30 @@ export async function create(options) {
     return rows.map((r) => ({ [keyName]: r[a], ts: Number(r[b]) }));
   };
 
+  const writer = sqlBatchWriter({
+    variant, insertRows, begin: 'START TRANSACTION', param: '?', userWindow, presenceWindow, expireEvery,
+    query: (sql, params) => conn.query(sql, params),
+  });
+
   return {
     name: `mariadb-${variant}`,
     sync: false,
-    async ingest(batch) {
-      await conn.query('START TRANSACTION');
-      if (variant === 'naive') {
-        for (const e of batch) if (e.ts > watermark) watermark = e.ts;
-        await insertRows('views', batch.map((e) => [e.user, e.page, e.ts]));
-      } else {
-        const r = reduceBatch(batch, watermark, userWindow);
-        watermark = r.watermark;
-        await insertRows('page_user', [...r.pageUser.values()]);
-        await insertRows('user_page', [...r.userPage.values()]);
-        await insertRows('current_page', [...r.current.values()]);
-        sinceExpire += batch.length;
-        if (sinceExpire >= expireEvery) {
-          sinceExpire = 0;
-          await conn.query('DELETE FROM user_page WHERE ts < ?', [watermark - userWindow]);
-          await conn.query('DELETE FROM current_page WHERE ts < ?', [watermark - presenceWindow]);
-        }
-      }
-      await conn.query('COMMIT');
-      return batch.length;
-    },
+    ingest: (batch) => writer.ingest(batch),
     async lastUsers(page, k) {
       return toRows(await q1(page, k), 'user');
     },
-    async userPages(user, { window = userWindow, now = watermark, limit = null } = {}) {
-      const lo = Math.max(now - window, watermark - userWindow);
+    async userPages(user, { window = userWindow, now = writer.watermark, limit = null } = {}) {
+      const lo = Math.max(now - window, writer.watermark - userWindow);
       return toRows(await q2(user, lo, now, limit), 'page');
     },
     async onlineUsers(page, k) {
-      return toRows(await q3(page, watermark - presenceWindow, watermark, k), 'user');
+      return toRows(await q3(page, writer.watermark - presenceWindow, writer.watermark, k), 'user');
     },
     async onlineCount(page) {
-      const [rows] = await q3count(page, watermark - presenceWindow, watermark);
+      const [rows] = await q3count(page, writer.watermark - presenceWindow, writer.watermark);
       return Number(Object.values(rows[0])[0]);
     },
-    get watermark() { return watermark; },
+    get watermark() { return writer.watermark; },
     async settings() {
       const [[v]] = await conn.query('SELECT VERSION() AS v, @@innodb_flush_log_at_trx_commit AS flush, @@innodb_buffer_pool_size AS pool, @@log_bin AS binlog');
       return {

@@ -12,7 +12,7 @@
 // Text columns are COLLATE "C": byte-wise order of UTF-8, as SPEC section 2 asks.
 
 import pg from 'pg';
-import { reduceBatch, chunks } from '../lib/sql-batch.mjs';
+import { sqlBatchWriter, chunks } from '../lib/sql-batch.mjs';
 
 const ROWS_PER_INSERT = 1000;
 
@@ -64,8 +64,6 @@ export async function create(options) {
   const userWindow = options.userWindowMs;
   const presenceWindow = options.presenceWindowMs;
   const expireEvery = 100_000;
-  let watermark = -Infinity;
-  let sinceExpire = 0;
 
   // Multi-row statements, prepared once per row count.
   const statementCache = new Map();
@@ -119,44 +117,29 @@ export async function create(options) {
 
   const toRows = (rows, keyName) => rows.map((r) => ({ [keyName]: r[0], ts: r[1] }));
 
+  const writer = sqlBatchWriter({
+    variant, insertRows, begin: 'BEGIN', param: '$1', userWindow, presenceWindow, expireEvery,
+    query: (sql, params) => client.query(sql, params),
+  });
+
   return {
     name: `pg-${variant}`,
     sync: false,
-    async ingest(batch) {
-      await client.query('BEGIN');
-      if (variant === 'naive') {
-        for (const e of batch) if (e.ts > watermark) watermark = e.ts;
-        await insertRows('views', batch.map((e) => [e.user, e.page, e.ts]));
-      } else {
-        const r = reduceBatch(batch, watermark, userWindow);
-        watermark = r.watermark;
-        await insertRows('page_user', [...r.pageUser.values()]);
-        await insertRows('user_page', [...r.userPage.values()]);
-        await insertRows('current_page', [...r.current.values()]);
-        sinceExpire += batch.length;
-        if (sinceExpire >= expireEvery) {
-          sinceExpire = 0;
-          await client.query('DELETE FROM user_page WHERE ts < $1', [watermark - userWindow]);
-          await client.query('DELETE FROM current_page WHERE ts < $1', [watermark - presenceWindow]);
-        }
-      }
-      await client.query('COMMIT');
-      return batch.length;
-    },
+    ingest: (batch) => writer.ingest(batch),
     async lastUsers(page, k) {
       return toRows((await client.query({ ...q1, values: [page, k] })).rows, 'user');
     },
-    async userPages(user, { window = userWindow, now = watermark, limit = null } = {}) {
-      const lo = Math.max(now - window, watermark - userWindow);
+    async userPages(user, { window = userWindow, now = writer.watermark, limit = null } = {}) {
+      const lo = Math.max(now - window, writer.watermark - userWindow);
       return toRows((await client.query({ ...q2, values: [user, lo, now, Number.isFinite(limit) ? limit : null] })).rows, 'page');
     },
     async onlineUsers(page, k) {
-      return toRows((await client.query({ ...q3, values: [page, watermark - presenceWindow, watermark, k] })).rows, 'user');
+      return toRows((await client.query({ ...q3, values: [page, writer.watermark - presenceWindow, writer.watermark, k] })).rows, 'user');
     },
     async onlineCount(page) {
-      return (await client.query({ ...q3count, values: [page, watermark - presenceWindow, watermark] })).rows[0][0];
+      return (await client.query({ ...q3count, values: [page, writer.watermark - presenceWindow, writer.watermark] })).rows[0][0];
     },
-    get watermark() { return watermark; },
+    get watermark() { return writer.watermark; },
     async settings() {
       const get = async (sql) => (await client.query(sql)).rows[0];
       return {

@@ -42,3 +42,40 @@ export function chunks(array, n) {
   for (let i = 0; i < array.length; i += n) out.push(array.slice(i, i + n));
   return out;
 }
+
+/**
+ * The ingest both SQL server contenders share: one transaction per batch; the naive
+ * schema inserts every view, the best one upserts the batch reduced to one row per key
+ * (reduceBatch) and deletes expired rows every `expireEvery` events. Driver specifics
+ * come in as functions: query(sql, params) runs one statement, insertRows(table, rows)
+ * one multi-row insert; `param` is the driver's first placeholder ('$1' or '?').
+ * Returns { ingest(batch), watermark } where watermark is a getter.
+ */
+export function sqlBatchWriter({ variant, query, insertRows, begin, param, userWindow, presenceWindow, expireEvery }) {
+  let watermark = -Infinity;
+  let sinceExpire = 0;
+  return {
+    get watermark() { return watermark; },
+    async ingest(batch) {
+      await query(begin);
+      if (variant === 'naive') {
+        for (const e of batch) if (e.ts > watermark) watermark = e.ts;
+        await insertRows('views', batch.map((e) => [e.user, e.page, e.ts]));
+      } else {
+        const r = reduceBatch(batch, watermark, userWindow);
+        watermark = r.watermark;
+        await insertRows('page_user', [...r.pageUser.values()]);
+        await insertRows('user_page', [...r.userPage.values()]);
+        await insertRows('current_page', [...r.current.values()]);
+        sinceExpire += batch.length;
+        if (sinceExpire >= expireEvery) {
+          sinceExpire = 0;
+          await query(`DELETE FROM user_page WHERE ts < ${param}`, [watermark - userWindow]);
+          await query(`DELETE FROM current_page WHERE ts < ${param}`, [watermark - presenceWindow]);
+        }
+      }
+      await query('COMMIT');
+      return batch.length;
+    },
+  };
+}
