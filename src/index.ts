@@ -18,6 +18,7 @@ export type {
   UserField,
 } from './ingest.js';
 export { IngestStream } from './ingest-stream.js';
+export { MissingDependencyError } from './load-nats.js';
 export { parseDuration } from './duration.js';
 export type { ActivityIndexOptions, Clock, ResolvedOptions } from './validate.js';
 export {

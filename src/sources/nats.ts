@@ -8,10 +8,13 @@
  * disconnected are not replayed. The client reconnects by itself (for ever, by default
  * here) and re-subscribes; stats().reconnects counts it.
  *
- * The `nats` client is loaded on first use, so that importing skiptrail does not load it.
+ * The `nats` client is an optional peer dependency, loaded on first use (load-nats.ts), so
+ * that importing skiptrail does not load it; without it this rejects with a
+ * MissingDependencyError that says what to install.
  */
 
 import type { ConnectionOptions, NatsConnection, Subscription } from 'nats';
+import { loadNats } from '../load-nats.js';
 import type { IngestOptions, IngestReport, IngestTarget } from './ingest-target.js';
 import { pickIngestOptions } from './ingest-target.js';
 import { MessageFeeder } from './message-feeder.js';
@@ -58,7 +61,7 @@ export async function subscribeNats(index: IngestTarget, options: NatsSourceOpti
   const ownsConnection = options.connection === undefined;
   const connection =
     options.connection ??
-    (await (await import('nats')).connect({
+    (await (await loadNats('subscribeNats()')).connect({
       maxReconnectAttempts: -1,
       ...options.connect,
       ...(options.servers === undefined ? {} : { servers: options.servers }),
