@@ -1,18 +1,9 @@
 {
+  "includes": ["native/core.gypi"],
   "targets": [
     {
       "target_name": "skiptrail",
-      "sources": [
-        "native/addon.cc",
-        "native/activity-index-wrap.cc",
-        "native/engine.cc",
-        "native/interner.cc",
-        "native/ranked-index.cc",
-        "native/presence.cc",
-        "native/ingest-wrap.cc",
-        "native/ingest-session.cc",
-        "native/log-parser.cc"
-      ],
+      "sources": ["<@(addon_files)", "<@(engine_files)", "<@(parser_files)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build/native-bench
-g++ -std=c++17 -O3 -g -o build/native-bench/engine-bench native/bench/engine-bench.cc \
-  native/engine.cc native/interner.cc native/ranked-index.cc native/presence.cc
+sources=$(node scripts/native-sources.mjs engine)  # native/core.gypi
+mapfile -t SOURCES <<<"$sources"
+g++ -std=c++17 -O3 -g -o build/native-bench/engine-bench native/bench/engine-bench.cc "${SOURCES[@]}"
 exec build/native-bench/engine-bench "$@"

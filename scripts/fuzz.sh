@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 
 SECONDS_TO_RUN="${1:-60}"
 OUT="${FUZZ_OUT:-${TMPDIR:-/tmp}/skiptrail-fuzz}"
-SOURCES=(fuzz/log-parser-fuzz.cc native/log-parser.cc native/ingest-session.cc)
+sources=$(node scripts/native-sources.mjs parser)  # native/core.gypi
+mapfile -t SOURCES <<<"$sources"
 FLAGS=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all)
 
@@ -44,7 +45,7 @@ if [[ -z "$(ls -A fuzz/corpus 2>/dev/null)" ]]; then
   bash fuzz/make-corpus.sh
 fi
 
-"$CXX" "${FLAGS[@]}" -o "$OUT/log-parser-fuzz" "${SOURCES[@]}"
+"$CXX" "${FLAGS[@]}" -o "$OUT/log-parser-fuzz" fuzz/log-parser-fuzz.cc "${SOURCES[@]}"
 echo "fuzzing for ${SECONDS_TO_RUN}s with $("$CXX" --version | head -1); output in $OUT"
 "$OUT/log-parser-fuzz" "$OUT/corpus" fuzz/corpus \
   -dict=fuzz/log-parser.dict \

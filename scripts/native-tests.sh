@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 CXX="${CXX:-g++}"
 OUT="${NATIVE_TESTS_OUT:-${TMPDIR:-/tmp}/skiptrail-native-tests}"
 mkdir -p "$OUT"
-SOURCES=(native/log-parser.cc native/ingest-session.cc)
+sources=$(node scripts/native-sources.mjs parser)  # native/core.gypi
+mapfile -t SOURCES <<<"$sources"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 for variant in simd portable; do

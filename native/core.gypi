@@ -1,0 +1,27 @@
+# The C++ sources, one list per part. binding.gyp includes this file, and every
+# script that compiles native code without node-gyp reads it through
+# scripts/native-sources.mjs (native tests, engine bench, fuzzer), so a new file is
+# added here once. Paths are relative to this folder (gyp rebases *_files lists).
+# Strict JSON apart from whole-line comments, so that scripts can read it.
+{
+  "variables": {
+    # The engine: skiplists, interners, the ranked indexes, presence. No Node headers.
+    "engine_files": [
+      "engine.cc",
+      "interner.cc",
+      "ranked-index.cc",
+      "presence.cc"
+    ],
+    # Log parsing and the ingest session that batches parsed lines. No Node headers.
+    "parser_files": [
+      "log-parser.cc",
+      "ingest-session.cc"
+    ],
+    # The Node-API layer: the addon's entry point and the wrap classes.
+    "addon_files": [
+      "addon.cc",
+      "activity-index-wrap.cc",
+      "ingest-wrap.cc"
+    ]
+  }
+}
