@@ -160,7 +160,7 @@ async function main() {
   try {
     // Find a UDP port for the udp source by letting serve pick: use a fixed free one.
     const udpPort = args.source === 'udp' ? await freeUdpPort() : 0;
-    const sourceArgs = args.source === 'file' ? ['--follow', file, '--poll-interval', '100'] : ['--udp', String(udpPort)];
+    const sourceArgs = args.source === 'file' ? ['--follow', file, '--poll-interval', '100ms'] : ['--udp', String(udpPort)];
     // SERVE_NODE_ARGS: extra node flags for the server, such as --cpu-prof.
     const nodeArgs = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const serve = spawn(process.execPath, [...nodeArgs, CLI, 'serve', ...sourceArgs, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });

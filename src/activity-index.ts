@@ -13,6 +13,7 @@ import { IngestStream } from './ingest-stream.js';
 import {
   checkInteger,
   checkKey,
+  checkOptions,
   checkQueryKey,
   checkTime,
   MAX_SAFE_TIME,
@@ -50,6 +51,8 @@ export interface UserPagesOptions {
 }
 
 export interface ActivityStats extends NativeStats {}
+
+const USER_PAGES_OPTIONS: ReadonlySet<string> = new Set(['window', 'now', 'limit']);
 
 /** Result arrays start this long and grow on demand up to what a query may return. */
 const INITIAL_RESULT_CAPACITY = 256;
@@ -213,7 +216,7 @@ export class ActivityIndex {
   userPages(user: string, options: UserPagesOptions = {}): PageView[] {
     const native = this.#open();
     const mayExist = checkQueryKey(user, 'user');
-    if (options === null || typeof options !== 'object') throw typeError('options', 'an object', options);
+    checkOptions(options, 'options', 'userPages()', USER_PAGES_OPTIONS);
     const userWindow = this.#options.userWindow;
     const window = options.window === undefined ? userWindow : parseDuration(options.window, 'options.window');
     if (window > userWindow) throw rangeError('options.window', `at most userWindow (${userWindow} ms)`, options.window);

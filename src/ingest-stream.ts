@@ -21,7 +21,11 @@ export class IngestStream extends Writable {
     this.#session = session;
   }
 
-  /** The report so far; after 'finish', the final one (also emitted as 'report'). */
+  /**
+   * The report so far; from 'finish' on, the final one. It is also emitted as
+   * 'report', after 'finish' and never inside end(), so both `await once(stream,
+   * 'report')` and `await finished(stream)` work when called after end().
+   */
   get report(): IngestReport {
     return this.#final ?? this.#session.report();
   }
@@ -47,8 +51,9 @@ export class IngestStream extends Writable {
   override _final(callback: (error?: Error | null) => void): void {
     try {
       this.#session.finish();
-      this.#final = this.#session.report();
-      this.emit('report', this.#final);
+      const report = this.#session.report();
+      this.#final = report;
+      this.once('finish', () => process.nextTick(() => this.emit('report', report)));
       callback();
     } catch (error) {
       callback(error as Error);

@@ -3,8 +3,8 @@
  * in C++; this file validates the options once and describes what comes back.
  */
 
-import { rangeError, typeError } from './errors.js';
-import { checkInteger } from './validate.js';
+import { rangeError, rangeErrorWith, typeError } from './errors.js';
+import { checkBoolean, checkChoice, checkInteger, checkNonEmptyString, checkOptions } from './validate.js';
 
 export type LogFormat = 'combined' | 'common' | 'ndjson';
 export type UserField = 'host' | 'authuser' | 'authuser|host';
@@ -66,36 +66,46 @@ export interface NativeIngestOptions {
   maxLineBytes: number;
 }
 
-const OPTION_NAMES = new Set(['format', 'user', 'keepQuery', 'statuses', 'fields', 'maxKeyBytes', 'maxLineBytes']);
-const FORMATS = new Set(['combined', 'common', 'ndjson']);
-const USER_FIELDS = new Set(['host', 'authuser', 'authuser|host']);
+/** Every ingest option's name (sources take these besides their own). */
+export const INGEST_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'format',
+  'user',
+  'keepQuery',
+  'statuses',
+  'fields',
+  'maxKeyBytes',
+  'maxLineBytes',
+]);
+const FORMATS = ['combined', 'common', 'ndjson'] as const;
+const USER_FIELDS = ['host', 'authuser', 'authuser|host'] as const;
+const FIELD_NAMES: ReadonlySet<string> = new Set(['user', 'page', 'ts']);
 
-function checkChoice(value: unknown, name: string, choices: Set<string>): string {
-  const list = [...choices].map((choice) => `'${choice}'`).join(', ');
-  if (typeof value !== 'string') throw typeError(name, `one of ${list}`, value);
-  if (!choices.has(value)) throw rangeError(name, `one of ${list}`, value);
-  return value;
-}
-
-function checkFieldName(value: unknown, name: string): string {
-  if (typeof value !== 'string') throw typeError(name, 'a string', value);
-  if (value.length === 0) throw rangeError(name, 'a non-empty string', value);
-  return value;
-}
+/**
+ * The options that apply to some formats only, and those formats. Giving one with
+ * another format is a RangeError naming both: it would otherwise be silently ignored.
+ */
+const FORMAT_SPECIFIC: Record<string, readonly LogFormat[]> = {
+  user: ['combined', 'common'],
+  keepQuery: ['combined', 'common'],
+  statuses: ['combined', 'common'],
+  fields: ['ndjson'],
+};
 
 /** Validates ingest options against an index whose maxKeyBytes is `indexMaxKeyBytes`. */
 export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number): NativeIngestOptions {
-  if (options === undefined) options = {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw typeError('options', 'an object', options);
-  }
-  const given = options as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`options.${key} is not an ingest option`);
+  const given = checkOptions(options, 'options', 'ingest', INGEST_OPTION_NAMES);
+  const format = given.format === undefined ? 'combined' : checkChoice(given.format, 'options.format', FORMATS);
+  for (const [key, formats] of Object.entries(FORMAT_SPECIFIC)) {
+    if (given[key] !== undefined && !formats.includes(format)) {
+      throw rangeErrorWith(
+        `options.${key}`,
+        `options.${key} does not apply to format '${format}' (it is an option of ${formats.map((f) => `'${f}'`).join(' and ')})`,
+      );
+    }
   }
   const resolved: NativeIngestOptions = {
-    format: given.format === undefined ? 'combined' : (checkChoice(given.format, 'options.format', FORMATS) as LogFormat),
-    user: given.user === undefined ? 'host' : (checkChoice(given.user, 'options.user', USER_FIELDS) as UserField),
+    format,
+    user: given.user === undefined ? 'host' : checkChoice(given.user, 'options.user', USER_FIELDS),
     keepQuery: false,
     statusMin: 200,
     statusMax: 399,
@@ -106,10 +116,7 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     maxKeyBytes: indexMaxKeyBytes,
     maxLineBytes: 64 * 1024,
   };
-  if (given.keepQuery !== undefined) {
-    if (typeof given.keepQuery !== 'boolean') throw typeError('options.keepQuery', 'a boolean', given.keepQuery);
-    resolved.keepQuery = given.keepQuery;
-  }
+  if (given.keepQuery !== undefined) resolved.keepQuery = checkBoolean(given.keepQuery, 'options.keepQuery');
   const statuses = given.statuses;
   if (Array.isArray(statuses)) {
     if (statuses.length === 0) throw rangeError('options.statuses', 'a non-empty array of status codes', statuses);
@@ -123,16 +130,10 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     resolved.statusMax = checkInteger(range.max, 'options.statuses.max', resolved.statusMin, 599);
   }
   if (given.fields !== undefined) {
-    if (typeof given.fields !== 'object' || given.fields === null) {
-      throw typeError('options.fields', 'an object { user, page, ts }', given.fields);
-    }
-    const fields = given.fields as Record<string, unknown>;
-    for (const key of Object.keys(fields)) {
-      if (key !== 'user' && key !== 'page' && key !== 'ts') throw new TypeError(`options.fields.${key} is not a field`);
-    }
-    if (fields.user !== undefined) resolved.userField = checkFieldName(fields.user, 'options.fields.user');
-    if (fields.page !== undefined) resolved.pageField = checkFieldName(fields.page, 'options.fields.page');
-    if (fields.ts !== undefined) resolved.tsField = checkFieldName(fields.ts, 'options.fields.ts');
+    const fields = checkOptions(given.fields, 'options.fields', "ndjson's fields", FIELD_NAMES);
+    if (fields.user !== undefined) resolved.userField = checkNonEmptyString(fields.user, 'options.fields.user');
+    if (fields.page !== undefined) resolved.pageField = checkNonEmptyString(fields.page, 'options.fields.page');
+    if (fields.ts !== undefined) resolved.tsField = checkNonEmptyString(fields.ts, 'options.fields.ts');
   }
   if (given.maxKeyBytes !== undefined) {
     resolved.maxKeyBytes = checkInteger(given.maxKeyBytes, 'options.maxKeyBytes', 1, indexMaxKeyBytes);

@@ -5,7 +5,8 @@
  */
 
 import { parseDuration, type Duration } from './duration.js';
-import { rangeError, typeError } from './errors.js';
+import { rangeError, typeError, unknownOptionError } from './errors.js';
+import { INGEST_OPTION_NAMES } from './ingest.js';
 
 export type Clock = 'stream' | 'wall';
 
@@ -67,6 +68,49 @@ export function checkInteger(value: unknown, name: string, min: number, max: num
   return value;
 }
 
+/**
+ * An options object (undefined is taken as {}) whose every own key is in `known`.
+ * A non-object is a TypeError naming `name`; an unknown key a RangeError naming it
+ * and the nearest known one ("options.windw is not an option of userPages() (did you
+ * mean window?)").
+ */
+export function checkOptions(
+  options: unknown,
+  name: string,
+  owner: string,
+  known: ReadonlySet<string>,
+): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw typeError(name, 'an object', options);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw unknownOptionError(name, key, owner, known);
+  }
+  return options as Record<string, unknown>;
+}
+
+/** One of a few strings: a TypeError for a non-string, a RangeError for another string. */
+export function checkChoice<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
+  const list = choices.map((choice) => `'${choice}'`).join(', ');
+  if (typeof value !== 'string') throw typeError(name, `one of ${list}`, value);
+  if (!(choices as readonly string[]).includes(value)) throw rangeError(name, `one of ${list}`, value);
+  return value as T;
+}
+
+/** A boolean option. */
+export function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw typeError(name, 'a boolean', value);
+  return value;
+}
+
+/** A non-empty string. */
+export function checkNonEmptyString(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw typeError(name, 'a string', value);
+  if (value.length === 0) throw rangeError(name, 'a non-empty string', value);
+  return value;
+}
+
 /** A positive integer limit, or Infinity for none. */
 function checkCap(value: unknown, name: string): number {
   if (value === Infinity) return Infinity;
@@ -74,14 +118,7 @@ function checkCap(value: unknown, name: string): number {
 }
 
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === undefined) options = {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw typeError('options', 'an object', options);
-  }
-  const given = options as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`options.${key} is not an option of ActivityIndex`);
-  }
+  const given = checkOptions(options, 'options', 'ActivityIndex', OPTION_NAMES);
   const pick = (key: string) => given[key];
   const userWindow = pick('userWindow') === undefined ? 30 * 60_000 : parseDuration(pick('userWindow'), 'options.userWindow');
   const presenceWindow =
@@ -139,4 +176,13 @@ export function checkTime(value: unknown, name: string): number {
   if (typeof ms !== 'number') throw typeError(name, 'a number of milliseconds or a Date', value);
   if (!Number.isSafeInteger(ms) || ms < 0) throw rangeError(name, 'a safe integer >= 0 (ms since the epoch)', value);
   return ms;
+}
+
+/**
+ * A live source's options: its own (`own`) and the ingest options, which go on to
+ * the index's createIngestStream() and are checked there. Unknown names are a
+ * RangeError naming the source (`owner`, such as 'follow()').
+ */
+export function checkSourceOptions(options: unknown, owner: string, own: readonly string[]): Record<string, unknown> {
+  return checkOptions(options, 'options', owner, new Set([...own, ...INGEST_OPTION_NAMES]));
 }

@@ -120,7 +120,13 @@ describe('skiptrail replay', () => {
 
   it.each([
     [['replay'], /no file given/],
-    [['replay', FIXTURE, '--bogus'], /Unknown option '--bogus'/],
+    [['replay', FIXTURE, '--bogus'], /unknown flag --bogus$/m],
+    [['replay', FIXTURE, '--usr-window', '5m'], /unknown flag --usr-window \(did you mean --user-window\?\)/],
+    [['replay', FIXTURE, '--last-user', '/'], /unknown flag --last-user \(did you mean --last-users\?\)/],
+    [['replay', FIXTURE, '--user-window', '30'], /--user-window needs a unit: 30s, 30m, 30h, 30d or 30ms/],
+    [['replay', FIXTURE, '--user-pages', 'u', '--window', '5'], /--window needs a unit/],
+    [['replay', FIXTURE, '--format', 'ndjson', '--statuses', '200'], /--statuses does not apply to format 'ndjson'/],
+    [['replay', FIXTURE, '--fields', 'user=uid'], /--fields does not apply to format 'combined'/],
     [['replay', FIXTURE, '--k', '0', '--last-users', '/'], /--k must be an integer in 1 \.\. 30/],
     [['replay', FIXTURE, '--k', 'many'], /--k must be a whole number, received "many"/],
     [['replay', FIXTURE, '--format', 'xml'], /--format must be combined, common or ndjson/],

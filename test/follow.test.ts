@@ -223,8 +223,33 @@ describe('follow()', () => {
 
   it('checks its arguments', () => {
     const index = openIndex();
-    expect(() => follow(index, '', {})).toThrow(TypeError);
+    expect(() => follow(index, 5 as never, {})).toThrow(TypeError);
+    expect(() => follow(index, '', {})).toThrow(RangeError);
+    expect(() => follow(index, 'x.log', { from: 'middle' as 'end' })).toThrow(RangeError);
     expect(() => follow(index, 'x.log', { from: 'middle' as 'end' })).toThrow(/options.from/);
-    expect(() => follow(index, 'x.log', { pollInterval: 0 })).toThrow(/pollInterval/);
+    expect(() => follow(index, 'x.log', { pollInterval: 0 })).toThrow(RangeError);
+    expect(() => follow(index, 'x.log', { pollInterval: 0 })).toThrow(/options\.pollInterval/);
+    // A wrong type is a TypeError, as everywhere in the library.
+    expect(() => follow(index, 'x.log', { pollInterval: 'x' as never })).toThrow(TypeError);
+    expect(() => follow(index, 'x.log', { readBytes: '1' as never })).toThrow(TypeError);
+    expect(() => follow(index, 'x.log', { persistent: 'no' as never })).toThrow(TypeError);
+  });
+
+  it('rejects a misspelled option, naming the nearest one, before touching the file', () => {
+    const index = openIndex();
+    expect(() => follow(index, 'x.log', { pollIntervl: 50 } as never)).toThrow(
+      'options.pollIntervl is not an option of follow() (did you mean pollInterval?)',
+    );
+    expect(() => follow(index, 'x.log', { formt: 'ndjson' } as never)).toThrow(/did you mean format\?/);
+    // The ingest options are checked at once too, with their format.
+    expect(() => follow(index, 'x.log', { format: 'ndjson', statuses: [200] })).toThrow(
+      /options\.statuses does not apply to format 'ndjson'/,
+    );
+    try {
+      follow(index, 'x.log', { pollIntervl: 50 } as never);
+    } catch (error) {
+      expect(error).toBeInstanceOf(RangeError);
+      expect((error as { argument: string }).argument).toBe('options.pollIntervl');
+    }
   });
 });

@@ -152,6 +152,17 @@ describe.skipIf(NATS_SERVER === null && !MUST_RUN)('NATS', () => {
     await server?.stop();
   });
 
+  it('checks its options before connecting: a misspelled one is a RangeError naming the nearest', async () => {
+    const index = openIndex();
+    await expect(subscribeNats(index, { servers: server.url, subjet: 'logs' } as never)).rejects.toThrow(
+      'options.subjet is not an option of subscribeNats() (did you mean subject?)',
+    );
+    await expect(subscribeNats(index, { servers: server.url, subject: 5 } as never)).rejects.toThrow(TypeError);
+    await expect(subscribeNats(index, { servers: server.url, subject: 'logs', fields: { user: 'u' } })).rejects.toThrow(
+      /options\.fields does not apply to format 'combined'/,
+    );
+  });
+
   it('feeds every subscribing index every line, across a publisher killed and restarted mid-stream', async () => {
     const subject = 'logs.test1';
     const first = openIndex();

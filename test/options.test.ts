@@ -204,9 +204,36 @@ describe('new ActivityIndex(options)', () => {
     it.each([1, true, null])('rejects %s with a TypeError', (value) => expectRejected({ clock: value }, TypeError, 'clock'));
   });
 
-  it('rejects an unknown option with a TypeError naming it', () => {
-    expectRejected({ userperpage: 5 }, TypeError, 'userperpage');
-    expectRejected({ usersPerPage: 5, window: '5m' }, TypeError, 'window');
+  it('rejects an unknown option with a RangeError naming it, its argument and the nearest option', () => {
+    expectRejected({ userperpage: 5 }, RangeError, 'userperpage');
+    expectRejected({ usersPerPage: 5, window: '5m' }, RangeError, 'window');
+    expect(() => new ActivityIndex({ userperpage: 5 } as never)).toThrow(
+      'options.userperpage is not an option of ActivityIndex (did you mean usersPerPage?)',
+    );
+    let thrown: unknown;
+    try {
+      new ActivityIndex({ pageWindw: '1d' } as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(RangeError);
+    expect((thrown as { argument: string }).argument).toBe('options.pageWindw');
+  });
+
+  it('names the argument of every validation error in its argument property', () => {
+    for (const [options, argument] of [
+      [{ userWindow: 'soon' }, 'options.userWindow'],
+      [{ usersPerPage: 0 }, 'options.usersPerPage'],
+      [{ clock: 5 }, 'options.clock'],
+      [5, 'options'],
+    ] as const) {
+      try {
+        new ActivityIndex(options as never);
+        expect.unreachable();
+      } catch (error) {
+        expect((error as { argument: string }).argument).toBe(argument);
+      }
+    }
   });
 
   it('rejects options that are not an object', () => {

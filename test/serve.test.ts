@@ -21,7 +21,7 @@ describe('skiptrail serve', () => {
     const dir = tempDir();
     const file = path.join(dir, 'access.log');
     fs.writeFileSync(file, combinedLines(0, 40));
-    const served = await startServe(['--follow', file, '--from', 'start', '--poll-interval', '50']);
+    const served = await startServe(['--follow', file, '--from', 'start', '--poll-interval', '50ms']);
     await waitForLines(served, 40);
 
     fs.appendFileSync(file, combinedLines(40, 10));
@@ -101,6 +101,15 @@ describe('skiptrail serve', () => {
       expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
       expect(response.body.error).toMatch(message);
     }
+    // A facade error names its query parameter in the body, from the error's argument.
+    expect(await served.get('/users/u1/pages?window=2h')).toMatchObject({
+      status: 400,
+      body: { error: 'window must be at most userWindow (1800000 ms), received the string "2h"', parameter: 'window' },
+    });
+    expect((await served.get('/pages/%2Fp1/users?k=0')).body).toEqual({
+      error: 'k must be an integer in 1 .. 10, received number 0',
+      parameter: 'k',
+    });
     const post = await served.get('/online', { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');

@@ -81,6 +81,13 @@ describe('listenUdp()', () => {
   it('rejects a bad port and reports a port in use', async () => {
     const index = openIndex();
     await expect(listenUdp(index, { port: 70000 })).rejects.toThrow(/options.port must be an integer in 0 \.\. 65535/);
+    await expect(listenUdp(index, { port: 'x' } as never)).rejects.toThrow(TypeError);
+    await expect(listenUdp(index, { port: 0, mutlicast: '239.1.1.1' } as never)).rejects.toThrow(
+      'options.mutlicast is not an option of listenUdp() (did you mean multicast?)',
+    );
+    await expect(listenUdp(index, { port: 0, format: 'ndjson', keepQuery: true })).rejects.toThrow(
+      /options\.keepQuery does not apply to format 'ndjson'/,
+    );
     const taken = dgram.createSocket('udp4');
     taken.bind(0, '127.0.0.1');
     await once(taken, 'listening');

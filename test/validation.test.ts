@@ -137,6 +137,18 @@ describe('ActivityIndex#userPages() bad input', () => {
     for (const options of [5, 'window', true]) expect(() => index.userPages('u', options as never)).toThrow(TypeError);
   });
 
+  it('rejects a misspelled option instead of answering for everything', () => {
+    const index = openIndex();
+    index.record('ann', '/a', 1000);
+    expectThrow(() => index.userPages('ann', { windw: '5m' } as never), RangeError, /options\.windw is not an option of userPages\(\) \(did you mean window\?\)/);
+    expectThrow(() => index.userPages('ann', { limt: 1 } as never), RangeError, /options\.limt .*did you mean limit\?/);
+    try {
+      index.userPages('ann', { limt: 1 } as never);
+    } catch (error) {
+      expect((error as { argument: string }).argument).toBe('options.limt');
+    }
+  });
+
   it.each<Bad>([
     ['0', 0, RangeError],
     ['-1', -1, RangeError],

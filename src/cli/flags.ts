@@ -6,6 +6,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ActivityIndex } from '../activity-index.js';
+import { isArgumentError, nearest } from '../errors.js';
 import type { IngestOptions } from '../sources/ingest-target.js';
 import type { ActivityIndexOptions } from '../validate.js';
 
@@ -51,7 +52,7 @@ export const INDEX_HELP = `Index options:
   --max-users N           evict the least recently active user past N (default: no cap)
   --max-key-bytes N       longest user or page key in bytes (default 1024)
   --clock stream|wall     "now" is the newest event time (default) or the wall clock
-  A duration D is 500ms, 90s, 30m, 2h, 1d or a number of milliseconds.`;
+  A duration D needs its unit: 500ms, 90s, 30m, 2h or 1d.`;
 
 export const INGEST_HELP = `Log format options:
   --format F              combined (default), common or ndjson
@@ -61,8 +62,20 @@ export const INGEST_HELP = `Log format options:
   --fields F              ndjson member names: user=uid,page=url,ts=time
   --max-line-bytes N      longer lines are rejected (default 65536)`;
 
-/** parseArgs with usage errors turned into UsageError. */
+/**
+ * parseArgs with usage errors turned into UsageError. An unknown flag is answered
+ * with the nearest valid one ("unknown flag --usr-window (did you mean --user-window?)").
+ */
 export function parse(args: string[], options: Options): { values: Values; positionals: string[] } {
+  for (const arg of args) {
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const name = arg.startsWith('--') ? arg.slice(2).split('=', 1)[0]! : arg.slice(1, 2);
+    if (options[name] !== undefined || Object.values(options).some((option) => option.short === name)) continue;
+    const suggestion = nearest(name, Object.keys(options));
+    const typed = arg.startsWith('--') ? `--${name}` : `-${name}`;
+    throw new UsageError(`unknown flag ${typed}${suggestion === undefined ? '' : ` (did you mean --${suggestion}?)`}`);
+  }
   try {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values: values as Values, positionals };
@@ -91,6 +104,21 @@ export function integerFlag(values: Values, flag: string): number | undefined {
   return Number(value);
 }
 
+/**
+ * A duration flag: a number with its unit ('30s', '30m', '500ms'), handed to the
+ * library as a string. A bare number is refused: `--user-window 30` would be 30 ms.
+ */
+export function durationFlag(values: Values, flag: string): string | undefined {
+  const value = stringFlag(values, flag);
+  if (value === undefined) return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    throw new UsageError(
+      `--${flag} needs a unit: ${value.trim()}s, ${value.trim()}m, ${value.trim()}h, ${value.trim()}d or ${value.trim()}ms (received ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
 /** The index options given by flags. */
 export function indexOptions(values: Values): ActivityIndexOptions {
   const options: Record<string, unknown> = {};
@@ -99,38 +127,45 @@ export function indexOptions(values: Values): ActivityIndexOptions {
     if (value === undefined) continue;
     if (INDEX_INTEGER_FLAGS.has(flag)) options[key] = integerFlag(values, flag);
     else if (key === 'clock') options[key] = value;
-    else options[key] = /^\d+$/.test(value) ? Number(value) : value;
+    else options[key] = durationFlag(values, flag);
   }
   return options as ActivityIndexOptions;
 }
 
 /** Creates the index, turning an option error into a UsageError that names the flag. */
 export function openIndex(values: Values): ActivityIndex {
-  try {
-    return new ActivityIndex(indexOptions(values));
-  } catch (error) {
-    if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(flagMessage(error.message));
-    throw error;
-  }
+  return withFlagNames(() => new ActivityIndex(indexOptions(values)));
 }
 
-/** Rewrites "options.userWindow must …" as "--user-window must …". */
-export function flagMessage(message: string): string {
-  return message.replace(/options\.([A-Za-z]+)/g, (whole, key: string) => {
-    const flag = Object.entries(INDEX_FLAGS).find(([, name]) => name === key)?.[0] ?? INGEST_FLAG_NAMES[key];
-    return flag === undefined ? whole : `--${flag}`;
-  });
-}
-
-const INGEST_FLAG_NAMES: Record<string, string> = {
+/** Flags named after an option: option key → flag (without "--"). */
+const OPTION_FLAGS: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(INDEX_FLAGS).map(([flag, key]) => [key, flag])),
   format: 'format',
   user: 'user',
   keepQuery: 'keep-query',
   statuses: 'statuses',
   fields: 'fields',
-  maxKeyBytes: 'max-key-bytes',
   maxLineBytes: 'max-line-bytes',
 };
+
+/**
+ * Runs `run`; a validation error from the library becomes a UsageError naming the
+ * flag the user typed (its `argument`, such as 'options.userWindow', names the
+ * option: `--user-window must …`). `extra` maps more arguments to flags (a query's
+ * 'k' or 'options.window').
+ */
+export function withFlagNames<T>(run: () => T, extra: Record<string, string> = {}): T {
+  try {
+    return run();
+  } catch (error) {
+    if (!isArgumentError(error)) throw error;
+    const key = /^(?:options\.)?([A-Za-z]+)/.exec(error.argument)?.[1] ?? error.argument;
+    const flag = extra[error.argument] ?? extra[key] ?? OPTION_FLAGS[key];
+    if (flag === undefined) throw new UsageError(error.message);
+    const rest = error.message.startsWith(error.argument) ? error.message.slice(error.argument.length) : `: ${error.message}`;
+    throw new UsageError(`--${flag}${rest}`);
+  }
+}
 
 /** The ingest options given by flags, checked enough to give a flag-named message. */
 export function ingestOptions(values: Values, maxKeyBytes: number): IngestOptions {

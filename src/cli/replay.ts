@@ -16,13 +16,14 @@ import {
   INGEST_HELP,
   INGEST_OPTIONS,
   UsageError,
-  flagMessage,
+  durationFlag,
   ingestOptions,
   integerFlag,
   listFlag,
   openIndex,
   parse,
   stringFlag,
+  withFlagNames,
 } from './flags.js';
 import { Progress, formatBytes, type ProgressMode } from './progress.js';
 
@@ -70,7 +71,7 @@ interface Queries {
   userPages: string[];
   online: string[];
   k: number | undefined;
-  window: number | string | undefined;
+  window: string | undefined;
   limit: number | undefined;
 }
 
@@ -83,13 +84,13 @@ interface FileResult {
 export async function replay(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, OPTIONS);
   if (positionals.length === 0) throw new UsageError('no file given (use - for standard input)');
-  const window = stringFlag(values, 'window');
+  const window = durationFlag(values, 'window');
   const queries: Queries = {
     lastUsers: listFlag(values, 'last-users'),
     userPages: listFlag(values, 'user-pages'),
     online: listFlag(values, 'online'),
     k: integerFlag(values, 'k'),
-    window: window === undefined ? undefined : /^\d+$/.test(window) ? Number(window) : window,
+    window,
     limit: integerFlag(values, 'limit'),
   };
   const json = values.json === true;
@@ -97,8 +98,9 @@ export async function replay(args: string[]): Promise<number> {
   try {
     const options = ingestOptions(values, index.options.maxKeyBytes);
     // Argument errors show before any work: the facade checks them on the empty index.
-    checkUsage(() => index.ingest('', options));
-    checkUsage(() => answer(index, queries));
+    // Query arguments (k, options.window, options.limit) are flags of the same name here.
+    withFlagNames(() => index.ingest('', options));
+    withFlagNames(() => answer(index, queries), { k: 'k', 'options.window': 'window', 'options.limit': 'limit' });
 
     const sizes = positionals.map((file) => statSize(file));
     const bytesTotal = sizes.reduce((sum, size) => sum + size, 0);
@@ -142,20 +144,6 @@ export async function replay(args: string[]): Promise<number> {
     return 0;
   } finally {
     index.close();
-  }
-}
-
-/** Runs `run`; a TypeError or RangeError from the facade becomes a UsageError naming the flag. */
-function checkUsage(run: () => unknown): void {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof TypeError || error instanceof RangeError) {
-      // Query arguments (k, options.window, options.limit) are flags of the same name here.
-      const message = error.message.replace(/^(?:options\.)?(k|window|limit) /, '--$1 ');
-      throw new UsageError(flagMessage(message));
-    }
-    throw error;
   }
 }
 

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { ActivityIndex } from '../activity-index.js';
+import { parseDuration } from '../duration.js';
 import { createQueryServer, type SourceStatus } from '../http/query-server.js';
 import { follow } from '../sources/follow.js';
 import type { IngestOptions, IngestReport } from '../sources/ingest-target.js';
@@ -21,7 +22,7 @@ import {
   INGEST_HELP,
   INGEST_OPTIONS,
   UsageError,
-  flagMessage,
+  durationFlag,
   ingestOptions,
   integerFlag,
   listFlag,
@@ -29,6 +30,7 @@ import {
   parse,
   stringFlag,
   type Values,
+  withFlagNames,
 } from './flags.js';
 
 export const SERVE_HELP = `Usage: skiptrail serve [sources] [--port 8080] [--host 127.0.0.1] [options]
@@ -44,7 +46,7 @@ Keys are percent-encoded: the page /a/b is /pages/%2Fa%2Fb/users.
 Sources (at least one; all share the log format options):
   --follow FILE           follow a log file like tail -F (repeatable)
   --from end|start        where to start in a file that exists already (default end)
-  --poll-interval MS      check followed files this often besides file events (default 250)
+  --poll-interval D       check followed files this often besides file events (default 250ms)
   --udp PORT              log lines in UDP datagrams
   --udp-host ADDR         address to bind for --udp (default 127.0.0.1; the group with --multicast)
   --multicast GROUP       join a multicast group (with --udp)
@@ -130,8 +132,8 @@ function plan(values: Values): Plan {
   if (files.length === 0 && udpPort === null && natsUrl === undefined && !stdin) {
     throw new UsageError('no source: give --follow FILE, --udp PORT, --nats URL --subject S or --stdin');
   }
-  const pollInterval = integerFlag(values, 'poll-interval');
-  if (pollInterval === 0) throw new UsageError('--poll-interval must be at least 1 (ms)');
+  const pollText = durationFlag(values, 'poll-interval');
+  const pollInterval = pollText === undefined ? undefined : withFlagNames(() => parseDuration(pollText, 'options.pollInterval'), { pollInterval: 'poll-interval' });
   return {
     files,
     from,
@@ -161,10 +163,9 @@ export async function serve(args: string[]): Promise<number> {
   const index = openIndex(values);
   const options = ingestOptions(values, index.options.maxKeyBytes);
   try {
-    index.ingest('', options);
+    withFlagNames(() => index.ingest('', options));
   } catch (error) {
     index.close();
-    if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(flagMessage(error.message));
     throw error;
   }
 

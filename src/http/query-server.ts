@@ -14,6 +14,7 @@ import type { ActivityIndex } from '../activity-index.js';
 import type { SourceMetrics } from './metrics.js';
 import { MetricsWriter, RequestMetrics, renderSources } from './metrics.js';
 import { RowJson } from './row-json.js';
+import { isArgumentError } from '../errors.js';
 import { sumReports } from '../sources/ingest-target.js';
 
 export interface QueryServerOptions {
@@ -212,9 +213,12 @@ class MetricsText {
 
 function errorResponse(error: unknown): { status: number; body: string } {
   if (error instanceof HttpError) return { status: error.status, body: JSON.stringify({ error: error.message }) };
-  // The facade validates every argument: its TypeError/RangeError is the client's mistake.
-  if (error instanceof TypeError || error instanceof RangeError) {
-    return { status: 400, body: JSON.stringify({ error: error.message.replace(/^options\./, '') }) };
+  // The facade validates every argument: its errors name the argument, which is the
+  // client's query parameter ('options.window' is ?window=, 'k' is ?k=).
+  if (isArgumentError(error)) {
+    const parameter = error.argument.startsWith('options.') ? error.argument.slice('options.'.length) : error.argument;
+    const message = error.message.startsWith(error.argument) ? parameter + error.message.slice(error.argument.length) : error.message;
+    return { status: 400, body: JSON.stringify({ error: message, parameter }) };
   }
   return { status: 500, body: JSON.stringify({ error: `internal error: ${(error as Error)?.message ?? String(error)}` }) };
 }

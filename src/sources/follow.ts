@@ -32,6 +32,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { IngestOptions, IngestReport, IngestStream, IngestTarget } from './ingest-target.js';
 import { copyReport, pickIngestOptions } from './ingest-target.js';
+import { checkBoolean, checkChoice, checkInteger, checkNonEmptyString, checkSourceOptions } from '../validate.js';
 
 export interface FollowOptions extends IngestOptions {
   /** Where to start in a file that exists when following starts. Default 'end'. */
@@ -90,17 +91,16 @@ const FEED_SLICE_BYTES = 64 << 10;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+const FOLLOW_OPTION_NAMES = ['from', 'pollInterval', 'readBytes', 'persistent'];
 
 /** Starts following `file`; see the module comment for the contract. */
 export function follow(index: IngestTarget, file: string, options: FollowOptions = {}): Follower {
-  if (typeof file !== 'string' || file.length === 0) throw new TypeError('path must be a non-empty string');
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const from = options.from ?? 'end';
-  if (from !== 'start' && from !== 'end') throw new RangeError(`options.from must be 'start' or 'end', received ${String(from)}`);
-  const pollInterval = options.pollInterval ?? 250;
-  if (!Number.isInteger(pollInterval) || pollInterval < 1) throw new RangeError('options.pollInterval must be a positive integer of ms');
-  const readBytes = options.readBytes ?? 1 << 20;
-  if (!Number.isInteger(readBytes) || readBytes < 1) throw new RangeError('options.readBytes must be a positive integer');
+  checkNonEmptyString(file, 'path');
+  const given = checkSourceOptions(options, 'follow()', FOLLOW_OPTION_NAMES);
+  const from = given.from === undefined ? 'end' : checkChoice(given.from, 'options.from', ['start', 'end'] as const);
+  const pollInterval = given.pollInterval === undefined ? 250 : checkInteger(given.pollInterval, 'options.pollInterval', 1, 2 ** 31 - 1);
+  const readBytes = given.readBytes === undefined ? 1 << 20 : checkInteger(given.readBytes, 'options.readBytes', 1, 1 << 30);
+  if (given.persistent !== undefined) checkBoolean(given.persistent, 'options.persistent');
   return new FileFollower(index, file, { ...options, from, pollInterval, readBytes });
 }
 

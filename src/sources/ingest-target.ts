@@ -5,7 +5,7 @@
  */
 
 import type { Writable } from 'node:stream';
-import type { IngestOptions, IngestReport, RejectReason } from '../ingest.js';
+import { INGEST_OPTION_NAMES, type IngestOptions, type IngestReport, type RejectReason } from '../ingest.js';
 
 export type { IngestOptions, IngestReport, LogFormat, RejectedLine, RejectReason, UserField } from '../ingest.js';
 
@@ -17,8 +17,6 @@ export interface IngestTarget {
   createIngestStream(options?: IngestOptions): IngestStream;
 }
 
-/** Keys of IngestOptions, to split them from a source's own options. */
-const INGEST_OPTION_NAMES = ['format', 'user', 'keepQuery', 'statuses', 'fields', 'maxKeyBytes', 'maxLineBytes'] as const;
 
 /** The ingest options in `options`, without the source's own ones. */
 export function pickIngestOptions(options: object): IngestOptions {

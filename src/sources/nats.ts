@@ -18,6 +18,10 @@ import { loadNats } from '../load-nats.js';
 import type { IngestOptions, IngestReport, IngestTarget } from './ingest-target.js';
 import { pickIngestOptions } from './ingest-target.js';
 import { MessageFeeder } from './message-feeder.js';
+import { typeError } from '../errors.js';
+import { checkNonEmptyString, checkSourceOptions } from '../validate.js';
+
+const NATS_OPTION_NAMES = ['subject', 'queue', 'servers', 'connection', 'connect'];
 
 export interface NatsSourceOptions extends IngestOptions {
   /** The subject to subscribe to (wildcards allowed: 'logs.>'). */
@@ -55,9 +59,18 @@ export interface NatsSource {
 
 /** Connects (unless given a connection) and subscribes; resolves once subscribed. */
 export async function subscribeNats(index: IngestTarget, options: NatsSourceOptions): Promise<NatsSource> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { subject, queue } = options;
-  if (typeof subject !== 'string' || subject.length === 0) throw new TypeError('options.subject must be a non-empty string');
+  if (options === undefined) throw typeError('options', 'an object with a subject', options);
+  const given = checkSourceOptions(options, 'subscribeNats()', NATS_OPTION_NAMES);
+  const subject = checkNonEmptyString(given.subject, 'options.subject');
+  const queue = given.queue === undefined ? undefined : checkNonEmptyString(given.queue, 'options.queue');
+  if (given.servers !== undefined && typeof given.servers !== 'string' && !Array.isArray(given.servers)) {
+    throw typeError('options.servers', 'a URL string or an array of them', given.servers);
+  }
+  if (given.connect !== undefined && (typeof given.connect !== 'object' || given.connect === null)) {
+    throw typeError('options.connect', 'an object', given.connect);
+  }
+  // Checks the ingest options before connecting.
+  const feeder = new MessageFeeder(index, pickIngestOptions(options));
   const ownsConnection = options.connection === undefined;
   const connection =
     options.connection ??
@@ -66,7 +79,6 @@ export async function subscribeNats(index: IngestTarget, options: NatsSourceOpti
       ...options.connect,
       ...(options.servers === undefined ? {} : { servers: options.servers }),
     }));
-  const feeder = new MessageFeeder(index, pickIngestOptions(options));
   const counts = { reconnects: 0, disconnects: 0, server: connection.getServer() as string | null };
   void (async () => {
     for await (const status of connection.status()) {

@@ -10,6 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import type { IngestOptions, IngestReport, IngestTarget } from './ingest-target.js';
 import { copyReport, pickIngestOptions } from './ingest-target.js';
+import { rangeError, typeError } from '../errors.js';
+import { checkSourceOptions } from '../validate.js';
 
 export interface ReadableSourceOptions extends IngestOptions {
   /** Decompress gzip input: 'auto' (default) looks at the first two bytes. */
@@ -18,6 +20,7 @@ export interface ReadableSourceOptions extends IngestOptions {
   signal?: AbortSignal;
 }
 
+const READABLE_OPTION_NAMES = ['gunzip', 'signal'];
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
@@ -30,6 +33,13 @@ export async function ingestReadable(
   source: NodeJS.ReadableStream | AsyncIterable<Buffer | string>,
   options: ReadableSourceOptions = {},
 ): Promise<IngestReport> {
+  const given = checkSourceOptions(options, 'ingestReadable()', READABLE_OPTION_NAMES);
+  if (given.gunzip !== undefined && given.gunzip !== 'auto' && typeof given.gunzip !== 'boolean') {
+    throw (typeof given.gunzip === 'string' ? rangeError : typeError)('options.gunzip', "'auto', true or false", given.gunzip);
+  }
+  if (given.signal !== undefined && !(given.signal instanceof AbortSignal)) {
+    throw typeError('options.signal', 'an AbortSignal', given.signal);
+  }
   const sink = index.createIngestStream(pickIngestOptions(options));
   const gunzip = options.gunzip ?? 'auto';
   const signal = options.signal === undefined ? {} : { signal: options.signal };

@@ -13,6 +13,10 @@ import { isIPv6 } from 'node:net';
 import type { IngestOptions, IngestReport, IngestTarget } from './ingest-target.js';
 import { pickIngestOptions } from './ingest-target.js';
 import { MessageFeeder } from './message-feeder.js';
+import { rangeErrorWith, typeError } from '../errors.js';
+import { checkInteger, checkNonEmptyString, checkSourceOptions } from '../validate.js';
+
+const UDP_OPTION_NAMES = ['port', 'host', 'multicast', 'multicastInterface', 'receiveBufferSize'];
 
 export interface UdpSourceOptions extends IngestOptions {
   /** Port to listen on; 0 picks a free one. */
@@ -47,11 +51,17 @@ export interface UdpSource {
 
 /** Binds the socket (and joins the group); resolves once datagrams are being received. */
 export async function listenUdp(index: IngestTarget, options: UdpSourceOptions): Promise<UdpSource> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { port, multicast, multicastInterface } = options;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`options.port must be an integer in 0 .. 65535, received ${String(port)}`);
+  if (options === undefined) throw typeError('options', 'an object with a port', options);
+  const given = checkSourceOptions(options, 'listenUdp()', UDP_OPTION_NAMES);
+  const port = checkInteger(given.port, 'options.port', 0, 65535);
+  const multicast = given.multicast === undefined ? undefined : checkNonEmptyString(given.multicast, 'options.multicast');
+  const multicastInterface =
+    given.multicastInterface === undefined ? undefined : checkNonEmptyString(given.multicastInterface, 'options.multicastInterface');
+  if (multicastInterface !== undefined && multicast === undefined) {
+    throw rangeErrorWith('options.multicastInterface', 'options.multicastInterface needs options.multicast');
   }
+  if (given.host !== undefined) checkNonEmptyString(given.host, 'options.host');
+  if (given.receiveBufferSize !== undefined) checkInteger(given.receiveBufferSize, 'options.receiveBufferSize', 1, 2 ** 31 - 1);
   const host = options.host ?? (multicast !== undefined && process.platform === 'linux' ? multicast : multicast !== undefined ? '0.0.0.0' : '127.0.0.1');
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: multicast !== undefined });
   const feeder = new MessageFeeder(index, pickIngestOptions(options));
