@@ -158,9 +158,9 @@ describe('skiptrail serve', () => {
   });
 
   it('exits 2 on usage errors and 1 when it cannot listen', async () => {
-    const none = await runCli(['serve']);
-    expect(none.code).toBe(2);
-    expect(none.stderr).toContain('no source: give --follow FILE, --udp PORT, --nats URL --subject S or --stdin');
+    const body = await runCli(['serve', '--max-body-bytes', '0']);
+    expect(body.code).toBe(2);
+    expect(body.stderr).toContain('--max-body-bytes must be at least 1');
     const port = await runCli(['serve', '--follow', 'x.log', '--port', '70000']);
     expect(port.code).toBe(2);
     expect(port.stderr).toContain('--port must be a port number 0 .. 65535, received 70000');
@@ -189,6 +189,104 @@ describe('skiptrail serve', () => {
     await waitForLines(served, 12);
     await waitFor(() => served.stderr(), (text) => text.includes('standard input ended; still serving'));
     expect((await served.get('/healthz')).status).toBe(200);
+    expect(await served.stop()).toBe(0);
+  });
+});
+
+describe('POST /views', () => {
+  it('records one JSON event, a JSON array or NDJSON lines, as recordMany would', async () => {
+    const served = await startServe(['--users-per-page', '5']);
+    expect(served.stderr()).toContain('no log source: recording only what POST /views receives');
+    const post = (body: string, type = 'application/x-ndjson') =>
+      served.get('/views', { method: 'POST', body, headers: { 'content-type': type } });
+    expect(await post('{"user":"ann","page":"/a","ts":1000}', 'application/json')).toMatchObject({ status: 200, body: { recorded: 1 } });
+    expect(await post('[{"user":"bob","page":"/a","ts":1000},{"user":"cy","page":"/b","ts":900}]', 'application/json')).toMatchObject({
+      body: { recorded: 2 },
+    });
+    // NDJSON: blank lines and "\r\n" are fine, and a pretty-printed event needs application/json.
+    expect(await post('{"user":"dee","page":"/a","ts":2000}\r\n\n{"user":"ann","page":"/b","ts":500}\n')).toMatchObject({
+      body: { recorded: 2 },
+    });
+    expect(await post('{\n  "user": "eve",\n  "page": "/a",\n  "ts": 1500\n}', 'application/json')).toMatchObject({ body: { recorded: 1 } });
+    // A missing ts is the time of arrival.
+    const before = Date.now();
+    expect(await post('{"user":"fay","page":"/c"}')).toMatchObject({ status: 200 });
+    const fay = (await served.get('/pages/%2Fc/users')).body.users[0];
+    expect(fay.user).toBe('fay');
+    expect(fay.ts).toBeGreaterThanOrEqual(before);
+
+    const expected = openIndex({ usersPerPage: 5 });
+    expected.recordMany([
+      { user: 'ann', page: '/a', ts: 1000 },
+      { user: 'bob', page: '/a', ts: 1000 },
+      { user: 'cy', page: '/b', ts: 900 },
+      { user: 'dee', page: '/a', ts: 2000 },
+      { user: 'ann', page: '/b', ts: 500 },
+      { user: 'eve', page: '/a', ts: 1500 },
+    ]);
+    expect((await served.get('/pages/%2Fa/users')).body.users).toEqual(expected.lastUsers('/a'));
+    expect((await served.get('/pages/%2Fb/users')).body.users).toEqual(expected.lastUsers('/b'));
+    expect((await served.get('/stats')).body.index.events).toBe(7);
+    expect((await served.get('/metrics')).body).toMatch(/skiptrail_http_requests_total\{route="\/views",code="200"\} 5/);
+    expect(await served.stop()).toBe(0);
+  });
+
+  it('refuses a batch with any bad event, listing each by line, and records none of it', async () => {
+    const served = await startServe(['--max-key-bytes', '8', '--max-body-bytes', '4096']);
+    const post = (body: string, type = 'application/x-ndjson') =>
+      served.get('/views', { method: 'POST', body, headers: { 'content-type': type } });
+    const bad = await post(
+      [
+        '{"user":"ann","page":"/a","ts":1}',
+        '{"user":"","page":"/a","ts":1}',
+        'not json',
+        '{"user":"bob","page":"/toolongpage","ts":1}',
+        '{"user":"bob","page":"/a","ts":-5}',
+        '{"user":"bob","page":"/a","ts":"2020-01-01"}',
+        '[1]',
+        '{"user":"\\ud800","page":"/a","ts":1}',
+      ].join('\n'),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(bad.body).toEqual({
+      error: '7 of 8 events are invalid; none was recorded',
+      invalid: 7,
+      errors: [
+        { line: 2, error: 'user must be a non-empty string, received the string ""' },
+        { line: 3, error: expect.stringMatching(/^not JSON: /) },
+        { line: 4, error: 'page must be at most 8 UTF-8 bytes (maxKeyBytes), received the string "/toolongpage"' },
+        { line: 5, error: 'ts must be a safe integer >= 0 (ms since the epoch), received number -5' },
+        { line: 6, error: 'ts must be a number of milliseconds or a Date, received the string "2020-01-01"' },
+        { line: 7, error: 'an event must be an object { user, page, ts }, received an array' },
+        { line: 8, error: 'user must be well-formed UTF-16 (it has a lone surrogate), received the string "\\ud800"' },
+      ],
+    });
+    expect((await served.get('/stats')).body.index.events).toBe(0);
+    expect(await post('{"user":', 'application/json')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^the body is not JSON/) } });
+    expect(await post('\n\n')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^the body holds no event/) } });
+
+    const large = `${'{"user":"ann","page":"/a","ts":1}\n'.repeat(200)}`;
+    const tooLarge = await post(large);
+    expect(tooLarge).toMatchObject({ status: 413, body: { error: 'the body is larger than 4096 bytes; send fewer events per request', limit: 4096 } });
+    // Without a Content-Length, the limit holds as the body streams in.
+    const chunked = await served.get('/views', {
+      method: 'POST',
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode(large.slice(0, 1000)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await served.get('/stats')).body.index.events).toBe(0);
+
+    const get = await served.get('/views');
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect(get.body.error).toBe('GET is not allowed on /views; use POST');
     expect(await served.stop()).toBe(0);
   });
 });

@@ -40,10 +40,12 @@ Keeps an index fed live and answers queries over HTTP as JSON:
   GET /users/:user/pages?window=30m    Q2: pages a user viewed (also limit=, now=)
   GET /pages/:page/online?k=30         Q3: who is on a page now, and how many
   GET /online                          users online anywhere
+  POST /views                          record views: one JSON event or NDJSON lines
   GET /stats   GET /healthz   GET /metrics (Prometheus)
 Keys are percent-encoded: the page /a/b is /pages/%2Fa%2Fb/users.
 
-Sources (at least one; all share the log format options):
+Sources (any number, all sharing the log format options; with none, the index is
+fed only by POST /views, for example from createClient() in several processes):
   --follow FILE           follow a log file like tail -F (repeatable)
   --from end|start        where to start in a file that exists already (default end)
   --poll-interval D       check followed files this often besides file events (default 250ms)
@@ -59,6 +61,7 @@ Sources (at least one; all share the log format options):
 HTTP:
   --port N                port to listen on (default 8080; 0 picks a free one)
   --host ADDR             address to listen on (default 127.0.0.1)
+  --max-body-bytes N      largest POST /views body (default 1048576); larger gets 413
 
 ${INGEST_HELP}
 
@@ -68,7 +71,7 @@ The listening address is printed on stderr as "skiptrail: serving http://HOST:PO
 SIGINT or SIGTERM closes gracefully (exit 0); a second signal exits at once (exit 1).
 
 Exit status: 0 closed by a signal, 1 a runtime failure (cannot listen, cannot
-connect to NATS), 2 a usage error (unknown flag, bad value, no source).
+connect to NATS), 2 a usage error (unknown flag, bad value).
 `;
 
 const OPTIONS = {
@@ -86,6 +89,7 @@ const OPTIONS = {
   stdin: { type: 'boolean' },
   port: { type: 'string' },
   host: { type: 'string' },
+  'max-body-bytes': { type: 'string' },
   'poll-interval': { type: 'string' },
 } as const;
 
@@ -103,6 +107,7 @@ interface Plan {
   stdin: boolean;
   port: number;
   host: string;
+  maxBodyBytes: number | undefined;
 }
 
 function plan(values: Values): Plan {
@@ -129,9 +134,8 @@ function plan(values: Values): Plan {
   if (queue !== undefined && natsUrl === undefined) throw new UsageError('--queue needs --nats and --subject');
   const files = listFlag(values, 'follow');
   const stdin = values.stdin === true;
-  if (files.length === 0 && udpPort === null && natsUrl === undefined && !stdin) {
-    throw new UsageError('no source: give --follow FILE, --udp PORT, --nats URL --subject S or --stdin');
-  }
+  const maxBodyBytes = integerFlag(values, 'max-body-bytes');
+  if (maxBodyBytes === 0) throw new UsageError('--max-body-bytes must be at least 1');
   const pollText = durationFlag(values, 'poll-interval');
   const pollInterval = pollText === undefined ? undefined : withFlagNames(() => parseDuration(pollText, 'options.pollInterval'), { pollInterval: 'poll-interval' });
   return {
@@ -151,6 +155,7 @@ function plan(values: Values): Plan {
     stdin,
     port: port('port', 8080)!,
     host: stringFlag(values, 'host') ?? '127.0.0.1',
+    maxBodyBytes,
   };
 }
 
@@ -177,7 +182,10 @@ export async function serve(args: string[]): Promise<number> {
     index.close();
     throw error;
   }
-  const query = createQueryServer(index, { sources: () => sources.map(status) });
+  const query = createQueryServer(index, {
+    sources: () => sources.map(status),
+    ...(settings.maxBodyBytes === undefined ? {} : { maxBodyBytes: settings.maxBodyBytes }),
+  });
   const server = query.server;
   try {
     server.listen(settings.port, settings.host);
@@ -316,6 +324,7 @@ async function startSources(index: ActivityIndex, settings: Plan, options: Inges
     });
     log(`subscribed to ${subject} on ${servers}`);
   }
+  if (sources.length === 0 && !settings.stdin) log('no log source: recording only what POST /views receives');
   if (settings.stdin) {
     const sink = index.createIngestStream(options);
     let bytes = 0;

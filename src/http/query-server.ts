@@ -1,26 +1,64 @@
 /**
- * The JSON-over-HTTP face of an index (docs/http.md): Q1, Q2, Q3 and the index's
- * health, stats and Prometheus metrics, on node:http with no framework.
+ * The JSON-over-HTTP face of an index (docs/http.md): Q1, Q2, Q3, recording views
+ * (POST /views) and the index's health, stats and Prometheus metrics, on node:http
+ * with no framework.
+ *
+ * The routes call a QueryBackend: an ActivityIndex (`skiptrail serve`, synchronous
+ * answers) or a cluster client (`skiptrail gateway`, answers as promises). A
+ * synchronous answer is written in the same turn; only a promise costs an await.
  *
  * Keys travel percent-encoded in one path segment (page "/a/b" is
  * /pages/%2Fa%2Fb/users). Bad parameters give 400 with { error }, naming the parameter
  * in the facade's own words; an unknown key gives 200 and an empty list; an unknown
- * route 404; another method than GET or HEAD 405.
+ * route 404; a method the route does not take 405.
  */
 
 import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { ActivityIndex } from '../activity-index.js';
+import type { ActivityStats, PageView, UserPagesOptions, UserView, ViewEvent } from '../activity-index.js';
+import { typeError } from '../errors.js';
+import { checkKey, checkTime } from '../validate.js';
 import type { SourceMetrics } from './metrics.js';
 import { MetricsWriter, RequestMetrics, renderSources } from './metrics.js';
 import { RowJson } from './row-json.js';
 import { isArgumentError } from '../errors.js';
 import { sumReports } from '../sources/ingest-target.js';
 
+/** An answer now, or later. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * What the routes ask. ActivityIndex is one (every answer synchronous); the gateway's
+ * cluster client is another. Arguments are passed as the library takes them, so the
+ * backend's own validation errors (TypeError, RangeError) become 400 answers.
+ */
+export interface QueryBackend {
+  lastUsers(page: string, k?: number): MaybePromise<UserView[]>;
+  userPages(user: string, options?: UserPagesOptions): MaybePromise<PageView[]>;
+  onlineUsers(page: string, k?: number): MaybePromise<UserView[]>;
+  onlineCount(page?: string): MaybePromise<number>;
+  stats(): MaybePromise<ActivityStats>;
+  /** Records a batch already checked event by event (POST /views). */
+  recordMany(events: ViewEvent[]): MaybePromise<number>;
+  /** maxKeyBytes: the longest key POST /views accepts. */
+  readonly options: { readonly maxKeyBytes: number };
+}
+
 export interface QueryServerOptions {
   /** The live sources feeding the index, for /stats and /metrics. Called per request. */
   sources?: () => readonly SourceStatus[];
+  /** Largest POST /views body in bytes; a longer one gets 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** More members for the /stats body (the gateway's partitions). Called per request. */
+  statsDetails?: () => MaybePromise<Record<string, unknown>>;
 }
+
+/** The default largest POST /views body. */
+export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+/** Bytes of a too-large body read and dropped before its 413 is sent. */
+const MAX_DISCARDED_BYTES = 4 << 20;
+/** Invalid events listed one by one in a 400 answer to POST /views; the rest are counted. */
+const MAX_LISTED_ERRORS = 100;
 
 /** What /stats and /metrics show of one source. */
 export interface SourceStatus extends SourceMetrics {
@@ -38,11 +76,17 @@ export interface QueryServer {
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 const METRICS_HEADERS = { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' };
 
-/** A client mistake: answered with its status and { error: message }. */
-class HttpError extends Error {
+/**
+ * A client mistake or an unavailable backend: answered with its status and
+ * { error: message, ...extra } (the gateway adds code and partitions to a 503).
+ */
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly extra: Record<string, unknown> = {},
+    /** For a 405: the methods the route takes (the Allow header). */
+    readonly allow?: string,
   ) {
     super(message);
   }
@@ -50,12 +94,26 @@ class HttpError extends Error {
 
 type Query = Map<string, string>;
 /** A query route's answer: its JSON text. */
-type Handler = (key: string, query: Query) => string;
+type Handler = (key: string, query: Query) => MaybePromise<string>;
+interface Route {
+  name: string;
+  key?: string;
+  handler?: Handler;
+  fixed?: () => unknown;
+  /** POST routes read the request body first. */
+  post?: (body: Buffer, request: http.IncomingMessage) => MaybePromise<unknown>;
+}
+
+/** Calls `then` on a value now, or once its promise settles. */
+function after<T, R>(value: MaybePromise<T>, then: (value: T) => R): MaybePromise<R> {
+  return value instanceof Promise ? value.then(then) : then(value);
+}
 
 /** Creates (but does not start) the server. */
-export function createQueryServer(index: ActivityIndex, options: QueryServerOptions = {}): QueryServer {
+export function createQueryServer(index: QueryBackend, options: QueryServerOptions = {}): QueryServer {
   const metrics = new RequestMetrics();
   const sources = options.sources ?? (() => []);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const startedAt = Date.now();
   const json = new RowJson();
   let draining = false;
@@ -64,7 +122,7 @@ export function createQueryServer(index: ActivityIndex, options: QueryServerOpti
     accept(query, ['k']);
     const k = integerParam(query, 'k');
     const users = k === undefined ? index.lastUsers(page) : index.lastUsers(page, k);
-    return json.answer('page', page, 'users', 'user', users);
+    return after(users, (rows) => json.answer('page', page, 'users', 'user', rows));
   };
   const userPages: Handler = (user, query) => {
     accept(query, ['window', 'limit', 'now']);
@@ -76,17 +134,25 @@ export function createQueryServer(index: ActivityIndex, options: QueryServerOpti
       ...(limit === undefined ? {} : { limit }),
       ...(now === undefined ? {} : { now }),
     });
-    return json.answer('user', user, 'pages', 'page', pages);
+    return after(pages, (rows) => json.answer('user', user, 'pages', 'page', rows));
   };
   const onlineUsers: Handler = (page, query) => {
     accept(query, ['k']);
     const k = integerParam(query, 'k');
     const users = k === undefined ? index.onlineUsers(page) : index.onlineUsers(page, k);
-    return json.answer('page', page, 'users', 'user', users, index.onlineCount(page));
+    if (!(users instanceof Promise)) {
+      const count = index.onlineCount(page);
+      if (!(count instanceof Promise)) return json.answer('page', page, 'users', 'user', users, count);
+    }
+    return Promise.all([users, index.onlineCount(page)]).then(([rows, count]) => json.answer('page', page, 'users', 'user', rows, count));
+  };
+  const recordViews = (body: Buffer, request: http.IncomingMessage) => {
+    const events = parseViews(body, request.headers['content-type'], index.options.maxKeyBytes);
+    return after(index.recordMany(events), (recorded) => ({ recorded }));
   };
 
   /** Routes by the path's segments: [resource, key, what] or [name]. */
-  function route(path: string): { name: string; key?: string; handler?: Handler; fixed?: () => unknown } | null {
+  function route(path: string): Route | null {
     const parts = path.split('/');
     if (parts[0] !== '') return null;
     if (parts.length === 4) {
@@ -99,22 +165,24 @@ export function createQueryServer(index: ActivityIndex, options: QueryServerOpti
     if (parts.length !== 2) return null;
     switch (parts[1]) {
       case 'online':
-        return { name: '/online', fixed: () => ({ count: index.onlineCount() }) };
+        return { name: '/online', fixed: () => after(index.onlineCount(), (count) => ({ count })) };
+      case 'views':
+        return { name: '/views', post: recordViews };
       case 'stats':
         return { name: '/stats', fixed: () => statsBody() };
       case 'healthz':
         return { name: '/healthz', fixed: () => (draining ? new HttpError(503, 'shutting down') : { status: 'ok' }) };
       case 'metrics':
-        return { name: '/metrics', fixed: () => new MetricsText(metricsText()) };
+        return { name: '/metrics', fixed: metricsText };
       default:
         return null;
     }
   }
 
-  function statsBody(): unknown {
+  function statsBody(): MaybePromise<unknown> {
     const status = sources();
-    const stats = index.stats();
-    return {
+    const details = options.statsDetails?.() ?? {};
+    const body = (stats: ActivityStats, more: Record<string, unknown>) => ({
       index: { ...stats, watermark: Number.isFinite(stats.watermark) ? stats.watermark : null },
       ingest: sumReports(status.map((source) => source.report)),
       sources: status.map((source) => ({
@@ -124,14 +192,21 @@ export function createQueryServer(index: ActivityIndex, options: QueryServerOpti
         ...source.details,
         report: source.report,
       })),
+      ...more,
       requests: metrics.counts(),
       uptimeSeconds: (Date.now() - startedAt) / 1000,
-    };
+    });
+    const stats = index.stats();
+    if (!(stats instanceof Promise) && !(details instanceof Promise)) return body(stats, details);
+    return Promise.all([stats, details]).then(([s, d]) => body(s, d));
   }
 
-  function metricsText(): string {
+  function metricsText(): MaybePromise<MetricsText> {
+    return after(index.stats(), (stats) => new MetricsText(renderMetrics(stats)));
+  }
+
+  function renderMetrics(stats: ActivityStats): string {
     const out = new MetricsWriter();
-    const stats = index.stats();
     out.single('skiptrail_events_total', 'counter', 'View events indexed since start (late ones included).', stats.events);
     out.single('skiptrail_late_events_total', 'counter', 'Events older than the user window on arrival (page index only).', stats.late);
     out.single('skiptrail_evicted_total', 'counter', 'Pages and users evicted by maxPages / maxUsers.', stats.evicted);
@@ -154,46 +229,64 @@ export function createQueryServer(index: ActivityIndex, options: QueryServerOpti
     return out.toString();
   }
 
+  /** What a request gets: its status, body and headers, and the route for metrics. */
+  interface Reply {
+    status: number;
+    body: string;
+    headers: http.OutgoingHttpHeaders;
+  }
+
+  function reply(result: unknown): Reply {
+    if (result instanceof HttpError) throw result;
+    if (result instanceof MetricsText) return { status: 200, body: result.text, headers: METRICS_HEADERS };
+    return { status: 200, body: typeof result === 'string' ? result : JSON.stringify(result), headers: JSON_HEADERS };
+  }
+
+  function handle(found: Route, request: http.IncomingMessage, url: string, mark: number): MaybePromise<Reply> {
+    if (found.post !== undefined) {
+      if (request.method !== 'POST') throw new HttpError(405, `${request.method} is not allowed on ${found.name}; use POST`, {}, 'POST');
+      return readBody(request, maxBodyBytes).then((body) => after(found.post!(body, request), reply));
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      throw new HttpError(405, `${request.method} is not allowed on ${found.name}; use GET`, {}, 'GET, HEAD');
+    }
+    const query = parseQuery(mark < 0 ? '' : url.slice(mark + 1));
+    if (found.handler !== undefined) return after(found.handler(found.key!, query), reply);
+    accept(query, []);
+    return after(found.fixed!(), reply);
+  }
+
   function respond(request: http.IncomingMessage, response: http.ServerResponse): void {
     const started = performance.now();
     const url = request.url ?? '/';
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
     let routeName = 'unknown';
-    let status = 200;
-    let body: string;
-    let headers: http.OutgoingHttpHeaders = JSON_HEADERS;
+    const send = (answer: Reply) => {
+      // With Content-Length the answer goes out in one write (without it, writeHead()
+      // commits to chunked encoding: more bytes and a writev per response).
+      response.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+      response.end(answer.body);
+      metrics.observe(routeName, answer.status, (performance.now() - started) / 1000);
+    };
+    const fail = (error: unknown) => {
+      if (error instanceof HttpError && error.allow !== undefined) response.setHeader('allow', error.allow);
+      // A body left unread (too large) would be taken for the next request: close.
+      if (!request.complete) response.setHeader('connection', 'close');
+      send({ ...errorResponse(error), headers: JSON_HEADERS });
+    };
+    let answer: MaybePromise<Reply>;
     try {
       const found = route(path);
       if (found === null) throw new HttpError(404, `no route for ${path}; see docs/http.md`);
       routeName = found.name;
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        response.setHeader('allow', 'GET, HEAD');
-        throw new HttpError(405, `${request.method} is not allowed on ${found.name}; use GET`);
-      }
-      const query = parseQuery(mark < 0 ? '' : url.slice(mark + 1));
-      if (found.handler !== undefined) {
-        body = found.handler(found.key!, query);
-      } else {
-        accept(query, []);
-        const result = found.fixed!();
-        if (result instanceof HttpError) throw result;
-        if (result instanceof MetricsText) {
-          headers = METRICS_HEADERS;
-          body = result.text;
-        } else {
-          body = JSON.stringify(result);
-        }
-      }
+      answer = handle(found, request, url, mark);
     } catch (error) {
-      ({ status, body } = errorResponse(error));
-      headers = JSON_HEADERS;
+      fail(error);
+      return;
     }
-    // With Content-Length the answer goes out in one write (without it, writeHead()
-    // commits to chunked encoding: more bytes and a writev per response).
-    response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
-    response.end(body);
-    metrics.observe(routeName, status, (performance.now() - started) / 1000);
+    if (answer instanceof Promise) answer.then(send, fail);
+    else send(answer);
   }
 
   const server = http.createServer(respond);
@@ -212,7 +305,7 @@ class MetricsText {
 }
 
 function errorResponse(error: unknown): { status: number; body: string } {
-  if (error instanceof HttpError) return { status: error.status, body: JSON.stringify({ error: error.message }) };
+  if (error instanceof HttpError) return { status: error.status, body: JSON.stringify({ error: error.message, ...error.extra }) };
   // The facade validates every argument: its errors name the argument, which is the
   // client's query parameter ('options.window' is ?window=, 'k' is ?k=).
   if (isArgumentError(error)) {
@@ -273,4 +366,98 @@ function timeParam(query: Query, name: string): number | undefined {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new HttpError(400, `${name} must be milliseconds since the epoch or an ISO-8601 time, received ${JSON.stringify(value)}`);
   return ms;
+}
+
+/**
+ * Reads a request body of at most `limit` bytes. A longer one is a 413, answered once
+ * the client has sent it all (read and dropped), so that a client that writes its
+ * whole body before reading gets the answer rather than a reset; past
+ * MAX_DISCARDED_BYTES more the answer goes at once and the connection closes.
+ */
+function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () => new HttpError(413, `the body is larger than ${limit} bytes; send fewer events per request`, { limit });
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > limit + MAX_DISCARDED_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > limit + MAX_DISCARDED_BYTES) reject(tooLarge());
+    });
+    request.once('end', () => (size <= limit ? resolve(Buffer.concat(chunks, size)) : reject(tooLarge())));
+    request.once('error', reject);
+  });
+}
+
+/**
+ * The events of a POST /views body: one JSON object, or (content type
+ * application/json) a JSON array of them, or NDJSON lines, one object per line (blank
+ * lines skipped). Each event is checked with the library's rules (checkKey,
+ * checkTime); a missing `ts` is the time of arrival. One bad event fails the whole
+ * request with 400 listing every bad one, and nothing is recorded: the same all or
+ * nothing as recordMany.
+ */
+export function parseViews(body: Buffer, contentType: string | undefined, maxKeyBytes: number): ViewEvent[] {
+  const text = body.toString('utf8');
+  const events: ViewEvent[] = [];
+  const errors: { line: number; error: string; argument?: string }[] = [];
+  let invalid = 0;
+  const now = Date.now();
+  const take = (value: unknown, line: number) => {
+    try {
+      events.push(checkView(value, maxKeyBytes, now));
+    } catch (error) {
+      if (!isArgumentError(error)) throw error;
+      invalid++;
+      if (errors.length < MAX_LISTED_ERRORS) errors.push({ line, error: error.message, argument: error.argument });
+    }
+  };
+  const jsonBody = /^application\/json\b/i.test(contentType ?? '');
+  if (jsonBody) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new HttpError(400, `the body is not JSON: ${(error as Error).message}`);
+    }
+    if (Array.isArray(value)) value.forEach((item, i) => take(item, i + 1));
+    else take(value, 1);
+  } else {
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.trim();
+      if (line.length === 0) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (error) {
+        invalid++;
+        if (errors.length < MAX_LISTED_ERRORS) errors.push({ line: i + 1, error: `not JSON: ${(error as Error).message}` });
+        continue;
+      }
+      take(value, i + 1);
+    }
+  }
+  if (invalid > 0) {
+    const total = events.length + invalid;
+    throw new HttpError(400, `${invalid} of ${total} events ${invalid === 1 ? 'is' : 'are'} invalid; none was recorded`, {
+      invalid,
+      errors,
+    });
+  }
+  if (events.length === 0) throw new HttpError(400, 'the body holds no event; send { "user", "page", "ts" } objects');
+  return events;
+}
+
+/** One event of POST /views, checked as record() checks its arguments. */
+function checkView(value: unknown, maxKeyBytes: number, now: number): ViewEvent {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw typeError('event', 'an object { user, page, ts }', value);
+  const event = value as Record<string, unknown>;
+  return {
+    user: checkKey(event.user, 'user', maxKeyBytes),
+    page: checkKey(event.page, 'page', maxKeyBytes),
+    ts: event.ts === undefined ? now : checkTime(event.ts, 'ts'),
+  };
 }
