@@ -42,4 +42,12 @@ export {
   type UdpSourceOptions,
   type UdpSourceStats,
 } from './sources/index.js';
-export { createQueryServer, type QueryServer, type QueryServerOptions, type SourceStatus } from './http/query-server.js';
+export { ClientError, createClient, type ActivityClient, type ClientErrorCode, type ClientOptions } from './client.js';
+export {
+  createQueryServer,
+  type MaybePromise,
+  type QueryBackend,
+  type QueryServer,
+  type QueryServerOptions,
+  type SourceStatus,
+} from './http/query-server.js';
