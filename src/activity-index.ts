@@ -54,6 +54,17 @@ export interface ActivityStats extends NativeStats {}
 
 const USER_PAGES_OPTIONS: ReadonlySet<string> = new Set(['window', 'now', 'limit']);
 
+/**
+ * An own enumerable property holding a symbol makes the structured clone
+ * (worker.postMessage, workerData, structuredClone) throw a DataCloneError that quotes
+ * this text; without it the index would arrive in the other thread as `{}` (private
+ * fields are not cloned, and the engine lives in this thread's memory).
+ */
+const NOT_CLONEABLE = Symbol(
+  'an ActivityIndex belongs to the thread that created it and cannot be posted to another: ' +
+    'open one per worker, or serve one (skiptrail serve) and use createClient() (docs/api.md, "Sharing one index")',
+);
+
 /** Result arrays start this long and grow on demand up to what a query may return. */
 const INITIAL_RESULT_CAPACITY = 256;
 /** Result arrays never grow past this many rows by doubling alone. */
@@ -74,6 +85,7 @@ export class ActivityIndex {
   #batchTimes = new Float64Array(0);
 
   constructor(options?: ActivityIndexOptions) {
+    Object.defineProperty(this, 'thread', { value: NOT_CLONEABLE, enumerable: true });
     const resolved = resolveOptions(options);
     this.#options = resolved;
     const none = (value: number) => (value === Infinity ? -1 : value);

@@ -2,7 +2,7 @@
 // at once. Workers load the built CommonJS entry (dist/index.js, from `npm run build:ts`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ActivityIndex } from '../src/index.js';
 import { ActivityModel } from './model.js';
@@ -81,6 +81,23 @@ describe('worker_threads', () => {
     expect(answers[0]).not.toEqual(answers[1]);
     expect(main.lastUsers('/main', 1)).toEqual([{ user: 'main49', ts: 9999 }]);
     main.close();
+  });
+
+  it('refuses to post an index to another thread, saying what to do instead', async () => {
+    const index = new ActivityIndex();
+    index.record('ann', '/a', 1);
+    const { port1, port2 } = new MessageChannel();
+    const message = /an ActivityIndex belongs to the thread that created it.*createClient\(\)/;
+    expect(() => port1.postMessage(index)).toThrow(message);
+    expect(() => port1.postMessage({ nested: [index] })).toThrow(message);
+    expect(() => structuredClone(index)).toThrow(message);
+    expect(() => new Worker('', { eval: true, workerData: index })).toThrow(message);
+    port1.close();
+    port2.close();
+    // Nothing else changes: the index still answers, and JSON shows no extra member.
+    expect(index.lastUsers('/a')).toEqual([{ user: 'ann', ts: 1 }]);
+    expect(JSON.stringify(index)).toBe('{}');
+    index.close();
   });
 
   it('loads again in new workers after others exited, closed or not', async () => {
