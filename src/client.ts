@@ -18,7 +18,7 @@
 import type { Pool } from 'undici';
 import type { ActivityStats, PageView, UserPagesOptions, UserView, ViewEvent } from './activity-index.js';
 import { parseDuration } from './duration.js';
-import { rangeError, typeError } from './errors.js';
+import { rangeError, rangeErrorWith, typeError } from './errors.js';
 import { checkInteger, checkKey, checkQueryKey, checkTime, MAX_SAFE_TIME } from './validate.js';
 
 export interface ClientOptions {
@@ -80,6 +80,7 @@ export class ClientError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_CONNECTIONS = 8;
+const USER_PAGES_PARAMETERS = new Set(['window', 'limit', 'now']);
 /** Keys may be longer on the server than this only if it says so; it checks again. */
 const LARGEST_KEY_BYTES = 65_535;
 
@@ -142,9 +143,15 @@ export function createClient(options: ClientOptions): ActivityClient {
     if (status === 400) {
       const first = Array.isArray(answer?.errors) ? answer.errors[0] : undefined;
       if (badEvents !== undefined && typeof first?.line === 'number' && typeof first.error === 'string') {
-        throw new RangeError(`${badEvents(first.line)}${first.error}`);
+        const prefix = badEvents(first.line);
+        throw rangeErrorWith(`${prefix}${first.argument ?? 'event'}`, `${prefix}${first.error}`);
       }
-      throw new RangeError(message);
+      // The server names query parameters (?window=); the library names options.window.
+      const parameter = typeof answer?.parameter === 'string' ? answer.parameter : undefined;
+      if (parameter !== undefined && USER_PAGES_PARAMETERS.has(parameter) && message.startsWith(parameter)) {
+        throw rangeErrorWith(`options.${parameter}`, `options.${message}`);
+      }
+      throw rangeErrorWith(parameter ?? 'argument', message);
     }
     if (answer?.code === 'EPARTITION') {
       throw new ClientError(`${what}: ${message}`, 'EPARTITION', server, status, Array.isArray(answer.partitions) ? answer.partitions : undefined);
@@ -199,12 +206,7 @@ export function createClient(options: ClientOptions): ActivityClient {
       if (options.limit !== undefined) query.push(`limit=${checkInteger(options.limit, 'options.limit', 1, MAX_SAFE_TIME)}`);
       if (options.now !== undefined) query.push(`now=${checkTime(options.now, 'options.now')}`);
       if (!mayExist) return [];
-      const path = `/users/${encodeURIComponent(user)}/pages${query.length === 0 ? '' : `?${query.join('&')}`}`;
-      try {
-        return (await call('GET', path)).pages;
-      } catch (error) {
-        throw renameOption(error);
-      }
+      return (await call('GET', `/users/${encodeURIComponent(user)}/pages${query.length === 0 ? '' : `?${query.join('&')}`}`)).pages;
     },
     async onlineUsers(page, k = 30) {
       const mayExist = checkQueryKey(page, 'page');
@@ -239,10 +241,4 @@ function transportError(error: unknown, what: string, server: string, timeout: n
   }
   const detail = (error as Error)?.message ?? String(error);
   return new ClientError(`${what}: ${code ? `${code} ` : ''}${detail}`, 'ECONNECTION', server, undefined, undefined, { cause: error });
-}
-
-/** The server names query parameters (window, limit); the library names options.window. */
-function renameOption(error: unknown): unknown {
-  if (error instanceof RangeError && /^(window|limit|now) /.test(error.message)) return new RangeError(`options.${error.message}`);
-  return error;
 }

@@ -253,13 +253,13 @@ describe('POST /views', () => {
       error: '7 of 8 events are invalid; none was recorded',
       invalid: 7,
       errors: [
-        { line: 2, error: 'user must be a non-empty string, received the string ""' },
+        { line: 2, error: 'user must be a non-empty string, received the string ""', argument: 'user' },
         { line: 3, error: expect.stringMatching(/^not JSON: /) },
-        { line: 4, error: 'page must be at most 8 UTF-8 bytes (maxKeyBytes), received the string "/toolongpage"' },
-        { line: 5, error: 'ts must be a safe integer >= 0 (ms since the epoch), received number -5' },
-        { line: 6, error: 'ts must be a number of milliseconds or a Date, received the string "2020-01-01"' },
-        { line: 7, error: 'an event must be an object { user, page, ts }, received an array' },
-        { line: 8, error: 'user must be well-formed UTF-16 (it has a lone surrogate), received the string "\\ud800"' },
+        { line: 4, error: 'page must be at most 8 UTF-8 bytes (maxKeyBytes), received the string "/toolongpage"', argument: 'page' },
+        { line: 5, error: 'ts must be a safe integer >= 0 (ms since the epoch), received number -5', argument: 'ts' },
+        { line: 6, error: 'ts must be a number of milliseconds or a Date, received the string "2020-01-01"', argument: 'ts' },
+        { line: 7, error: 'event must be an object { user, page, ts }, received an array', argument: 'event' },
+        { line: 8, error: 'user must be well-formed UTF-16 (it has a lone surrogate), received the string "\\ud800"', argument: 'user' },
       ],
     });
     expect((await served.get('/stats')).body.index.events).toBe(0);
