@@ -14,6 +14,7 @@
           "cflags_cc": ["-O3"]
         },
         "Debug": {
+          "defines": ["SKIPTRAIL_DCHECKS"],
           "cflags_cc": ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"],
           "ldflags": ["-fsanitize=address,undefined"]
         }

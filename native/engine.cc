@@ -10,7 +10,9 @@ Engine::Engine(const EngineOptions& options)
       page_index_(&pages_, &users_, options.users_per_page,
                   options.page_window != kNoWindow || options.max_pages != kNoCap),
       user_index_(&users_, &pages_, options.pages_per_user, true),
-      presence_(&users_) {}
+      presence_(&users_) {
+  SKIPTRAIL_DCHECK(options.presence_window <= options.user_window);
+}
 
 uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
   // Stages ahead of the event being indexed: hash and prefetch the table slots of

@@ -34,6 +34,7 @@ uint32_t Interner::Find(std::string_view key, uint32_t hash) const {
 }
 
 uint32_t Interner::Intern(std::string_view key, uint32_t hash) {
+  SKIPTRAIL_DCHECK(hash == Hash(key));
   size_t mask = table_.size() - 1;
   size_t slot = hash & mask;
   for (;; slot = (slot + 1) & mask) {
@@ -71,6 +72,7 @@ uint32_t Interner::Intern(std::string_view key, uint32_t hash) {
 }
 
 bool Interner::Less(uint32_t a, uint32_t b) const {
+  SKIPTRAIL_DCHECK(live(a) && live(b));
   if (a == b) return false;
   const Entry& x = entries_[a];
   const Entry& y = entries_[b];

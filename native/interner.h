@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dcheck.h"
+
 namespace skiptrail {
 
 class Interner {
@@ -52,27 +54,47 @@ class Interner {
   // Start loading id's entry; then (once that has arrived) its key bytes. A caller
   // reading many keys issues the first for all of them, then the second, then reads,
   // so the cache misses overlap. REQUIRES: id is live.
-  void PrefetchEntryOf(uint32_t id) const { __builtin_prefetch(&entries_[id]); }
-  void PrefetchKeyOf(uint32_t id) const { __builtin_prefetch(entries_[id].data); }
+  void PrefetchEntryOf(uint32_t id) const {
+    SKIPTRAIL_DCHECK(live(id));
+    __builtin_prefetch(&entries_[id]);
+  }
+  void PrefetchKeyOf(uint32_t id) const {
+    SKIPTRAIL_DCHECK(live(id));
+    __builtin_prefetch(entries_[id].data);
+  }
   // REQUIRES: id is live.
-  void Ref(uint32_t id) { ++entries_[id].refs; }
+  void Ref(uint32_t id) {
+    SKIPTRAIL_DCHECK(live(id));
+    ++entries_[id].refs;
+  }
   // Drops one reference; frees the id when none is left. REQUIRES: id is referenced.
   void Unref(uint32_t id) {
+    SKIPTRAIL_DCHECK(live(id) && entries_[id].refs > 0);
     if (--entries_[id].refs == 0) Free(id);
   }
   // Frees the id if nothing references it. REQUIRES: id is live.
   void DropIfUnused(uint32_t id) {
+    SKIPTRAIL_DCHECK(live(id));
     if (entries_[id].refs == 0) Free(id);
   }
 
   // REQUIRES: id is live. The view stays valid until the id is freed.
-  std::string_view View(uint32_t id) const { return {entries_[id].data, entries_[id].size}; }
+  std::string_view View(uint32_t id) const {
+    SKIPTRAIL_DCHECK(live(id));
+    return {entries_[id].data, entries_[id].size};
+  }
   // Byte-wise order of two live ids' keys (Buffer.compare's order).
   bool Less(uint32_t a, uint32_t b) const;
 
   // REQUIRES: id < id_limit().
-  bool exported(uint32_t id) const { return (exported_[id >> 6] >> (id & 63)) & 1; }
-  void set_exported(uint32_t id) { exported_[id >> 6] |= uint64_t{1} << (id & 63); }
+  bool exported(uint32_t id) const {
+    SKIPTRAIL_DCHECK(id < id_limit());
+    return (exported_[id >> 6] >> (id & 63)) & 1;
+  }
+  void set_exported(uint32_t id) {
+    SKIPTRAIL_DCHECK(id < id_limit());
+    exported_[id >> 6] |= uint64_t{1} << (id & 63);
+  }
 
   uint32_t refs(uint32_t id) const { return entries_[id].refs; }
   bool live(uint32_t id) const { return id < entries_.size() && entries_[id].data != nullptr; }

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "dcheck.h"
+
 // SSE2 (every x86-64) scans 16 bytes per step; elsewhere, or with SKIPTRAIL_NO_SIMD
 // (the tests build both), portable 8-byte SWAR code does the same work.
 #if defined(__SSE2__) && !defined(SKIPTRAIL_NO_SIMD)
@@ -26,7 +28,10 @@ inline uint64_t Load8(const char* p) {
   return x;
 }
 // Nonzero iff some byte of x is below n. REQUIRES: n <= 128.
-inline uint64_t HasByteBelow(uint64_t x, unsigned char n) { return (x - kOnes * n) & ~x & kHighs; }
+inline uint64_t HasByteBelow(uint64_t x, unsigned char n) {
+  SKIPTRAIL_DCHECK(n <= 128);
+  return (x - kOnes * n) & ~x & kHighs;
+}
 // Nonzero iff some byte of x equals c.
 inline uint64_t HasByte(uint64_t x, unsigned char c) { return HasByteBelow(x ^ (kOnes * c), 1); }
 
@@ -55,6 +60,7 @@ int DaysInMonth(int y, int m) {
 
 // Days since 1970-01-01 (Howard Hinnant's days_from_civil). REQUIRES: a valid date.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
+  SKIPTRAIL_DCHECK(m >= 1 && m <= 12 && d >= 1 && d <= DaysInMonth(static_cast<int>(y), m));
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
   const int64_t yoe = y - era * 400;
@@ -811,6 +817,7 @@ bool LogParser::ParseAccessLogTime(const char* s, size_t n, int64_t* ts_ms) {
 // The target is taken as logged: no percent-decoding, no unescaping of \" or \xhh.
 RejectReason LogParser::ParseRequestTarget(const char* req, const char* req_end,
                                            std::string_view* page, bool* page_printable) {
+  SKIPTRAIL_DCHECK(*page_printable);
   const char* method_end = req;
   while (method_end < req_end && kTokenChars.is_tchar[static_cast<unsigned char>(*method_end)]) {
     ++method_end;

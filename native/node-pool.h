@@ -21,6 +21,8 @@
 #include <memory>
 #include <vector>
 
+#include "dcheck.h"
+
 namespace skiptrail {
 
 class NodePool {
@@ -35,6 +37,11 @@ class NodePool {
   // size class `size_class` (0 .. kMaxClasses-1). REQUIRES: a class is always used
   // with the same byte size.
   void* Allocate(int size_class, size_t bytes) {
+    SKIPTRAIL_DCHECK(size_class >= 0 && size_class < kMaxClasses && bytes % 8 == 0 && bytes > 0);
+    if constexpr (kDchecksOn) {
+      SKIPTRAIL_DCHECK(class_bytes_[size_class] == 0 || class_bytes_[size_class] == bytes);
+      class_bytes_[size_class] = bytes;
+    }
     FreeBlock* block = free_[size_class];
     if (block != nullptr) {
       free_[size_class] = block->next;
@@ -49,6 +56,7 @@ class NodePool {
   // REQUIRES: `block` came from Allocate(size_class, ...) of this pool and is not
   // already free.
   void Free(int size_class, void* block) {
+    SKIPTRAIL_DCHECK(size_class >= 0 && size_class < kMaxClasses && block != nullptr && block != free_[size_class]);
     FreeBlock* freed = static_cast<FreeBlock*>(block);
     freed->next = free_[size_class];
     free_[size_class] = freed;
@@ -90,6 +98,7 @@ class NodePool {
   std::vector<std::unique_ptr<uint64_t[]>> chunks_;
   size_t allocated_bytes_ = 0;
   size_t next_chunk_bytes_ = kFirstChunkBytes;
+  size_t class_bytes_[kMaxClasses] = {};  // with SKIPTRAIL_DCHECKS: each class's block size
 };
 
 }  // namespace skiptrail

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "dcheck.h"
 #include "hash.h"
 
 namespace skiptrail {
@@ -49,6 +50,7 @@ class PairMap {
 
   // REQUIRES: no node with the same pair is in the map.
   void Insert(Node* node) {
+    SKIPTRAIL_DCHECK(Find(pair_of_(node)) == nullptr);
     if ((size_ + 1) * 4 > slots_.size() * 3) Rehash(slots_.size() * 2);
     Place(node);
     ++size_;
@@ -56,6 +58,7 @@ class PairMap {
 
   // REQUIRES: node is in the map.
   void Erase(const Node* node) {
+    SKIPTRAIL_DCHECK(Find(pair_of_(node)) == node);
     const size_t mask = slots_.size() - 1;
     size_t hole = Home(pair_of_(node));
     while ((slots_[hole] & kPointerMask) != reinterpret_cast<uint64_t>(node)) hole = (hole + 1) & mask;

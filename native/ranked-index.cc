@@ -110,6 +110,7 @@ uint32_t RankedIndex::Query(uint32_t owner, int64_t from, int64_t to, uint32_t l
 }
 
 int RankedIndex::FindSmall(const OwnerState& state, uint32_t member) const {
+  SKIPTRAIL_DCHECK(!state.big);
   // Newest entries are the likeliest to be seen again: scan from the end.
   for (int index = static_cast<int>(state.size) - 1; index >= 0; --index) {
     if (state.small[index].member == member) return index;
@@ -118,6 +119,7 @@ int RankedIndex::FindSmall(const OwnerState& state, uint32_t member) const {
 }
 
 void RankedIndex::RaiseSmall(OwnerState& state, int index, int64_t ts) {
+  SKIPTRAIL_DCHECK(!state.big && index >= 0 && static_cast<uint32_t>(index) < state.size && ts > state.small[index].ts);
   const SmallEntry raised{ts, state.small[index].member};
   int slot = index;
   while (slot + 1 < static_cast<int>(state.size) &&
@@ -130,6 +132,7 @@ void RankedIndex::RaiseSmall(OwnerState& state, int index, int64_t ts) {
 
 // REQUIRES: the member is not in the list; the caller counts the entry.
 void RankedIndex::InsertSmall(OwnerState& state, int64_t ts, uint32_t member) {
+  SKIPTRAIL_DCHECK(FindSmall(state, member) < 0);
   if (state.size == state.small_capacity) {
     ResizeSmall(state, state.small_capacity == 0 ? kFirstSmallCapacity : 2 * state.small_capacity);
   }
@@ -152,6 +155,7 @@ void RankedIndex::InsertSmall(OwnerState& state, int64_t ts, uint32_t member) {
 
 // Removes small[0]; the caller counts the entry.
 void RankedIndex::RemoveSmallFirst(OwnerState& state) {
+  SKIPTRAIL_DCHECK(!state.big && state.size > 0);
   std::memmove(state.small, state.small + 1, (state.size - 1) * sizeof(SmallEntry));
 }
 
@@ -170,6 +174,7 @@ void RankedIndex::ResizeSmall(OwnerState& state, uint32_t capacity) {
 }
 
 void RankedIndex::ConvertToBig(uint32_t owner, OwnerState& state) {
+  SKIPTRAIL_DCHECK(!state.big);
   state.big = std::make_unique<BigList>(&node_context_);
   ++big_lists_;
   for (uint32_t index = 0; index < state.size; ++index) {
@@ -180,6 +185,7 @@ void RankedIndex::ConvertToBig(uint32_t owner, OwnerState& state) {
 }
 
 RankedIndex::SmallEntry RankedIndex::Lowest(const OwnerState& state) const {
+  SKIPTRAIL_DCHECK(state.size > 0);
   if (state.big) {
     const BigList::Node* node = state.big->First();
     return SmallEntry{node->key.ts, node->key.member};
@@ -188,6 +194,7 @@ RankedIndex::SmallEntry RankedIndex::Lowest(const OwnerState& state) const {
 }
 
 RankedIndex::SmallEntry RankedIndex::Highest(const OwnerState& state) const {
+  SKIPTRAIL_DCHECK(state.size > 0);
   if (state.big) {
     const BigList::Node* node = state.big->Last();
     return SmallEntry{node->key.ts, node->key.member};

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "activity-list.h"
+#include "dcheck.h"
 #include "interner.h"
 #include "pair-map.h"
 #include "skiplist.h"
@@ -70,6 +71,7 @@ class RankedIndex {
   // `cutoff`, calling on_drop(owner) before each one goes.
   template <typename OnDrop>
   void ExpireBefore(int64_t cutoff, OnDrop on_drop) {
+    SKIPTRAIL_DCHECK(track_activity_);
     while (const ActivityList::Node* oldest = by_activity_.First()) {
       if (oldest->key.ts >= cutoff) break;
       const uint32_t owner = oldest->key.id;
@@ -81,6 +83,7 @@ class RankedIndex {
   // remain, calling on_drop(owner) before each one goes; returns how many.
   template <typename OnDrop>
   uint64_t EvictOver(uint64_t max_owners, OnDrop on_drop) {
+    SKIPTRAIL_DCHECK(track_activity_);
     uint64_t evicted = 0;
     while (owner_count_ > max_owners) {
       const uint32_t owner = by_activity_.First()->key.id;

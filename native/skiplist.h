@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "dcheck.h"
 #include "node-pool.h"
 
 namespace skiptrail {
@@ -177,6 +178,15 @@ class SkipList {
   void LinkAfter(Node* node, Node* const* before);
   // Takes `node` out of every level it is on, without freeing it.
   void Unlink(Node* node);
+  // Whether `node` is linked in behind its predecessor (for SKIPTRAIL_DCHECK): O(1)
+  // with kBoth, a search otherwise.
+  bool Holds(Node* node) const;
+  // Whether the node after before[0] (the insert position of `key`) compares equal to
+  // `key` (for SKIPTRAIL_DCHECK).
+  bool EqualAt(Node* const* before, const Key& key) const {
+    const Node* next = NextOf(before[0], 0);
+    return next != nullptr && !context_->compare_(key, next->key);
+  }
   void GrowHead(int height);
   void ShrinkHead();
   void MoveFrom(SkipList& other) {
@@ -255,6 +265,18 @@ void SkipList<Key, Compare, kLinks>::Unlink(Node* node) {
 }
 
 template <typename Key, typename Compare, Links kLinks>
+bool SkipList<Key, Compare, kLinks>::Holds(Node* node) const {
+  if (node == nullptr || height_ == 0) return false;
+  if constexpr (kDoubly) {
+    return NextOf(node->Prev(0), 0) == node;
+  } else {
+    Node* before[kMaxHeight];
+    FindBefore(node->key, before);
+    return NextOf(before[0], 0) == node;
+  }
+}
+
+template <typename Key, typename Compare, Links kLinks>
 typename SkipList<Key, Compare, kLinks>::Node* SkipList<Key, Compare, kLinks>::Last() const {
   if (height_ == 0) return nullptr;
   if constexpr (kDoubly) {
@@ -286,6 +308,7 @@ typename SkipList<Key, Compare, kLinks>::Node* SkipList<Key, Compare, kLinks>::I
   }
   Node* before[kMaxHeight];
   FindBefore(key, before);
+  SKIPTRAIL_DCHECK(!EqualAt(before, key));
   Node* node = static_cast<Node*>(context_->pool_.Allocate(NodeClass(height), NodeBytes(height)));
   node->key = key;
   node->height_ = static_cast<uint8_t>(height);
@@ -296,6 +319,7 @@ typename SkipList<Key, Compare, kLinks>::Node* SkipList<Key, Compare, kLinks>::I
 
 template <typename Key, typename Compare, Links kLinks>
 void SkipList<Key, Compare, kLinks>::Erase(Node* node) {
+  SKIPTRAIL_DCHECK(Holds(node));
   Unlink(node);
   context_->pool_.Free(NodeClass(node->height_), node);
   --size_;
@@ -304,10 +328,12 @@ void SkipList<Key, Compare, kLinks>::Erase(Node* node) {
 
 template <typename Key, typename Compare, Links kLinks>
 void SkipList<Key, Compare, kLinks>::Update(Node* node, const Key& key) {
+  SKIPTRAIL_DCHECK(Holds(node));
   Unlink(node);
   node->key = key;
   Node* before[kMaxHeight];
   FindBefore(key, before);
+  SKIPTRAIL_DCHECK(!EqualAt(before, key));
   LinkAfter(node, before);
 }
 

@@ -17,7 +17,7 @@ OUT="${FUZZ_OUT:-${TMPDIR:-/tmp}/skiptrail-fuzz}"
 sources=$(node scripts/native-sources.mjs parser)  # native/core.gypi
 mapfile -t SOURCES <<<"$sources"
 FLAGS=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-       -fno-sanitize-recover=all)
+       -fno-sanitize-recover=all -DSKIPTRAIL_DCHECKS)
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 apt_install() {
