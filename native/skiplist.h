@@ -14,6 +14,8 @@
 //     and Prev need no search at all. For long time-ordered lists whose new keys are
 //     the newest (activity, presence): a head-first search would walk the whole,
 //     cache-cold list on every update.
+// The engine's lists all use kBoth today; both modes are checked against std::set by
+// native/tests/skiplist-test.cc (scripts/native-tests.sh).
 // Heights are geometric with p = 1/4 (Redis, LevelDB), capped at kMaxHeight, which
 // serves lists of millions of entries.
 //

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs the plain C++ tests of the log parser and ingest session
-# (native/tests/log-parser-test.cc) with AddressSanitizer and UBSan, twice: with the
-# SSE2 scanners (on x86-64) and with the portable ones (-DSKIPTRAIL_NO_SIMD).
+# Builds and runs the plain C++ tests with AddressSanitizer, UBSan and SKIPTRAIL_DCHECKS:
+# the skiplist's model test against std::set (native/tests/skiplist-test.cc), then the
+# tests of the log parser and ingest session (native/tests/log-parser-test.cc), twice:
+# with the SSE2 scanners (on x86-64) and with the portable ones (-DSKIPTRAIL_NO_SIMD).
 #
 #   scripts/native-tests.sh           run the tests
 #   scripts/native-tests.sh --bench   then build native/tests/parse-bench.cc with -O3
@@ -18,12 +19,18 @@ sources=$(node scripts/native-sources.mjs parser)  # native/core.gypi
 mapfile -t SOURCES <<<"$sources"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+CXXFLAGS=(-std=c++17 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer
+          -fsanitize=address,undefined -fno-sanitize-recover=all -DSKIPTRAIL_DCHECKS)
+
+echo "== skiplist-test (both link modes, against std::set)"
+"$CXX" "${CXXFLAGS[@]}" -o "$OUT/skiplist-test" native/tests/skiplist-test.cc
+"$OUT/skiplist-test"
+
 for variant in simd portable; do
   defines=()
   [[ "$variant" == portable ]] && defines=(-DSKIPTRAIL_NO_SIMD)
   echo "== log-parser-test ($variant)"
-  "$CXX" -std=c++17 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
-    -fsanitize=address,undefined -fno-sanitize-recover=all -DSKIPTRAIL_DCHECKS "${defines[@]}" \
+  "$CXX" "${CXXFLAGS[@]}" "${defines[@]}" \
     -o "$OUT/log-parser-test-$variant" native/tests/log-parser-test.cc "${SOURCES[@]}"
   "$OUT/log-parser-test-$variant" test/fixtures/apache_logs
 done
