@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string_view>
+#include <utility>
 
 namespace skiptrail {
 
@@ -40,6 +41,38 @@ bool ReadInteger(const Napi::CallbackInfo& info, size_t index, const char* name,
     return false;
   }
   *out = static_cast<int64_t>(value);
+  return true;
+}
+
+// Reads argument 8, the engine tuning for tests ({ smallListMax, tombstoneSlack,
+// queueSlack }, each optional; see EngineOptions::small_list_max), into *options.
+// Absent or undefined: the defaults. Returns false with a pending exception when malformed.
+bool ReadTuning(const Napi::CallbackInfo& info, EngineOptions* options) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= 8 || info[8].IsUndefined()) return true;
+  if (!info[8].IsObject()) {
+    ThrowType(env, "tuning must be an object");
+    return false;
+  }
+  const Napi::Object tuning = info[8].As<Napi::Object>();
+  const std::pair<const char*, uint32_t*> fields[] = {{"smallListMax", &options->small_list_max},
+                                                      {"tombstoneSlack", &options->tombstone_slack},
+                                                      {"queueSlack", &options->queue_slack}};
+  for (const auto& [name, out] : fields) {
+    const Napi::Value value = tuning.Get(name);
+    if (env.IsExceptionPending()) return false;
+    if (value.IsUndefined()) continue;
+    if (!value.IsNumber()) {
+      ThrowType(env, std::string("tuning.") + name + " must be a number");
+      return false;
+    }
+    const double number = value.As<Napi::Number>().DoubleValue();
+    if (!IsSafeInteger(number, 0) || number > UINT32_MAX) {
+      ThrowRange(env, std::string("tuning.") + name + " must be an integer from 0 to 4294967295");
+      return false;
+    }
+    *out = static_cast<uint32_t>(number);
+  }
   return true;
 }
 
@@ -124,6 +157,7 @@ ActivityIndexWrap::ActivityIndexWrap(const Napi::CallbackInfo& info) : Napi::Obj
   options.presence_window = presence_window;
   options.max_pages = max_pages < 0 ? kNoCap : static_cast<uint64_t>(max_pages);
   options.max_users = max_users < 0 ? kNoCap : static_cast<uint64_t>(max_users);
+  if (!ReadTuning(info, &options)) return;
   engine_ = std::make_unique<Engine>(options);
   max_key_bytes_ = static_cast<uint32_t>(max_key_bytes);
   // One byte more than allowed (and one for the terminator napi writes): a longer key

@@ -37,8 +37,9 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   static Napi::Function Init(Napi::Env env);
 
   // new NativeActivityIndex(usersPerPage, pagesPerUser, userWindow, pageWindow,
-  //                         presenceWindow, maxPages, maxUsers, maxKeyBytes)
-  // pageWindow, maxPages and maxUsers are -1 for "none".
+  //                         presenceWindow, maxPages, maxUsers, maxKeyBytes[, tuning])
+  // pageWindow, maxPages and maxUsers are -1 for "none". tuning, for tests only:
+  // { smallListMax?, tombstoneSlack?, queueSlack? } (EngineOptions::small_list_max).
   explicit ActivityIndexWrap(const Napi::CallbackInfo& info);
 
   // The engine, or nullptr once closed.

@@ -8,9 +8,9 @@ Engine::Engine(const EngineOptions& options)
     : options_(options),
       // Pages need an activity order only to expire or evict them.
       page_index_(&pages_, &users_, options.users_per_page,
-                  options.page_window != kNoWindow || options.max_pages != kNoCap),
-      user_index_(&users_, &pages_, options.pages_per_user, true),
-      presence_(&users_) {
+                  options.page_window != kNoWindow || options.max_pages != kNoCap, options.small_list_max),
+      user_index_(&users_, &pages_, options.pages_per_user, true, options.small_list_max),
+      presence_(&users_, options.tombstone_slack, options.queue_slack) {
   SKIPTRAIL_DCHECK(options.presence_window <= options.user_window);
 }
 

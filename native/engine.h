@@ -35,6 +35,13 @@ struct EngineOptions {
   // Internal, for measuring what presence costs (native/bench/engine-bench.cc): false
   // skips every presence update, so Q3 answers nothing. The addon always keeps it.
   bool track_presence = true;
+  // Internal, for tests that run every encoding under the reference model: how state
+  // is laid out, never what an answer is. Lists longer than small_list_max are
+  // skiplists (0: every list); presence compacts a page's array past 2 * present +
+  // tombstone_slack arrivals and its expiry queue past 2 * online + queue_slack moves.
+  uint32_t small_list_max = RankedIndex::kSmallMax;
+  uint32_t tombstone_slack = Presence::kTombstoneSlack;
+  uint32_t queue_slack = Presence::kQueueSlack;
 };
 
 struct EngineStats {

@@ -8,10 +8,6 @@ namespace skiptrail {
 
 namespace {
 constexpr uint32_t kNone = Interner::kNoId;
-// A page's array is compacted once it holds more than 2 * present + this many arrivals.
-constexpr size_t kTombstoneSlack = 8;
-// The expiry queue is compacted once it holds more than 2 * online + this many moves.
-constexpr size_t kQueueSlack = 64;
 // How far ahead of the queue's head expiry prefetches the users' states.
 constexpr size_t kLookAhead = 8;
 
@@ -19,7 +15,8 @@ constexpr size_t kLookAhead = 8;
 constexpr auto kOldestOnTop = [](const auto& a, const auto& b) { return a.ts > b.ts; };
 }  // namespace
 
-Presence::Presence(const Interner* users) : user_keys_(users) {}
+Presence::Presence(const Interner* users, uint32_t tombstone_slack, uint32_t queue_slack)
+    : user_keys_(users), tombstone_slack_(tombstone_slack), queue_slack_(queue_slack) {}
 
 void Presence::Move(uint32_t user, uint32_t page, int64_t ts, int64_t cutoff) {
   Remove(user);
@@ -76,7 +73,7 @@ void Presence::Remove(uint32_t user) {
   }
   arrivals[slot].user = kNone;
   while (arrivals.back().user == kNone) arrivals.pop_back();  // stops: a present user remains
-  if (arrivals.size() > 2 * size_t{page.present} + kTombstoneSlack) Compact(page);
+  if (arrivals.size() > 2 * size_t{page.present} + tombstone_slack_) Compact(page);
 }
 
 void Presence::Compact(PageState& page) {
@@ -88,7 +85,7 @@ void Presence::Compact(PageState& page) {
     arrivals[kept++] = arrival;
   }
   arrivals.resize(kept);
-  if (arrivals.capacity() > 4 * kept + kTombstoneSlack) {
+  if (arrivals.capacity() > 4 * kept + tombstone_slack_) {
     const size_t capacity = arrivals.capacity();
     arrivals.shrink_to_fit();
     arrival_capacity_ -= capacity - arrivals.capacity();
@@ -102,7 +99,7 @@ void Presence::Enqueue(const Arrival& arrival) {
     late_.push_back(arrival);
     std::push_heap(late_.begin(), late_.end(), kOldestOnTop);
   }
-  if (queue_.size() - queue_head_ + late_.size() > 2 * online_ + kQueueSlack) CompactQueue();
+  if (queue_.size() - queue_head_ + late_.size() > 2 * online_ + queue_slack_) CompactQueue();
 }
 
 void Presence::CompactQueue() {
@@ -117,8 +114,8 @@ void Presence::CompactQueue() {
   late_.erase(std::remove_if(late_.begin(), late_.end(), [this](const Arrival& a) { return !IsCurrent(a); }),
               late_.end());
   std::make_heap(late_.begin(), late_.end(), kOldestOnTop);
-  if (queue_.capacity() > 4 * queue_.size() + kQueueSlack) queue_.shrink_to_fit();
-  if (late_.capacity() > 4 * late_.size() + kQueueSlack) late_.shrink_to_fit();
+  if (queue_.capacity() > 4 * queue_.size() + queue_slack_) queue_.shrink_to_fit();
+  if (late_.capacity() > 4 * late_.size() + queue_slack_) late_.shrink_to_fit();
 }
 
 const Presence::Arrival* Presence::Oldest() const {
@@ -137,7 +134,7 @@ void Presence::PopOldest() {
   if (queue_head_ == queue_.size()) {
     queue_.clear();
     queue_head_ = 0;
-  } else if (queue_head_ >= kQueueSlack && queue_head_ * 2 >= queue_.size()) {
+  } else if (queue_head_ >= queue_slack_ && queue_head_ * 2 >= queue_.size()) {
     // Reclaim the popped half (amortized O(1) per pop).
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
     queue_head_ = 0;

@@ -37,8 +37,14 @@ namespace skiptrail {
 
 class Presence {
  public:
+  // A page's array is compacted once it holds more than 2 * present + tombstone_slack
+  // arrivals; the expiry queue once it holds more than 2 * online + queue_slack moves.
+  static constexpr uint32_t kTombstoneSlack = 8;
+  static constexpr uint32_t kQueueSlack = 64;
+
   // `users` orders equal-time arrivals (SPEC section 2: byte-wise smaller first).
-  explicit Presence(const Interner* users);
+  explicit Presence(const Interner* users, uint32_t tombstone_slack = kTombstoneSlack,
+                    uint32_t queue_slack = kQueueSlack);
 
   // Makes (page, ts) the user's presence, replacing any other; a view older than
   // `cutoff` only removes the old one.
@@ -111,6 +117,8 @@ class Presence {
   void PopOldest();
 
   const Interner* user_keys_;
+  size_t tombstone_slack_;
+  size_t queue_slack_;
   std::vector<UserState> users_;  // by user id
   std::vector<PageState> pages_;  // by page id
   uint64_t online_ = 0;

@@ -15,10 +15,12 @@ constexpr uint32_t kFirstSmallCapacity = 2;
 constexpr size_t kMallocOverhead = sizeof(size_t);
 }  // namespace
 
-RankedIndex::RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity)
+RankedIndex::RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity,
+                         uint32_t small_max)
     : owners_(owners),
       members_(members),
       cap_(cap),
+      small_max_(small_max),
       track_activity_(track_activity),
       less_(LowestFirst{members}),
       node_context_(LowestFirst{members}),
@@ -55,7 +57,7 @@ bool RankedIndex::Record(uint32_t owner, uint32_t member, int64_t ts, int64_t ex
       if (!less_(lowest.ts, lowest.member, ts, member)) return false;  // would not make the top
       RemoveLowest(owner, state);
     }
-    if (!state.big && state.size == kSmallMax) ConvertToBig(owner, state);
+    if (!state.big && state.size >= small_max_) ConvertToBig(owner, state);
     if (state.big) {
       big_nodes_.Insert(state.big->Insert(NodeKey{ts, owner, member}));
     } else {
@@ -314,7 +316,7 @@ bool RankedIndex::Validate(std::string* error) const {
         if (big_nodes_.Find(PackPair(owner, node->key.member)) != node) return *error = "big entry not in map", false;
       }
     } else {
-      if (state.size > kSmallMax || state.size > state.small_capacity) return *error = "small list size wrong", false;
+      if (state.size > small_max_ || state.size > state.small_capacity) return *error = "small list size wrong", false;
       for (uint32_t index = 0; index < state.size; ++index) {
         const SmallEntry& entry = state.small[index];
         if (!members_->live(entry.member)) return *error = "small entry on a freed member id", false;

@@ -43,10 +43,12 @@ struct LatestView {
 
 class RankedIndex {
  public:
-  // Lists longer than this use the skiplist encoding.
+  // Lists longer than this use the skiplist encoding (unless the engine says otherwise:
+  // EngineOptions::small_list_max).
   static constexpr uint32_t kSmallMax = 128;
 
-  RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity);
+  RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity,
+              uint32_t small_max = kSmallMax);
   ~RankedIndex();
   RankedIndex(const RankedIndex&) = delete;
   RankedIndex& operator=(const RankedIndex&) = delete;
@@ -139,7 +141,7 @@ class RankedIndex {
   };
   struct OwnerState {
     SmallEntry* small = nullptr;  // small encoding: `size` entries, lowest first
-    std::unique_ptr<BigList> big;  // skiplist encoding, once the list outgrew kSmallMax
+    std::unique_ptr<BigList> big;  // skiplist encoding, once the list outgrew small_max_
     uint32_t size = 0;
     uint32_t small_capacity = 0;
     ActivityList::Node* activity = nullptr;  // with track_activity: set iff size > 0
@@ -168,6 +170,7 @@ class RankedIndex {
   Interner* owners_;
   Interner* members_;
   uint32_t cap_;
+  uint32_t small_max_;  // lists longer than this are skiplists
   bool track_activity_;
   LowestFirst less_;
   BigList::Context node_context_;

@@ -9,6 +9,7 @@ import type { Duration } from './duration.js';
 import { parseDuration } from './duration.js';
 import { closedError, rangeError, typeError } from './errors.js';
 import { encodeLogText, resolveIngestOptions, type IngestOptions, type IngestReport } from './ingest.js';
+import { engineTuning } from './engine-tuning.js';
 import { IngestStream } from './ingest-stream.js';
 import {
   checkInteger,
@@ -98,6 +99,7 @@ export class ActivityIndex {
       none(resolved.maxPages),
       none(resolved.maxUsers),
       resolved.maxKeyBytes,
+      engineTuning(),
     );
     this.#ensureCapacity(Math.min(INITIAL_RESULT_CAPACITY, Math.max(resolved.usersPerPage, resolved.pagesPerUser)));
   }

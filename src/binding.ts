@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
+import type { EngineTuning } from './engine-tuning.js';
 import type { IngestReport, NativeIngestOptions } from './ingest.js';
 
 /** The addon's class; see native/activity-index-wrap.h for the contract of each method. */
@@ -61,6 +62,7 @@ interface Addon {
     maxPages: number,
     maxUsers: number,
     maxKeyBytes: number,
+    tuning?: EngineTuning,
   ) => NativeActivityIndex;
   NativeIngestSession: new (index: NativeActivityIndex, options: NativeIngestOptions) => NativeIngestSession;
   napiVersion: number;

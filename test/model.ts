@@ -1,8 +1,8 @@
 /**
  * A reference model of skiptrail: SPEC.md sections 1–4b and 6, and the decisions in
  * docs/semantics.md. It is written to be obviously correct, not fast: plain Maps, a
- * sort per query, a scan to find an eviction victim, and eager expiry after every
- * event. Property tests run the native engine and this model side by side and
+ * sort per query, a scan to find an eviction victim or a list's best or lowest entry,
+ * and eager expiry after every event. Property tests run the native engine and this model side by side and
  * require equal answers.
  *
  * Where the engine is free to differ (lazy versus eager trimming of expired entries),
@@ -69,9 +69,21 @@ export interface UserPagesQuery {
   limit?: number;
 }
 
+/** UTF-8 encodings of recent keys: the long-list properties compare a few hundred keys millions of times. */
+const utf8Cache = new Map<string, Buffer>();
+
+function utf8(key: string): Buffer {
+  let bytes = utf8Cache.get(key);
+  if (bytes === undefined) {
+    if (utf8Cache.size >= 100_000) utf8Cache.clear();
+    utf8Cache.set(key, (bytes = Buffer.from(key, 'utf8')));
+  }
+  return bytes;
+}
+
 /** Byte-wise order of the UTF-8 encodings, like `Buffer.compare` (SPEC 1). */
 export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return Buffer.compare(utf8(a), utf8(b));
 }
 
 /**
@@ -91,7 +103,16 @@ function ranked(list: ReadonlyMap<string, number>): { key: string; ts: number }[
 
 /** The best-ranked entry of a non-empty list. */
 function first(list: ReadonlyMap<string, number>): { key: string; ts: number } {
-  return ranked(list)[0]!;
+  let best: { key: string; ts: number } | undefined;
+  for (const [key, ts] of list) if (best === undefined || compareRank({ key, ts }, best) < 0) best = { key, ts };
+  return best!;
+}
+
+/** The lowest-ranked entry of a non-empty list. */
+function last(list: ReadonlyMap<string, number>): { key: string; ts: number } {
+  let lowest: { key: string; ts: number } | undefined;
+  for (const [key, ts] of list) if (lowest === undefined || compareRank({ key, ts }, lowest) > 0) lowest = { key, ts };
+  return lowest!;
 }
 
 /**
@@ -109,8 +130,7 @@ function keepTop(list: Map<string, number>, key: string, ts: number, capacity: n
     list.set(key, ts);
     return;
   }
-  const entries = ranked(list);
-  const lowest = entries[entries.length - 1]!;
+  const lowest = last(list);
   if (compareRank({ key, ts }, lowest) < 0) {
     list.delete(lowest.key);
     list.set(key, ts);
