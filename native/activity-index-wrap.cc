@@ -125,6 +125,7 @@ Napi::Function ActivityIndexWrap::Init(Napi::Env env) {
                          InstanceMethod<&ActivityIndexWrap::JS_bindResults>("bindResults"),
                          InstanceMethod<&ActivityIndexWrap::JS_recordMany>("recordMany"),
                          InstanceMethod<&ActivityIndexWrap::JS_watermark>("watermark"),
+                         InstanceMethod<&ActivityIndexWrap::JS_advanceWatermark>("advanceWatermark"),
                          InstanceMethod<&ActivityIndexWrap::JS_stats>("stats"),
                          InstanceMethod<&ActivityIndexWrap::JS_clear>("clear"),
                          InstanceMethod<&ActivityIndexWrap::JS_close>("close"),
@@ -421,6 +422,20 @@ Napi::Value ActivityIndexWrap::JS_watermark(const Napi::CallbackInfo& info) {
   if (!CheckOpen(env)) return env.Undefined();
   if (!engine_->has_watermark()) return Napi::Number::New(env, -INFINITY);
   return Napi::Number::New(env, static_cast<double>(engine_->watermark()));
+}
+
+// advanceWatermark(ts): ts is a safe integer >= 0, checked by the facade.
+Napi::Value ActivityIndexWrap::JS_advanceWatermark(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "advanceWatermark(ts): ts must be a number");
+  const double ts = info[0].As<Napi::Number>().DoubleValue();
+  if (!(ts >= 0 && ts <= static_cast<double>(kMaxSafeInteger))) {
+    return ThrowType(env, "advanceWatermark(ts): ts must be a safe integer >= 0");
+  }
+  engine_->AdvanceWatermark(static_cast<int64_t>(ts));
+  ReportMemory(env);
+  return env.Undefined();
 }
 
 Napi::Value ActivityIndexWrap::JS_stats(const Napi::CallbackInfo& info) {

@@ -66,6 +66,7 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   // onlineCount(page | undefined, now) -> number
   Napi::Value JS_onlineCount(const Napi::CallbackInfo& info);
   Napi::Value JS_watermark(const Napi::CallbackInfo& info);
+  Napi::Value JS_advanceWatermark(const Napi::CallbackInfo& info);
   Napi::Value JS_stats(const Napi::CallbackInfo& info);
   Napi::Value JS_clear(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);

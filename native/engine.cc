@@ -99,6 +99,14 @@ void Engine::ExpireAndEvict() {
   if (options_.max_users != kNoCap) evicted_ += user_index_.EvictOver(options_.max_users, leave);
 }
 
+void Engine::AdvanceWatermark(int64_t ts) {
+  if (has_watermark_ && ts <= watermark_) return;
+  watermark_ = ts;
+  has_watermark_ = true;
+  presence_clock_ = std::max(presence_clock_, watermark_);
+  ExpireAndEvict();
+}
+
 void Engine::AdvancePresenceClock(int64_t now) {
   if (now <= presence_clock_) return;
   presence_clock_ = now;

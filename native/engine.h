@@ -85,6 +85,10 @@ class Engine {
   // Moves the presence cutoff to at least now - presenceWindow (wall-clock indexes call
   // this before answering Q3).
   void AdvancePresenceClock(int64_t now);
+  // Moves the watermark to ts when ts is later, as an event at ts would, without
+  // indexing anything: expiry, presence and eviction follow. A shard calls it for the
+  // times of other partitions' events, so that its windows match one index fed them all.
+  void AdvanceWatermark(int64_t ts);
 
   bool has_watermark() const { return has_watermark_; }
   int64_t watermark() const { return watermark_; }

@@ -27,7 +27,10 @@ std::string SampleText(const char* content, size_t len) {
 }  // namespace
 
 IngestSession::IngestSession(const ParserOptions& options)
-    : parser_(options), max_line_bytes_(options.max_line_bytes) {}
+    : parser_(options),
+      max_line_bytes_(options.max_line_bytes),
+      partitions_(options.partitions),
+      partition_(options.partition) {}
 
 void IngestSession::Feed(const char* data, size_t len, ViewSink sink) {
   const char* p = data;
@@ -99,6 +102,12 @@ void IngestSession::ProcessLine(const char* line, size_t len, ViewSink sink) {
     Reject(reason, line, content);
     return;
   }
+  if (partitions_ != 0 && PartitionOf(view.user, partitions_) != partition_) {
+    Reject(RejectReason::kOtherPartition, line, content);
+    if (!other_partition_seen_ || view.ts_ms > other_partition_ts_) other_partition_ts_ = view.ts_ms;
+    other_partition_seen_ = true;
+    return;
+  }
   ++report_.accepted;
   if (sink(view)) ++report_.late;
 }
@@ -106,7 +115,9 @@ void IngestSession::ProcessLine(const char* line, size_t len, ViewSink sink) {
 void IngestSession::Reject(RejectReason reason, const char* content, size_t len) {
   ++report_.rejected;
   ++report_.reasons[static_cast<int>(reason)];
-  if (reason != RejectReason::kFiltered && report_.samples.size() < IngestReport::kMaxSamples) {
+  // Filtered and other-partition lines are expected, not errors: counted, not sampled.
+  if (reason != RejectReason::kFiltered && reason != RejectReason::kOtherPartition &&
+      report_.samples.size() < IngestReport::kMaxSamples) {
     report_.samples.push_back({physical_line_, reason, SampleText(content, len)});
   }
 }

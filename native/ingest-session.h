@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "log-parser.h"
+#include "partition.h"
 
 namespace skiptrail {
 
@@ -86,6 +87,16 @@ class IngestSession {
   void Finish(ViewSink sink);
 
   const IngestReport& report() const { return report_; }
+
+  // The latest time of the other-partition lines seen since the last call, if any:
+  // stream time that the shard's engine must follow (Engine::AdvanceWatermark) for its
+  // windows to match one index fed every line. Resets it.
+  bool TakeOtherPartitionTime(int64_t* ts) {
+    if (!other_partition_seen_) return false;
+    *ts = other_partition_ts_;
+    other_partition_seen_ = false;
+    return true;
+  }
   const ParserOptions& options() const { return parser_.options(); }
 
   // Bytes of the pending partial line held between Feed() calls: at most
@@ -114,6 +125,10 @@ class IngestSession {
   bool sample_open_ = false;
   size_t sample_open_seen_ = 0;  // raw bytes of that line seen so far
   uint64_t physical_line_ = 0;
+  uint32_t partitions_;  // 0: no partition filter
+  uint32_t partition_;
+  bool other_partition_seen_ = false;
+  int64_t other_partition_ts_ = 0;
   IngestReport report_;
 };
 

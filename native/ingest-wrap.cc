@@ -69,6 +69,17 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
   options->status_max = static_cast<uint16_t>(status_max);
   options->max_key_bytes = max_key_bytes;
   options->max_line_bytes = max_line_bytes;
+  options->partitions = 0;
+  options->partition = 0;
+  if (!object.Get("partitions").IsUndefined()) {
+    uint32_t partitions, partition;
+    if (!ReadUint(object, "partitions", 1, kMaxPartitions, &partitions) ||
+        !ReadUint(object, "partition", 0, partitions - 1, &partition)) {
+      return fail();
+    }
+    options->partitions = partitions;
+    options->partition = partition;
+  }
   options->statuses.clear();
   Napi::Value statuses = object.Get("statuses");
   if (statuses.IsArray()) {
@@ -142,13 +153,22 @@ void EngineFeeder::Feed(IngestSession& session, Engine& engine, const char* data
   for (size_t offset = 0; offset < size; offset += kPiece) {
     const size_t piece = size - offset < kPiece ? size - offset : kPiece;
     session.Feed(data + offset, piece, [this](const ParsedView& view) { return Add(view); });
-    if (times_.size() >= kBatch || offset + piece >= size) Flush(engine);
+    if (times_.size() >= kBatch || offset + piece >= size) {
+      Flush(engine);
+      FollowOtherPartitions(session, engine);
+    }
   }
 }
 
 void EngineFeeder::Finish(IngestSession& session, Engine& engine) {
   session.Finish([this](const ParsedView& view) { return Add(view); });
   Flush(engine);
+  FollowOtherPartitions(session, engine);
+}
+
+void EngineFeeder::FollowOtherPartitions(IngestSession& session, Engine& engine) {
+  int64_t ts;
+  if (session.TakeOtherPartitionTime(&ts)) engine.AdvanceWatermark(ts);
 }
 
 Napi::Function IngestSessionWrap::Init(Napi::Env env) {

@@ -46,6 +46,8 @@ class EngineFeeder {
  private:
   bool Add(const ParsedView& view);
   void Flush(Engine& engine);
+  // Advances the engine to the latest other-partition time the session saw.
+  static void FollowOtherPartitions(IngestSession& session, Engine& engine);
 
   std::string bytes_;           // user0 page0 user1 page1 ...
   std::vector<size_t> ends_;    // end offset of each key in bytes_

@@ -662,6 +662,7 @@ const char* RejectReasonName(RejectReason reason) {
     case RejectReason::kBadTime: return "bad-time";
     case RejectReason::kBadStatus: return "bad-status";
     case RejectReason::kFiltered: return "filtered";
+    case RejectReason::kOtherPartition: return "other-partition";
     case RejectReason::kKeyTooLong: return "key-too-long";
     case RejectReason::kBadEncoding: return "bad-encoding";
     case RejectReason::kLineTooLong: return "line-too-long";

@@ -57,11 +57,12 @@ enum class RejectReason : uint8_t {
   kKeyTooLong,
   kBadEncoding,
   kLineTooLong,
+  kOtherPartition,  // a valid line whose user belongs to another partition (IngestSession)
   kCount
 };
 
 // "malformed", "bad-time", "bad-status", "filtered", "key-too-long", "bad-encoding",
-// "line-too-long"; "none" for kNone. Static storage, never null.
+// "line-too-long", "other-partition"; "none" for kNone. Static storage, never null.
 const char* RejectReasonName(RejectReason reason);
 
 // The largest integer a JS number holds exactly (Number.MAX_SAFE_INTEGER).
@@ -83,6 +84,12 @@ struct ParserOptions {
 
   uint32_t max_key_bytes = 1024;        // a longer user or page is key-too-long
   uint32_t max_line_bytes = 64 * 1024;  // enforced by IngestSession, not by Parse()
+
+  // A shard's filter, enforced by IngestSession: with partitions > 0, a parsed line
+  // whose user is not in partition `partition` (partition.h) is rejected as
+  // other-partition. REQUIRES: partitions == 0, or partition < partitions <= kMaxPartitions.
+  uint32_t partitions = 0;
+  uint32_t partition = 0;
 };
 
 // An accepted event. `user` and `page` point into the line given to Parse() or into

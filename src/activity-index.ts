@@ -270,6 +270,16 @@ export class ActivityIndex {
     return native.onlineCount(page, this.#presenceNow());
   }
 
+  /**
+   * Moves the watermark (stream time) to `ts` when that is later, as an event at `ts`
+   * would, without recording anything: expiry, presence and eviction follow. A shard of
+   * a cluster calls it with the times of other partitions' views (docs/scaling.md).
+   */
+  advanceWatermark(ts: number | Date): void {
+    const native = this.#open();
+    native.advanceWatermark(checkTime(ts, 'ts'));
+  }
+
   /** The largest `ts` of any accepted event, or -Infinity before the first. */
   get watermark(): number {
     return this.#open().watermark();

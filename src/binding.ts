@@ -21,6 +21,7 @@ export interface NativeActivityIndex {
   onlineCount(page: string | undefined, now: number): number;
   watermark(): number;
   stats(): NativeStats;
+  advanceWatermark(ts: number): void;
   clear(): void;
   close(): void;
   validate(): void;

@@ -20,6 +20,7 @@ export type {
 export { IngestStream } from './ingest-stream.js';
 export { MissingDependencyError } from './load-nats.js';
 export { parseDuration } from './duration.js';
+export { partitionOf, MAX_PARTITIONS, type PartitionSpec } from './partition.js';
 export type { ActivityIndexOptions, Clock, ResolvedOptions } from './validate.js';
 export {
   follow,

@@ -4,6 +4,7 @@
  */
 
 import { rangeError, rangeErrorWith, typeError } from './errors.js';
+import { checkPartition } from './partition.js';
 import { checkBoolean, checkChoice, checkInteger, checkNonEmptyString, checkOptions } from './validate.js';
 
 export type LogFormat = 'combined' | 'common' | 'ndjson';
@@ -15,7 +16,8 @@ export type RejectReason =
   | 'filtered'
   | 'key-too-long'
   | 'bad-encoding'
-  | 'line-too-long';
+  | 'line-too-long'
+  | 'other-partition';
 
 export interface IngestOptions {
   /** 'combined' (default), 'common' or 'ndjson'. */
@@ -32,6 +34,12 @@ export interface IngestOptions {
   maxKeyBytes?: number;
   /** A longer line is rejected as line-too-long without being buffered. Default 65,536. */
   maxLineBytes?: number;
+  /**
+   * A shard's filter: index only the views whose user is in partition `index` of
+   * `count` (partitionOf); the others are rejected as other-partition, and their
+   * times still move the watermark. Default: every view.
+   */
+  partition?: { index: number; count: number };
 }
 
 export interface RejectedLine {
@@ -64,6 +72,8 @@ export interface NativeIngestOptions {
   tsField: string;
   maxKeyBytes: number;
   maxLineBytes: number;
+  partitions?: number;
+  partition?: number;
 }
 
 /** Every ingest option's name (sources take these besides their own). */
@@ -75,6 +85,7 @@ export const INGEST_OPTION_NAMES: ReadonlySet<string> = new Set([
   'fields',
   'maxKeyBytes',
   'maxLineBytes',
+  'partition',
 ]);
 const FORMATS = ['combined', 'common', 'ndjson'] as const;
 const USER_FIELDS = ['host', 'authuser', 'authuser|host'] as const;
@@ -140,6 +151,11 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
   }
   if (given.maxLineBytes !== undefined) {
     resolved.maxLineBytes = checkInteger(given.maxLineBytes, 'options.maxLineBytes', 1, 1 << 30);
+  }
+  if (given.partition !== undefined) {
+    const { index, count } = checkPartition(given.partition, 'options.partition');
+    resolved.partitions = count;
+    resolved.partition = index;
   }
   return resolved;
 }

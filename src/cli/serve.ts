@@ -16,6 +16,7 @@ import type { IngestOptions, IngestReport } from '../sources/ingest-target.js';
 import { copyReport, sumReports } from '../sources/ingest-target.js';
 import { subscribeNats } from '../sources/nats.js';
 import { listenUdp } from '../sources/udp.js';
+import { parsePartition, type PartitionSpec } from '../partition.js';
 import {
   INDEX_HELP,
   INDEX_OPTIONS,
@@ -63,6 +64,11 @@ HTTP:
   --host ADDR             address to listen on (default 127.0.0.1)
   --max-body-bytes N      largest POST /views body (default 1048576); larger gets 413
 
+Cluster (docs/scaling.md):
+  --partition I/N         be partition I (from 0) of N: index only the views whose user
+                          partitionOf(user, N) = I; other lines are counted as
+                          other-partition and only move the watermark
+
 ${INGEST_HELP}
 
 ${INDEX_HELP}
@@ -90,6 +96,7 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   'max-body-bytes': { type: 'string' },
+  partition: { type: 'string' },
   'poll-interval': { type: 'string' },
 } as const;
 
@@ -108,6 +115,7 @@ interface Plan {
   port: number;
   host: string;
   maxBodyBytes: number | undefined;
+  partition: PartitionSpec | null;
 }
 
 function plan(values: Values): Plan {
@@ -134,6 +142,15 @@ function plan(values: Values): Plan {
   if (queue !== undefined && natsUrl === undefined) throw new UsageError('--queue needs --nats and --subject');
   const files = listFlag(values, 'follow');
   const stdin = values.stdin === true;
+  const partitionText = stringFlag(values, 'partition');
+  let partition: PartitionSpec | null = null;
+  if (partitionText !== undefined) {
+    try {
+      partition = parsePartition(partitionText, '--partition');
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
   const maxBodyBytes = integerFlag(values, 'max-body-bytes');
   if (maxBodyBytes === 0) throw new UsageError('--max-body-bytes must be at least 1');
   const pollText = durationFlag(values, 'poll-interval');
@@ -156,6 +173,7 @@ function plan(values: Values): Plan {
     port: port('port', 8080)!,
     host: stringFlag(values, 'host') ?? '127.0.0.1',
     maxBodyBytes,
+    partition,
   };
 }
 
@@ -167,6 +185,7 @@ export async function serve(args: string[]): Promise<number> {
   const settings = plan(values);
   const index = openIndex(values);
   const options = ingestOptions(values, index.options.maxKeyBytes);
+  if (settings.partition !== null) options.partition = settings.partition;
   try {
     withFlagNames(() => index.ingest('', options));
   } catch (error) {
@@ -185,6 +204,7 @@ export async function serve(args: string[]): Promise<number> {
   const query = createQueryServer(index, {
     sources: () => sources.map(status),
     ...(settings.maxBodyBytes === undefined ? {} : { maxBodyBytes: settings.maxBodyBytes }),
+    ...(settings.partition === null ? {} : { partition: settings.partition }),
   });
   const server = query.server;
   try {

@@ -16,7 +16,8 @@
 import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ActivityStats, PageView, UserPagesOptions, UserView, ViewEvent } from '../activity-index.js';
-import { typeError } from '../errors.js';
+import { rangeErrorWith, typeError } from '../errors.js';
+import { partitionOf, type PartitionSpec } from '../partition.js';
 import { checkKey, checkTime } from '../validate.js';
 import type { SourceMetrics } from './metrics.js';
 import { MetricsWriter, RequestMetrics, renderSources } from './metrics.js';
@@ -49,6 +50,8 @@ export interface QueryServerOptions {
   sources?: () => readonly SourceStatus[];
   /** Largest POST /views body in bytes; a longer one gets 413. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** A shard's partition: POST /views refuses the views of other partitions' users. */
+  partition?: PartitionSpec;
   /** More members for the /stats body (the gateway's partitions). Called per request. */
   statsDetails?: () => MaybePromise<Record<string, unknown>>;
 }
@@ -147,7 +150,7 @@ export function createQueryServer(index: QueryBackend, options: QueryServerOptio
     return Promise.all([users, index.onlineCount(page)]).then(([rows, count]) => json.answer('page', page, 'users', 'user', rows, count));
   };
   const recordViews = (body: Buffer, request: http.IncomingMessage) => {
-    const events = parseViews(body, request.headers['content-type'], index.options.maxKeyBytes);
+    const events = parseViews(body, request.headers['content-type'], index.options.maxKeyBytes, options.partition);
     return after(index.recordMany(events), (recorded) => ({ recorded }));
   };
 
@@ -399,7 +402,7 @@ function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer>
  * request with 400 listing every bad one, and nothing is recorded: the same all or
  * nothing as recordMany.
  */
-export function parseViews(body: Buffer, contentType: string | undefined, maxKeyBytes: number): ViewEvent[] {
+export function parseViews(body: Buffer, contentType: string | undefined, maxKeyBytes: number, partition?: PartitionSpec): ViewEvent[] {
   const text = body.toString('utf8');
   const events: ViewEvent[] = [];
   const errors: { line: number; error: string; argument?: string }[] = [];
@@ -407,7 +410,17 @@ export function parseViews(body: Buffer, contentType: string | undefined, maxKey
   const now = Date.now();
   const take = (value: unknown, line: number) => {
     try {
-      events.push(checkView(value, maxKeyBytes, now));
+      const event = checkView(value, maxKeyBytes, now);
+      if (partition !== undefined) {
+        const owner = partitionOf(event.user, partition.count);
+        if (owner !== partition.index) {
+          throw rangeErrorWith(
+            'user',
+            `user ${JSON.stringify(event.user)} belongs to partition ${owner} of ${partition.count}, not to this shard (${partition.index}); record through the gateway or the publisher`,
+          );
+        }
+      }
+      events.push(event);
     } catch (error) {
       if (!isArgumentError(error)) throw error;
       invalid++;
