@@ -1,7 +1,7 @@
 // ActivityList: pages or users ordered by their latest activity, lowest-ranked first,
 // so that expiry and cap eviction pop from the front in O(1).
 //
-// "Lowest-ranked" follows SPEC section 2 turned around: the smallest time first, and
+// "Lowest-ranked" follows contract section 2 turned around: the smallest time first, and
 // on equal times the byte-wise LARGEST key first.
 #ifndef SKIPTRAIL_ACTIVITY_LIST_H_
 #define SKIPTRAIL_ACTIVITY_LIST_H_

@@ -1,4 +1,4 @@
-// Engine: the recent-activity index as a whole (SPEC sections 1-4b and 6). It owns
+// Engine: the recent-activity index as a whole (contract sections 1-4b and 6). It owns
 // the two interners, the page index (Q1: pages -> users), the user index (Q2: users
 // -> pages), Presence (Q3), the watermark, and the caps, and keeps them consistent
 // event by event.

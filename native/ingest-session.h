@@ -1,5 +1,5 @@
 // IngestSession: splits a byte stream into lines, parses each with a LogParser, hands
-// accepted events to a sink and keeps the report of SPEC section 5.
+// accepted events to a sink and keeps the report of contract section 5.
 //
 // Chunks may be cut anywhere (mid-line, mid-"\r\n", mid-UTF-8 character). A line whole
 // inside a chunk is parsed in place; only a line cut by a chunk boundary is copied, into

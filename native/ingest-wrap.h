@@ -1,4 +1,4 @@
-// The Node-API side of log ingestion (SPEC section 5):
+// The Node-API side of log ingestion (contract section 5):
 //   - ReadParserOptions / ReportToJs translate options and reports;
 //   - IngestSessionWrap is the JavaScript class `NativeIngestSession`: one
 //     IngestSession feeding one ActivityIndex, chunk by chunk, for

@@ -1,4 +1,4 @@
-// Presence (Q3, SPEC section 4b): which users are on which page now.
+// Presence (Q3, contract section 4b): which users are on which page now.
 //
 // A user is present on the page of their latest view while its time is at least
 // the presence cutoff (now - presenceWindow). Kept incrementally, as spreadlogd's
@@ -42,7 +42,7 @@ class Presence {
   static constexpr uint32_t kTombstoneSlack = 8;
   static constexpr uint32_t kQueueSlack = 64;
 
-  // `users` orders equal-time arrivals (SPEC section 2: byte-wise smaller first).
+  // `users` orders equal-time arrivals (contract section 2: byte-wise smaller first).
   explicit Presence(const Interner* users, uint32_t tombstone_slack = kTombstoneSlack,
                     uint32_t queue_slack = kQueueSlack);
 

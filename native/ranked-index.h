@@ -1,10 +1,10 @@
 // RankedIndex: for every owner, its top `cap` distinct members by rank, each with
 // the time of the owner's latest event with that member (max semantics). The engine
 // holds three:
-//   - the page index (Q1, SPEC section 3): owner = page, member = user;
-//   - the user index (Q2, SPEC section 4): owner = user, member = page;
+//   - the page index (Q1, contract section 3): owner = page, member = user;
+//   - the user index (Q2, contract section 4): owner = user, member = page;
 //   - presence's users per page (Q3): owner = page, member = user, no cap.
-// Rank is SPEC section 2's: larger ts first, on equal ts the byte-wise smaller member.
+// Rank is contract section 2's: larger ts first, on equal ts the byte-wise smaller member.
 //
 // A list has two encodings, as Redis's sorted sets do (listpack, then skiplist +
 // dict): a small list is a sorted array of (ts, member) in one allocation, which a
@@ -121,7 +121,7 @@ class RankedIndex {
     uint32_t owner;
     uint32_t member;
   };
-  // SPEC section 2's rank, reversed: oldest first, on equal ts the byte-wise larger
+  // contract section 2's rank, reversed: oldest first, on equal ts the byte-wise larger
   // member first.
   struct LowestFirst {
     const Interner* members = nullptr;

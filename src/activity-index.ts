@@ -1,5 +1,5 @@
 /**
- * ActivityIndex: the public class (SPEC section 7). It validates arguments, packs
+ * ActivityIndex: the public class (docs/contract.md section 7). It validates arguments, packs
  * batches for one native call, and turns the native engine's flat results into
  * objects, with an id -> string cache so a hot key's string is not rebuilt per query.
  */
@@ -192,7 +192,7 @@ export class ActivityIndex {
   }
 
   /**
-   * Parses whole log lines natively and indexes the page views (SPEC section 5,
+   * Parses whole log lines natively and indexes the page views (docs/contract.md section 5,
    * docs/ingest.md). A last line without "\n" counts. Bad lines are counted and
    * sampled in the report, never thrown.
    */

@@ -1,5 +1,5 @@
 /**
- * Log ingestion options and reports (SPEC section 5; docs/ingest.md). Parsing happens
+ * Log ingestion options and reports (docs/contract.md section 5; docs/ingest.md). Parsing happens
  * in C++; this file validates the options once and describes what comes back.
  */
 

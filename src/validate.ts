@@ -1,5 +1,5 @@
 /**
- * Argument validation, done once here before anything reaches C++ (SPEC section 1):
+ * Argument validation, done once here before anything reaches C++ (docs/contract.md section 1):
  * a TypeError for a wrong type, a RangeError for a bad value, each naming the argument
  * and what was received.
  */

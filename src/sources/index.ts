@@ -1,5 +1,5 @@
 /**
- * Live sources: each feeds an index through its native ingest path (SPEC section 5).
+ * Live sources: each feeds an index through its native ingest path (docs/contract.md section 5).
  * follow() tails a log file across rotation and truncation; ingestReadable() and
  * ingestStdin() drain a stream; listenUdp() takes datagrams; subscribeNats() takes a
  * NATS subject.

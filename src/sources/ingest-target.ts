@@ -1,5 +1,5 @@
 /**
- * What a live source needs from an index: the native ingest path of SPEC section 5.
+ * What a live source needs from an index: the native ingest path of docs/contract.md section 5.
  * ActivityIndex implements it; the sources depend on this shape only, so that one
  * source can feed any object that parses log lines the same way.
  */
