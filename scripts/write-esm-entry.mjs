@@ -11,4 +11,8 @@ writeFileSync(
   new URL('index.mjs', dist),
   `import skiptrail from './index.js';\n\nexport const { ${names.join(', ')} } = skiptrail;\nexport default skiptrail;\n`,
 );
-writeFileSync(new URL('index.d.mts', dist), `export * from './index.js';\n`);
+// The default export is the CommonJS module's exports object: its type is the namespace.
+writeFileSync(
+  new URL('index.d.mts', dist),
+  `import * as skiptrail from './index.js';\n\nexport * from './index.js';\nexport default skiptrail;\n`,
+);
