@@ -1,5 +1,12 @@
 {
   "includes": ["native/core.gypi"],
+  # Node-API version 8 (Node 12.22+, every Node the package supports: engines ">=20").
+  # package.json "binary.napi_versions" names the same version; test/package.test.ts
+  # checks that they agree. Prebuilds (scripts/prebuild.mjs) set skiptrail_portable=1
+  # through GYP_DEFINES: see native/compat/ and docs/install.md.
+  "variables": {
+    "skiptrail_portable%": 0
+  },
   "targets": [
     {
       "target_name": "skiptrail",
@@ -9,6 +16,14 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        ["OS=='linux' and skiptrail_portable==1", {
+          # A prebuild needs no libstdc++ newer than GCC 5's (GLIBCXX_3.4.21), and exports
+          # only the module's entry point.
+          "sources": ["native/compat/glibcxx-3.4.29.cc"],
+          "cflags_cc": ["-fvisibility=hidden", "-fvisibility-inlines-hidden"]
+        }]
+      ],
       "configurations": {
         "Release": {
           "cflags_cc": ["-O3"]

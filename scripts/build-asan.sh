@@ -3,5 +3,5 @@
 # (binding.gyp: configurations.Debug) into build/Debug/skiptrail.node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f build/Makefile ] || npx node-gyp configure
-npx node-gyp build --debug
+[ -f build/Makefile ] || node scripts/node-gyp.mjs configure
+node scripts/node-gyp.mjs build --debug

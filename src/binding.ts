@@ -1,7 +1,10 @@
 /**
  * Loads the native addon once per thread (Node-API addons are context-aware, so each
- * worker gets its own instance). SKIPTRAIL_ADDON may name another build of it, such as
- * the sanitizer build used by `npm run test:asan`.
+ * worker gets its own instance). node-gyp-build picks it: a local build in build/Release
+ * (or build/Debug) when there is one, else the prebuild in prebuilds/ that fits this
+ * platform. SKIPTRAIL_ADDON may name another build instead, such as the sanitizer build
+ * used by `npm run test:asan`. When none loads, the error says which platform was looked
+ * for and how to build the addon from source (docs/install.md).
  */
 
 import { createRequire } from 'node:module';
@@ -76,10 +79,43 @@ function packageRoot(): string {
   return typeof __dirname === 'string' ? path.resolve(__dirname, '..') : process.cwd();
 }
 
+/** The platform a prebuild must fit, as node-gyp-build matches it: 'linux-x64 (glibc)'. */
+function platformName(): string {
+  const platform = process.env.npm_config_platform ?? process.platform;
+  const arch = process.env.npm_config_arch ?? process.arch;
+  if (platform !== 'linux') return `${platform}-${arch}`;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  const libc = header?.glibcVersionRuntime === undefined ? 'not glibc: musl?' : `glibc ${header.glibcVersionRuntime}`;
+  return `${platform}-${arch} (${libc})`;
+}
+
+function addonError(root: string, problem: string, cause: unknown): Error {
+  return new Error(
+    `skiptrail: ${problem}\n` +
+      `Looked for a build of the addon in ${path.join(root, 'build')} and a prebuild for ${platformName()}, ` +
+      `Node ${process.version} (Node-API ${process.versions.napi ?? '?'}), in ${path.join(root, 'prebuilds')}.\n` +
+      'Build it from source (needs python3, make and a C++17 compiler; see docs/install.md):\n' +
+      '  in a project that depends on skiptrail:  npm rebuild skiptrail --build-from-source\n' +
+      '  in a clone of the skiptrail repository:  npm run build:native',
+    { cause },
+  );
+}
+
 function loadAddon(): Addon {
   const root = packageRoot();
-  const file = process.env.SKIPTRAIL_ADDON ?? path.join(root, 'build', 'Release', 'skiptrail.node');
-  return createRequire(path.join(root, 'package.json'))(path.resolve(root, file)) as Addon;
+  const require = createRequire(path.join(root, 'package.json'));
+  if (process.env.SKIPTRAIL_ADDON !== undefined) return require(path.resolve(root, process.env.SKIPTRAIL_ADDON)) as Addon;
+  let file: string;
+  try {
+    file = (require('node-gyp-build') as { resolve(dir: string): string }).resolve(root);
+  } catch (error) {
+    throw addonError(root, 'no native addon fits this platform.', error);
+  }
+  try {
+    return require(file) as Addon;
+  } catch (error) {
+    throw addonError(root, `the native addon ${file} does not load: ${(error as Error).message}`, error);
+  }
 }
 
 export const addon: Addon = loadAddon();
