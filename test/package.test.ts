@@ -29,10 +29,21 @@ describe('the Node-API version', () => {
 });
 
 describe('dependencies', () => {
-  it('are only what the library needs at run time (the loader, and the headers a source build needs)', () => {
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['node-addon-api', 'node-gyp-build']);
-    expect(pkg.devDependencies).toHaveProperty('node-gyp');
-    expect(pkg.devDependencies).toHaveProperty('prebuildify');
+  it('are only what the library needs at run time: what src/ imports, and the headers a source build reads', () => {
+    const sources = fs.readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    const code = sources.map((file) => fs.readFileSync(path.join(ROOT, 'src', file), 'utf8')).join('\n');
+    for (const name of Object.keys(pkg.dependencies)) {
+      if (name === 'node-addon-api') {
+        expect(gyp).toContain("require('node-addon-api')");
+      } else {
+        expect(code, name).toMatch(new RegExp(`(from |require\\()'${name}'`));
+      }
+    }
+    expect(pkg.dependencies).toHaveProperty('node-gyp-build');
+    for (const tool of ['node-gyp', 'prebuildify', 'typescript']) {
+      expect(pkg.dependencies).not.toHaveProperty(tool);
+      expect(pkg.devDependencies).toHaveProperty(tool);
+    }
   });
 
   it('make nats an optional peer', () => {
