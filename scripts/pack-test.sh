@@ -72,11 +72,13 @@ export npm_config_userconfig="$WORK/npmrc" XDG_CACHE_HOME="$WORK/cache"
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 unset npm_config_nodedir
 
-new_project() { # name, allowScripts entry for skiptrail
+new_project() { # name, whether allowScripts allows skiptrail's install script
   mkdir "$WORK/$1"
   cp test/package/smoke.mjs test/package/smoke.cjs test/package/smoke-checks.cjs test/package/types.mts "$WORK/$1/"
-  printf '{ "name": "%s", "version": "1.0.0", "private": true, "type": "module", "allowScripts": { "skiptrail": %s } }\n' \
-    "$1" "$2" >"$WORK/$1/package.json"
+  # npm keys the approval of a package installed from a tarball by its file: spec (what
+  # `npm install-scripts approve skiptrail` writes); from the registry, by name.
+  printf '{ "name": "%s", "version": "1.0.0", "private": true, "type": "module", "allowScripts": { "file:%s": %s } }\n' \
+    "$1" "$TARBALL" "$2" >"$WORK/$1/package.json"
 }
 
 run_smoke() { # project, expected addon, PATH
@@ -89,7 +91,7 @@ run_smoke() { # project, expected addon, PATH
 }
 
 echo "== 1. install with no compiler: the prebuild"
-# As docs/install.md tells --strict-allow-scripts users: allowScripts names skiptrail.
+# As docs/install.md tells --strict-allow-scripts users: allowScripts approves skiptrail.
 new_project prebuilt true
 start="$(seconds)"
 (cd "$WORK/prebuilt" && PATH="$NOCC_PATH" npm install --no-save --strict-allow-scripts "$TARBALL") || fail "install without a compiler"
