@@ -12,6 +12,9 @@ namespace {
 
 constexpr double kMaxSafeNumber = 9007199254740991.0;
 
+// Marks the objects whose native half is an ActivityIndexWrap (napi_type_tag_object).
+constexpr napi_type_tag kActivityIndexTag = {0x5c1b7a3e0d2f4e61ull, 0x9a8c4f27b3e1d605ull};
+
 // True when `value` is an integer in [min, kMaxSafeInteger].
 bool IsSafeInteger(double value, double min) {
   return std::isfinite(value) && value >= min && value <= kMaxSafeNumber && std::trunc(value) == value;
@@ -167,6 +170,17 @@ ActivityIndexWrap::ActivityIndexWrap(const Napi::CallbackInfo& info) : Napi::Obj
   key_b_.resize(max_key_bytes_ + 2);
   ReportMemory(info.Env());
   BindHotMethods(info.Env(), info.This().As<Napi::Object>());
+  napi_type_tag_object(info.Env(), info.This(), &kActivityIndexTag);
+}
+
+ActivityIndexWrap* ActivityIndexWrap::FromValue(Napi::Env env, Napi::Value value) {
+  bool tagged = false;
+  void* wrap = nullptr;
+  if (!value.IsObject() || napi_check_object_type_tag(env, value, &kActivityIndexTag, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, value, &wrap) != napi_ok) {
+    return nullptr;
+  }
+  return static_cast<ActivityIndexWrap*>(wrap);
 }
 
 template <Napi::Value (ActivityIndexWrap::*Method)(const Napi::CallbackInfo&)>

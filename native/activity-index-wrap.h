@@ -42,6 +42,10 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   // { smallListMax?, tombstoneSlack?, queueSlack? } (EngineOptions::small_list_max).
   explicit ActivityIndexWrap(const Napi::CallbackInfo& info);
 
+  // The wrap of `value` when it is a NativeActivityIndex this addon constructed (its
+  // type tag says so: a prototype chain alone proves nothing), else nullptr.
+  static ActivityIndexWrap* FromValue(Napi::Env env, Napi::Value value);
+
   // The engine, or nullptr once closed.
   Engine* engine() { return engine_.get(); }
   // Reports the engine's memory change to V8's garbage collector.

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "activity-index-wrap.h"
-#include "addon-state.h"
 #include "engine.h"
 
 namespace skiptrail {
@@ -182,21 +181,26 @@ Napi::Function IngestSessionWrap::Init(Napi::Env env) {
 
 IngestSessionWrap::IngestSessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IngestSessionWrap>(info) {
   Napi::Env env = info.Env();
-  AddonState* state = AddonState::Of(env);
-  if (info.Length() < 2 || !info[0].IsObject() ||
-      !info[0].As<Napi::Object>().InstanceOf(state->activity_index.Value())) {
-    Napi::TypeError::New(env, "NativeIngestSession(index, options): index must be a NativeActivityIndex")
+  // An object made with the class's prototype but not by its constructor (or another
+  // wrap given that prototype) passes instanceof but has no engine: only the type tag
+  // tells.
+  ActivityIndexWrap* index = info.Length() < 2 ? nullptr : ActivityIndexWrap::FromValue(env, info[0]);
+  if (index == nullptr || index->engine() == nullptr) {
+    Napi::TypeError::New(env, index == nullptr
+                                  ? "NativeIngestSession(index, options): index must be a NativeActivityIndex"
+                                  : "NativeIngestSession(index, options): index is closed")
         .ThrowAsJavaScriptException();
     return;
   }
   ParserOptions options;
   if (!ReadParserOptions(env, info[1], &options)) return;
   index_ = Napi::Persistent(info[0].As<Napi::Object>());
+  index_wrap_ = index;
   session_ = std::make_unique<IngestSession>(options);
 }
 
 Engine* IngestSessionWrap::OpenEngine(Napi::Env env) {
-  Engine* engine = session_ != nullptr ? ActivityIndexWrap::Unwrap(index_.Value())->engine() : nullptr;
+  Engine* engine = session_ != nullptr ? index_wrap_->engine() : nullptr;
   if (engine == nullptr) Napi::Error::New(env, "ActivityIndex is closed").ThrowAsJavaScriptException();
   return engine;
 }
@@ -216,7 +220,7 @@ Napi::Value IngestSessionWrap::JS_feed(const Napi::CallbackInfo& info) {
   if (engine == nullptr) return env.Undefined();
   const char* data = static_cast<const char*>(chunk.ArrayBuffer().Data()) + chunk.ByteOffset();
   feeder_.Feed(*session_, *engine, data, chunk.ByteLength());
-  ActivityIndexWrap::Unwrap(index_.Value())->ReportMemory(env);
+  index_wrap_->ReportMemory(env);
   return env.Undefined();
 }
 
@@ -225,7 +229,7 @@ Napi::Value IngestSessionWrap::JS_finish(const Napi::CallbackInfo& info) {
   Engine* engine = OpenEngine(env);
   if (engine == nullptr) return env.Undefined();
   feeder_.Finish(*session_, *engine);
-  ActivityIndexWrap::Unwrap(index_.Value())->ReportMemory(env);
+  index_wrap_->ReportMemory(env);
   return env.Undefined();
 }
 

@@ -56,6 +56,8 @@ class EngineFeeder {
   uint64_t late_ = 0;
 };
 
+class ActivityIndexWrap;
+
 class IngestSessionWrap : public Napi::ObjectWrap<IngestSessionWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
@@ -74,6 +76,7 @@ class IngestSessionWrap : public Napi::ObjectWrap<IngestSessionWrap> {
   Engine* OpenEngine(Napi::Env env);
 
   Napi::ObjectReference index_;  // keeps the index alive while the stream is
+  ActivityIndexWrap* index_wrap_ = nullptr;  // index_'s native half, set with session_
   std::unique_ptr<IngestSession> session_;
   EngineFeeder feeder_;
 };
