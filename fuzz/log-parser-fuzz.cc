@@ -4,7 +4,7 @@
 // byte stream of log lines. For every input the harness checks, and aborts if not:
 //   - no crash, overread, UB or leak (ASan/UBSan);
 //   - every accepted view obeys SPEC section 1: user and page non-empty, at most
-//     max_key_bytes, valid UTF-8 without control bytes; 0 <= ts <= 2^53 - 1;
+//     max_key_bytes, valid UTF-8 without control bytes; 0 <= ts <= kMaxTimeMs;
 //   - Parse() never returns kLineTooLong or an out-of-range reason;
 //   - the session reports lines == accepted + rejected and sum(reasons) == rejected;
 //   - feeding the stream in chunks gives the same views and report as one Feed();
@@ -56,7 +56,7 @@ void CheckView(const ParsedView& v, const ParserOptions& o) {
   FUZZ_CHECK(!v.page.empty() && v.page.size() <= o.max_key_bytes);
   FUZZ_CHECK(IsCleanUtf8Key(v.user));
   FUZZ_CHECK(IsCleanUtf8Key(v.page));
-  FUZZ_CHECK(v.ts_ms >= 0 && v.ts_ms <= kMaxSafeInteger);
+  FUZZ_CHECK(v.ts_ms >= 0 && v.ts_ms <= kMaxTimeMs);
 }
 
 struct Event {
@@ -119,6 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.max_line_bytes = (a & 0x80) ? 40u + b : 64u * 1024;
   if (b & 1) o.statuses = {200, 204, 404};
   if (b & 2) o.ndjson_page_field = "url";
+  o.ts_unit = static_cast<TimeUnit>((a / 18) % 4);
+  o.syslog = (a / 72) & 1;
   const size_t chunk = 1 + (b >> 2) % 61;
 
   const Run whole = Ingest(o, stream, stream_size, stream_size + 1);

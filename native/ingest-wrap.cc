@@ -34,7 +34,7 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
   };
   if (!value.IsObject()) return fail();
   Napi::Object object = value.As<Napi::Object>();
-  std::string format, user;
+  std::string format, user, ts_unit;
   uint32_t status_min, status_max, max_key_bytes, max_line_bytes;
   if (!ReadString(object, "format", &format) || !ReadString(object, "user", &user) ||
       !ReadUint(object, "statusMin", 0, 999, &status_min) || !ReadUint(object, "statusMax", 0, 999, &status_max) ||
@@ -42,7 +42,8 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
       !ReadUint(object, "maxLineBytes", 1, 1u << 30, &max_line_bytes) ||
       !ReadString(object, "userField", &options->ndjson_user_field) ||
       !ReadString(object, "pageField", &options->ndjson_page_field) ||
-      !ReadString(object, "tsField", &options->ndjson_ts_field) || !object.Get("keepQuery").IsBoolean()) {
+      !ReadString(object, "tsField", &options->ndjson_ts_field) || !ReadString(object, "tsUnit", &ts_unit) ||
+      !object.Get("keepQuery").IsBoolean() || !object.Get("syslog").IsBoolean()) {
     return fail();
   }
   if (format == "combined") {
@@ -63,7 +64,19 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
   } else {
     return fail();
   }
+  if (ts_unit == "ms") {
+    options->ts_unit = TimeUnit::kMilliseconds;
+  } else if (ts_unit == "s") {
+    options->ts_unit = TimeUnit::kSeconds;
+  } else if (ts_unit == "us") {
+    options->ts_unit = TimeUnit::kMicroseconds;
+  } else if (ts_unit == "ns") {
+    options->ts_unit = TimeUnit::kNanoseconds;
+  } else {
+    return fail();
+  }
   options->keep_query = object.Get("keepQuery").As<Napi::Boolean>().Value();
+  options->syslog = object.Get("syslog").As<Napi::Boolean>().Value();
   options->status_min = static_cast<uint16_t>(status_min);
   options->status_max = static_cast<uint16_t>(status_max);
   options->max_key_bytes = max_key_bytes;

@@ -23,8 +23,8 @@ namespace skiptrail {
 
 
 // Reads the facade's normalized options object: { format, user, keepQuery, statusMin,
-// statusMax, statuses (number[]), userField, pageField, tsField, maxKeyBytes,
-// maxLineBytes }. Returns false with a pending TypeError on a malformed object.
+// statusMax, statuses (number[]), userField, pageField, tsField, tsUnit, syslog,
+// maxKeyBytes, maxLineBytes }. Returns false with a pending TypeError on a malformed object.
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options);
 
 // { lines, accepted, rejected, late, reasons: { reason: count }, samples: [{ line, reason, text }] }

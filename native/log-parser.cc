@@ -287,6 +287,70 @@ const TokenCharTable kTokenChars;
 // An authuser that names nobody: Apache writes "-" for none and "\"\"" for empty.
 inline bool IsNoUser(std::string_view authuser) { return authuser == "-" || authuser == "\"\""; }
 
+// An HTTP-version as a request line ends with: "HTTP/" DIGIT+ ["." DIGIT+] ("HTTP/1.1",
+// "HTTP/2", "HTTP/2.0"), exactly [p, end).
+bool IsHttpVersion(const char* p, const char* end) {
+  if (end - p < 6 || std::memcmp(p, "HTTP/", 5) != 0) return false;
+  p += 5;
+  const char* major = p;
+  while (p < end && IsDigit(*p)) ++p;
+  if (p == major) return false;
+  if (p == end) return true;
+  if (*p++ != '.') return false;
+  const char* minor = p;
+  while (p < end && IsDigit(*p)) ++p;
+  return p != minor && p == end;
+}
+
+// RFC 3164 ("<PRI>Mmm dd hh:mm:ss HOST TAG: MSG") or RFC 5424 ("<PRI>1 TIMESTAMP HOST
+// APP PROCID MSGID SD MSG") framing at [p, end): returns the start of MSG, or null if
+// the line is not such a frame. RFC 3164's TAG is the first token ending in ':' (with an
+// optional "[pid]" before the colon, as "nginx:" or "app[12]:") within 48 bytes of the
+// hostname; RFC 5424's structured data is "-" or one or more "[...]" elements (with
+// \] escapes inside).
+const char* SkipSyslogFrame(const char* p, const char* end) {
+  if (p == end || *p != '<') return nullptr;
+  const char* q = p + 1;
+  const char* digits = q;
+  while (q < end && IsDigit(*q) && q - digits < 3) ++q;
+  if (q == digits || q == end || *q != '>') return nullptr;
+  ++q;
+  auto token = [&](const char* s) -> const char* {  // a non-empty token and its space
+    const char* t = s;
+    while (t < end && *t != ' ') ++t;
+    return (t == s || t == end) ? nullptr : t + 1;
+  };
+  if (q < end && IsDigit(*q)) {  // RFC 5424: VERSION SP TIMESTAMP SP HOST SP APP SP PROCID SP MSGID SP SD
+    for (int field = 0; field < 6 && q != nullptr; ++field) q = token(q);
+    if (q == nullptr || q == end) return nullptr;
+    if (*q == '-') {
+      ++q;
+    } else {
+      while (q < end && *q == '[') {
+        ++q;
+        while (q < end && *q != ']') q += (*q == '\\' && end - q >= 2) ? 2 : 1;
+        if (q == end) return nullptr;
+        ++q;
+      }
+    }
+    if (q == end) return q;
+    return *q == ' ' ? q + 1 : nullptr;
+  }
+  // RFC 3164: "Mmm dd hh:mm:ss " (day space-padded), then HOST, then TAG.
+  if (end - q < 16 || MonthFromAbbrev(q) == 0 || q[3] != ' ' || q[6] != ' ' || q[9] != ':' || q[12] != ':' ||
+      q[15] != ' ') {
+    return nullptr;
+  }
+  q = token(q + 16);
+  if (q == nullptr) return nullptr;
+  const char* limit = end - q > 48 ? q + 48 : end;
+  for (const char* c = q; c < limit; ++c) {
+    if (*c == ' ') return nullptr;
+    if (*c == ':') return (c + 1 < end && c[1] == ' ') ? c + 2 : c + 1 == end ? end : nullptr;
+  }
+  return nullptr;
+}
+
 // "http://" or "https://", any case, at [p, end): returns the length, else 0.
 size_t HttpSchemePrefix(const char* p, const char* end) {
   static const char kHttp[] = "http";
@@ -552,10 +616,14 @@ const char* SkipJsonValue(const char* p, const char* end, std::string* nesting) 
   }
 }
 
-// A JSON number token whose value is an integer in [0, kMaxSafeInteger], whatever its
-// spelling: "1431857103000", "1431857103000.0", "1.431857103e12", "-0". Exact (no
-// floating point). False for fractions, negatives and larger values.
-bool JsonNumberToMs(const char* p, const char* end, int64_t* ms) {
+// A JSON number token read as a time in the unit 10^-shift... of a second: shift is the
+// power of ten that turns the unit into milliseconds (s: 3, ms: 0, us: -3, ns: -6).
+// The value must be an integer in its own unit unless allow_fraction (seconds may
+// carry a fraction); digits below a millisecond are then truncated, as Date.parse
+// truncates. Exact (no floating point), whatever the spelling: "1431857103000",
+// "1431857103000.0", "1.431857103e12", "-0". False for a fraction that is not allowed,
+// a negative value, or a time above kMaxTimeMs.
+bool JsonNumberToMs(const char* p, const char* end, int shift, bool allow_fraction, int64_t* ms) {
   bool negative = false;
   if (p < end && *p == '-') negative = true, ++p;
   const char* int_begin = p;
@@ -578,24 +646,26 @@ bool JsonNumberToMs(const char* p, const char* end, int64_t* ms) {
     }
     if (exponent_negative) exponent = -exponent;
   }
-  // The digits int ++ frac, with the decimal point before digit number `point`.
+  // The digits int ++ frac, with the decimal point of the value in its own unit before
+  // digit number `point`, and the point of the value in ms before `ms_point`.
   const int64_t total = int_len + frac_len;
   auto digit = [&](int64_t i) { return i < int_len ? int_begin[i] - '0' : frac_begin[i - int_len] - '0'; };
   const int64_t point = int_len + exponent;
-  for (int64_t i = point < 0 ? 0 : point; i < total; ++i) {
-    if (digit(i) != 0) return false;  // a fractional part
-  }
+  const int64_t ms_point = point + shift;
+  bool fraction = false;
+  for (int64_t i = point < 0 ? 0 : point; i < total && !fraction; ++i) fraction = digit(i) != 0;
+  if (fraction && !allow_fraction) return false;
   uint64_t value = 0;
-  const int64_t whole = point < total ? point : total;
+  const int64_t whole = ms_point < total ? ms_point : total;
   for (int64_t i = 0; i < whole; ++i) {
     value = value * 10 + static_cast<uint64_t>(digit(i));
-    if (value > static_cast<uint64_t>(kMaxSafeInteger)) return false;
+    if (value > static_cast<uint64_t>(kMaxTimeMs)) return false;
   }
-  for (int64_t i = total; value != 0 && i < point; ++i) {
+  for (int64_t i = total; value != 0 && i < ms_point; ++i) {
     value *= 10;
-    if (value > static_cast<uint64_t>(kMaxSafeInteger)) return false;
+    if (value > static_cast<uint64_t>(kMaxTimeMs)) return false;
   }
-  if (negative && value != 0) return false;
+  if (negative && (value != 0 || fraction)) return false;
   *ms = static_cast<int64_t>(value);
   return true;
 }
@@ -672,6 +742,12 @@ const char* RejectReasonName(RejectReason reason) {
 }
 
 LogParser::LogParser(const ParserOptions& options) : options_(options) {
+  switch (options_.ts_unit) {
+    case TimeUnit::kMilliseconds: ts_unit_shift_ = 0; break;
+    case TimeUnit::kSeconds: ts_unit_shift_ = 3; break;
+    case TimeUnit::kMicroseconds: ts_unit_shift_ = -3; break;
+    case TimeUnit::kNanoseconds: ts_unit_shift_ = -6; break;
+  }
   auto accept = [this](unsigned s) {
     if (s >= 100 && s <= 599) status_bits_[s >> 6] |= uint64_t{1} << (s & 63);
   };
@@ -686,6 +762,8 @@ RejectReason LogParser::Parse(std::string_view line, ParsedView* out) {
   const char* p = line.data();
   const char* end = p + line.size();
   if (end > p && end[-1] == '\r') --end;
+  if (options_.syslog && (p = SkipSyslogFrame(p, end)) == nullptr) return RejectReason::kMalformed;
+  if (end - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
   if (options_.format == LogFormat::kNdjson) return ParseNdjson(p, end, out);
   return ParseAccessLog(p, end, out);
 }
@@ -702,8 +780,13 @@ RejectReason LogParser::ParseAccessLog(const char* p, const char* end, ParsedVie
   p = host_end + 1;
   const char* ident_end = FieldEnd(p, end);
   if (ident_end == p || ident_end == end) return RejectReason::kMalformed;
+  // authuser may hold spaces (Apache and nginx log a name like "John Smith" raw): it
+  // ends at the first " [", where the time starts.
   const char* auth = ident_end + 1;
   const char* auth_end = ScanField(auth, end, ' ', ' ', ' ', &auth_printable);
+  while (auth_end != end && auth_end + 1 != end && auth_end[1] != '[') {
+    auth_end = ScanField(auth_end + 1, end, ' ', ' ', ' ', &auth_printable);
+  }
   if (auth_end == auth || auth_end == end) return RejectReason::kMalformed;
   p = auth_end + 1;
 
@@ -836,13 +919,16 @@ RejectReason LogParser::ParseRequestTarget(const char* req, const char* req_end,
     target_end = FindByte(target_end, req_end, ' ');
     if (target_end == nullptr) target_end = req_end;
   }
-  if (target_end != req_end) {
-    const char* protocol = target_end + 1;
-    if (protocol == req_end || FieldEnd(protocol, req_end) != req_end) return RejectReason::kMalformed;
-  }
+  if (target_end != req_end && !IsHttpVersion(target_end + 1, req_end)) return RejectReason::kMalformed;
 
   const char* path = target;
   if (*target != '/') {
+    // Apache's "internal dummy connection" (OPTIONS * HTTP/1.0, sent to wake its own
+    // children) is a sound line that is no page load.
+    if (target_end - target == 1 && *target == '*' && method_end - req == 7 &&
+        std::memcmp(req, "OPTIONS", 7) == 0) {
+      return RejectReason::kFiltered;
+    }
     const size_t scheme = HttpSchemePrefix(target, target_end);
     if (scheme == 0) return RejectReason::kMalformed;
     const char* authority = target + scheme;
@@ -972,8 +1058,10 @@ RejectReason LogParser::ParseNdjson(const char* p, const char* end, ParsedView* 
 RejectReason LogParser::NdjsonTime(ParsedView* out) {
   switch (ts_kind_) {
     case TsKind::kNumber:
-      return JsonNumberToMs(ts_begin_, ts_end_, &out->ts_ms) ? RejectReason::kNone
-                                                              : RejectReason::kBadTime;
+      return JsonNumberToMs(ts_begin_, ts_end_, ts_unit_shift_, options_.ts_unit == TimeUnit::kSeconds,
+                            &out->ts_ms)
+                 ? RejectReason::kNone
+                 : RejectReason::kBadTime;
     case TsKind::kString: {
       std::string_view text(ts_begin_, ts_end_ - ts_begin_);
       if (ts_escaped_) {

@@ -68,6 +68,14 @@ const char* RejectReasonName(RejectReason reason);
 // The largest integer a JS number holds exactly (Number.MAX_SAFE_INTEGER).
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
+// The latest time a parser accepts: 8.64e15 ms, +275760-09-13T00:00:00Z, the end of
+// JavaScript's Date range, so that every accepted time can be printed as a date. A
+// later time is bad-time.
+constexpr int64_t kMaxTimeMs = 8640000000000000;
+
+// ndjson: the unit of a numeric ts (JS: 'ms' | 's' | 'us' | 'ns').
+enum class TimeUnit : uint8_t { kMilliseconds, kSeconds, kMicroseconds, kNanoseconds };
+
 struct ParserOptions {
   LogFormat format = LogFormat::kCombined;
   UserField user = UserField::kHost;  // combined/common only
@@ -81,6 +89,15 @@ struct ParserOptions {
 
   // ndjson field names, compared with the decoded JSON member names byte for byte.
   std::string ndjson_user_field = "user", ndjson_page_field = "page", ndjson_ts_field = "ts";
+  // ndjson: the unit of a numeric ts. Only seconds may carry a fraction (truncated to
+  // ms); a value in ms, us or ns must be an integer in its unit (us and ns are
+  // truncated to ms).
+  TimeUnit ts_unit = TimeUnit::kMilliseconds;
+
+  // Every format: each line is an RFC 3164 or RFC 5424 syslog frame ("<PRI>..." as
+  // nginx's access_log syslog: and rsyslog forwarders send) around the log line; the
+  // frame is stripped first, and a line without one is malformed.
+  bool syslog = false;
 
   uint32_t max_key_bytes = 1024;        // a longer user or page is key-too-long
   uint32_t max_line_bytes = 64 * 1024;  // enforced by IngestSession, not by Parse()
@@ -95,7 +112,7 @@ struct ParserOptions {
 // An accepted event. `user` and `page` point into the line given to Parse() or into
 // the parser's scratch buffers (JSON escapes, absolute-URL targets): they stay valid
 // until the next Parse() call or the parser's destruction, and the line must outlive
-// them. ts_ms is in [0, kMaxSafeInteger].
+// them. ts_ms is in [0, kMaxTimeMs].
 struct ParsedView {
   std::string_view user;
   std::string_view page;
@@ -109,7 +126,9 @@ class LogParser {
   LogParser(const LogParser&) = delete;
   LogParser& operator=(const LogParser&) = delete;
 
-  // Parses one line given WITHOUT its "\n"; a single trailing "\r" is ignored. Any
+  // Parses one line given WITHOUT its "\n"; a single trailing "\r" is ignored, and so
+  // is a UTF-8 byte-order mark (EF BB BF) at the line's start (after the syslog frame
+  // if options().syslog): it is never data. Any
   // bytes are safe, including NUL and "\n". Returns kNone and fills *out when the line
   // is accepted; otherwise returns the reason and leaves *out unspecified. Never
   // returns kLineTooLong (the session enforces max_line_bytes).
@@ -133,6 +152,7 @@ class LogParser {
   }
 
   ParserOptions options_;
+  int ts_unit_shift_ = 0;          // ndjson: power of ten from options_.ts_unit to ms
   uint64_t status_bits_[10] = {};  // bit s set <=> status s (0..639) is accepted
 
   // One-entry cache for access-log dates: "dd/Mon/yyyy" -> days since 1970-01-01.

@@ -9,6 +9,7 @@ import { checkBoolean, checkChoice, checkInteger, checkNonEmptyString, checkOpti
 
 export type LogFormat = 'combined' | 'common' | 'ndjson';
 export type UserField = 'host' | 'authuser' | 'authuser|host';
+export type TimeUnit = 'ms' | 's' | 'us' | 'ns';
 export type RejectReason =
   | 'malformed'
   | 'bad-time'
@@ -30,6 +31,10 @@ export interface IngestOptions {
   statuses?: { min: number; max: number } | readonly number[];
   /** ndjson: member names of the three fields. */
   fields?: { user?: string; page?: string; ts?: string };
+  /** ndjson: the unit of a numeric ts: 'ms' (default), 's' (a fraction allowed), 'us' or 'ns'. */
+  tsUnit?: TimeUnit;
+  /** Each line is an RFC 3164 / RFC 5424 syslog frame around the log line; strip it. Default false. */
+  syslog?: boolean;
   /** A longer user or page is rejected as key-too-long. Default and maximum: the index's maxKeyBytes. */
   maxKeyBytes?: number;
   /** A longer line is rejected as line-too-long without being buffered. Default 65,536. */
@@ -70,6 +75,8 @@ export interface NativeIngestOptions {
   userField: string;
   pageField: string;
   tsField: string;
+  tsUnit: TimeUnit;
+  syslog: boolean;
   maxKeyBytes: number;
   maxLineBytes: number;
   partitions?: number;
@@ -83,6 +90,8 @@ export const INGEST_OPTION_NAMES: ReadonlySet<string> = new Set([
   'keepQuery',
   'statuses',
   'fields',
+  'tsUnit',
+  'syslog',
   'maxKeyBytes',
   'maxLineBytes',
   'partition',
@@ -90,6 +99,7 @@ export const INGEST_OPTION_NAMES: ReadonlySet<string> = new Set([
 const FORMATS = ['combined', 'common', 'ndjson'] as const;
 const USER_FIELDS = ['host', 'authuser', 'authuser|host'] as const;
 const FIELD_NAMES: ReadonlySet<string> = new Set(['user', 'page', 'ts']);
+const TIME_UNITS = ['ms', 's', 'us', 'ns'] as const;
 
 /**
  * The options that apply to some formats only, and those formats. Giving one with
@@ -100,6 +110,7 @@ const FORMAT_SPECIFIC: Record<string, readonly LogFormat[]> = {
   keepQuery: ['combined', 'common'],
   statuses: ['combined', 'common'],
   fields: ['ndjson'],
+  tsUnit: ['ndjson'],
 };
 
 /** Validates ingest options against an index whose maxKeyBytes is `indexMaxKeyBytes`. */
@@ -124,6 +135,8 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     userField: 'user',
     pageField: 'page',
     tsField: 'ts',
+    tsUnit: 'ms',
+    syslog: false,
     maxKeyBytes: indexMaxKeyBytes,
     maxLineBytes: 64 * 1024,
   };
@@ -146,6 +159,8 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     if (fields.page !== undefined) resolved.pageField = checkNonEmptyString(fields.page, 'options.fields.page');
     if (fields.ts !== undefined) resolved.tsField = checkNonEmptyString(fields.ts, 'options.fields.ts');
   }
+  if (given.tsUnit !== undefined) resolved.tsUnit = checkChoice(given.tsUnit, 'options.tsUnit', TIME_UNITS);
+  if (given.syslog !== undefined) resolved.syslog = checkBoolean(given.syslog, 'options.syslog');
   if (given.maxKeyBytes !== undefined) {
     resolved.maxKeyBytes = checkInteger(given.maxKeyBytes, 'options.maxKeyBytes', 1, indexMaxKeyBytes);
   }

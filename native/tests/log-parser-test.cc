@@ -120,6 +120,11 @@ ParserOptions Common() {
   o.format = LogFormat::kCommon;
   return o;
 }
+ParserOptions AuthuserOptions() {
+  ParserOptions o;
+  o.user = UserField::kAuthuser;
+  return o;
+}
 ParserOptions Ndjson() {
   ParserOptions o;
   o.format = LogFormat::kNdjson;
@@ -272,7 +277,10 @@ void TestPageOptions() {
   CHECK_EQ(Reason(Combined(), WithPage("ftp://example.com/a")), RejectReason::kMalformed);
   // Other target forms.
   CHECK_EQ(Reason(Combined(), WithRequest("CONNECT example.com:443 HTTP/1.1")), RejectReason::kMalformed);
-  CHECK_EQ(Reason(Combined(), WithRequest("OPTIONS * HTTP/1.1")), RejectReason::kMalformed);
+  // Apache's internal dummy connection is a sound line but no page load.
+  CHECK_EQ(Reason(Combined(), WithRequest("OPTIONS * HTTP/1.0")), RejectReason::kFiltered);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET * HTTP/1.0")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithRequest("OPTIONS *x HTTP/1.0")), RejectReason::kMalformed);
   CHECK_EQ(Reason(Combined(), WithPage("relative/path")), RejectReason::kMalformed);
   CHECK_EQ(Reason(Combined(), WithPage("?q")), RejectReason::kMalformed);
 }
@@ -413,6 +421,16 @@ void TestMalformedStructure() {
   CHECK_EQ(Reason(Combined(), WithRequest("GET ")), kM);
   CHECK_EQ(Reason(Combined(), WithRequest(" /a HTTP/1.1")), kM);
   CHECK_EQ(Reason(Combined(), WithRequest("GET /a b HTTP/1.1")), kM);
+  // The protocol is an HTTP-version: "GET /a b" is not "GET /a" with protocol "b".
+  CHECK_EQ(Reason(Combined(), WithRequest("GET /a b")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET /a HTTP/1.")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET /a HTTP/")), kM);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET /a HTTP/11")), RejectReason::kNone);
+  CHECK_EQ(Reason(Combined(), WithRequest("GET /a HTTP/2")), RejectReason::kNone);
+  // authuser may hold spaces: it ends at " [".
+  CHECK_EQ(ParseWith(AuthuserOptions(), Line("h", "John Smith")).user, std::string("John Smith"));
+  // ...so a name holding " [" cuts the time: bad-time, never a wrong user.
+  CHECK_EQ(Reason(AuthuserOptions(), Line("h", "a [b")), RejectReason::kBadTime);
   CHECK_EQ(Reason(Combined(), WithRequest("GET /a ")), kM);
   CHECK_EQ(Reason(Combined(), WithRequest("GET  /a HTTP/1.1")), kM);
   CHECK_EQ(Reason(Combined(), WithRequest("G(T /a HTTP/1.1")), kM);
@@ -618,8 +636,10 @@ void TestNdjson() {
       "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":\"\\q\"}",
       "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":\"abc}",
       "{\"user\":\"a\",\"page\":\"/a\",\"ts\":1,\"x\":\"a\nb\"}",
-      "\xef\xbb\xbf{\"user\":\"a\",\"page\":\"/a\",\"ts\":1}",
   };
+  // A byte-order mark at the line's start is not data (only there).
+  CHECK_EQ(Reason(Ndjson(), "\xef\xbb\xbf{\"user\":\"a\",\"page\":\"/a\",\"ts\":1}"), RejectReason::kNone);
+  CHECK_EQ(Reason(Ndjson(), " \xef\xbb\xbf{\"user\":\"a\",\"page\":\"/a\",\"ts\":1}"), kM);
   for (const char* line : bad_json) CHECK_EQ(Reason(Ndjson(), line), kM);
 
   // Deep nesting is bounded by the line, not the stack.
@@ -660,8 +680,11 @@ void TestNdjsonTimes() {
       {"0e5", 0},
       {"0.00e-999999999999", 0},
       {"10e0", 10},
-      {"9007199254740991", kMaxSafeInteger},
-      {"9.007199254740991e15", kMaxSafeInteger},
+      {"8640000000000000", kMaxTimeMs},
+      {"8.64e15", kMaxTimeMs},
+      {"8640000000000001", -1},
+      {"9007199254740991", -1},
+      {"9.007199254740991e15", -1},
       {"9007199254740992", -1},
       {"9007199254740993", -1},
       {"1e16", -1},
@@ -797,6 +820,43 @@ std::string Describe(const IngestReport& r) {
     out += "\n    #" + std::to_string(s.line_number) + " " + RejectReasonName(s.reason) + " " + Show(s.text);
   }
   return out;
+}
+
+void TestTimeUnitsAndSyslog() {
+  g_test = "ts units and syslog frames";
+  ParserOptions seconds = Ndjson();
+  seconds.ts_unit = TimeUnit::kSeconds;
+  ParserOptions micros = Ndjson();
+  micros.ts_unit = TimeUnit::kMicroseconds;
+  ParserOptions nanos = Ndjson();
+  nanos.ts_unit = TimeUnit::kNanoseconds;
+  auto json = [](const std::string& ts) { return "{\"user\":\"u\",\"page\":\"/a\",\"ts\":" + ts + "}"; };
+  CHECK_EQ(ParseWith(seconds, json("1431857103")).ts, int64_t{1431857103000});
+  CHECK_EQ(ParseWith(seconds, json("1431857103.0259")).ts, int64_t{1431857103025});
+  CHECK_EQ(ParseWith(seconds, json("0.0009")).ts, int64_t{0});
+  CHECK_EQ(ParseWith(seconds, json("8640000000000")).ts, kMaxTimeMs);
+  CHECK_EQ(Reason(seconds, json("8640000000000.001")), RejectReason::kBadTime);
+  CHECK_EQ(Reason(seconds, json("-0.5")), RejectReason::kBadTime);
+  CHECK_EQ(ParseWith(seconds, json("\"2015-05-17T10:05:03Z\"")).ts, int64_t{1431857103000});
+  CHECK_EQ(ParseWith(micros, json("1431857103000999")).ts, int64_t{1431857103000});
+  CHECK_EQ(Reason(micros, json("1431857103000999.5")), RejectReason::kBadTime);
+  CHECK_EQ(ParseWith(nanos, json("1431857103000999999")).ts, int64_t{1431857103000});
+  CHECK_EQ(ParseWith(nanos, json("1.431857103e18")).ts, int64_t{1431857103000});
+  CHECK_EQ(Reason(nanos, json("1e30")), RejectReason::kBadTime);
+
+  ParserOptions framed;
+  framed.syslog = true;
+  const std::string line = Line();
+  CHECK_EQ(ParseWith(framed, "<190>Oct 10 13:55:36 web1 nginx: " + line).user, std::string("127.0.0.1"));
+  CHECK_EQ(Reason(framed, "<190>Oct  1 13:55:36 web1 app[7]: " + line), RejectReason::kNone);
+  CHECK_EQ(Reason(framed, "<190>1 2000-10-10T20:55:36Z web1 nginx - - - " + line), RejectReason::kNone);
+  CHECK_EQ(Reason(framed, "<190>1 2000-10-10T20:55:36Z web1 nginx - - [a b=\"\\]\"][c] \xEF\xBB\xBF" + line),
+           RejectReason::kNone);
+  for (const std::string& bad : {line, "<190>" + line, "<1900>Oct 10 13:55:36 web1 nginx: " + line,
+                                 "<190>Oct 10 13:55:36 web1 " + line, std::string("<190>1 2000-10-10T20:55:36Z web1 nginx - - [x"),
+                                 "<190>1 2000-10-10T20:55:36Z web1 nginx - -x " + line, std::string("<")}) {
+    CHECK_EQ(Reason(framed, bad), RejectReason::kMalformed);
+  }
 }
 
 void CheckReportInvariants(const IngestReport& r) {
@@ -1164,6 +1224,7 @@ int main(int argc, char** argv) {
   TestKeyLength();
   TestNdjson();
   TestNdjsonTimes();
+  TestTimeUnitsAndSyslog();
   TestSessionLines();
   TestSessionSamples();
   TestSessionLineTooLong();

@@ -39,6 +39,8 @@ export const INGEST_OPTIONS: Options = {
   'keep-query': { type: 'boolean' },
   statuses: { type: 'string' },
   fields: { type: 'string' },
+  'ts-unit': { type: 'string' },
+  syslog: { type: 'boolean' },
   'max-line-bytes': { type: 'string' },
 };
 
@@ -60,6 +62,8 @@ export const INGEST_HELP = `Log format options:
   --keep-query            keep ?query in the page
   --statuses S            statuses that count as a page load: 200-399 (default) or 200,304
   --fields F              ndjson member names: user=uid,page=url,ts=time
+  --ts-unit U             ndjson numeric ts unit: ms (default), s, us or ns
+  --syslog                strip an RFC 3164/5424 syslog frame from each line
   --max-line-bytes N      longer lines are rejected (default 65536)`;
 
 /**
@@ -189,6 +193,14 @@ export function ingestOptions(values: Values, maxKeyBytes: number): IngestOption
   if (statuses !== undefined) options.statuses = parseStatuses(statuses);
   const fields = stringFlag(values, 'fields');
   if (fields !== undefined) options.fields = parseFields(fields);
+  const tsUnit = stringFlag(values, 'ts-unit');
+  if (tsUnit !== undefined) {
+    if (tsUnit !== 'ms' && tsUnit !== 's' && tsUnit !== 'us' && tsUnit !== 'ns') {
+      throw new UsageError(`--ts-unit must be ms, s, us or ns, received ${JSON.stringify(tsUnit)}`);
+    }
+    options.tsUnit = tsUnit;
+  }
+  if (values.syslog === true) options.syslog = true;
   const maxLineBytes = integerFlag(values, 'max-line-bytes');
   if (maxLineBytes !== undefined) options.maxLineBytes = maxLineBytes;
   return options;

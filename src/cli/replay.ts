@@ -202,7 +202,8 @@ function answer(index: ActivityIndex, queries: Queries): Answers {
 }
 
 const number = (value: number) => value.toLocaleString('en-US');
-const time = (ms: number) => new Date(ms).toISOString();
+/** An ISO time, or the bare number for a time beyond Date's range (record() allows up to 2^53 - 1). */
+const time = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`);
 const rate = (lines: number, seconds: number) => (seconds > 0 ? Math.round(lines / seconds) : 0);
 
 function describeRun(

@@ -361,13 +361,44 @@ function durationParam(query: Query, name: string): number | string | undefined 
   return /^\d{1,15}$/.test(value) ? Number(value) : value;
 }
 
-/** A time: milliseconds since the epoch, or an ISO-8601 date. */
+/**
+ * An ISO-8601 date-time that names one instant: `YYYY-MM-DDTHH:MM[:SS[.fraction]]`
+ * with `Z` or an offset `±HH:MM` / `±HHMM` (at most ±14:00). No offset is an error, not
+ * the server's local time: the same request must give the same answer on every server.
+ */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+
+/** ms since the epoch for an ISO_INSTANT match that exists (no 31 Feb, no hour 24), else NaN. */
+export function parseIsoInstant(text: string): number {
+  const m = ISO_INSTANT.exec(text);
+  if (m === null) return NaN;
+  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(m[i]));
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  const offset = m[8] !== undefined ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return NaN;
+  if (m[8] === undefined && (Number(m[11]) > 59 || Math.abs(offset) > 14 * 60)) return NaN;
+  const date = new Date(Date.UTC(2000, 0, 1, hour, minute, second, millis));
+  date.setUTCFullYear(year, month - 1, day); // Date.UTC would read years 0..99 as 19xx
+  if (date.getUTCDate() !== day) return NaN; // 31 Feb rolled over
+  return date.getTime() - offset * 60_000;
+}
+
+/**
+ * A time: milliseconds since the epoch, or an ISO-8601 instant with `Z` or an offset.
+ * Its range (a safe integer >= 0) is the facade's to check.
+ */
 function timeParam(query: Query, name: string): number | undefined {
   const value = query.get(name);
   if (value === undefined) return undefined;
   if (/^\d{1,16}$/.test(value)) return Number(value);
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new HttpError(400, `${name} must be milliseconds since the epoch or an ISO-8601 time, received ${JSON.stringify(value)}`);
+  const ms = parseIsoInstant(value);
+  if (Number.isNaN(ms)) {
+    throw new HttpError(
+      400,
+      `${name} must be milliseconds since the epoch or an ISO-8601 time with Z or an offset (2026-11-30T10:00:30Z), received ${JSON.stringify(value)}`,
+    );
+  }
   return ms;
 }
 

@@ -17,7 +17,11 @@
  *   was read, or when the last bytes read are no longer where they were (the file was
  *   truncated and written past the old offset before the reader looked). The held
  *   partial line counts as a line and reading starts again at offset 0. Lines written
- *   between the last read and the truncation are gone, as with any follower.
+ *   between the last read and the truncation are gone, as with any follower. A writer
+ *   that did not open the file with O_APPEND (a shell `>`, many app loggers) goes on
+ *   writing at its old offset, so the file restarts with a hole of NUL bytes: NUL bytes
+ *   at the start of a truncated file are skipped, not read as a line, and counted in
+ *   stats().skippedNulBytes.
  * - Changes are noticed by fs.watch on the file's directory, and by polling every
  *   `pollInterval` ms in case the watch misses one (network file systems, a rotation
  *   to another directory). Reads are serialized: one at a time, in file order.
@@ -58,6 +62,8 @@ export interface FollowStats {
   rotations: number;
   /** Times the file shrank under the reader. */
   truncations: number;
+  /** NUL bytes skipped at the start of a truncated file (the hole a non-appending writer leaves). */
+  skippedNulBytes: number;
   /** Bytes of the current partial line, held until its "\n". */
   pendingBytes: number;
   /** Whether a file is open now (false while the name does not exist). */
@@ -124,6 +130,8 @@ class FileFollower extends EventEmitter implements Follower {
   #startAtEnd: boolean;
   /** Drop bytes up to the first "\n" (from: 'end' began inside a line). */
   #skipToNewline = false;
+  /** Drop NUL bytes up to the first other byte (a truncated file's leading hole). */
+  #skipNulHole = false;
 
   // Line assembly: bytes after the last "\n" wait here; the stream gets whole lines.
   #held: Buffer[] = [];
@@ -138,7 +146,7 @@ class FileFollower extends EventEmitter implements Follower {
   #closing: Promise<IngestReport> | null = null;
   #closed = false;
   #lastWarning = '';
-  #counts = { bytes: 0, rotations: 0, truncations: 0 };
+  #counts = { bytes: 0, rotations: 0, truncations: 0, skippedNulBytes: 0 };
 
   constructor(index: IngestTarget, file: string, options: Resolved) {
     super();
@@ -289,6 +297,7 @@ class FileFollower extends EventEmitter implements Follower {
       this.#position = 0;
       this.#tail = Buffer.alloc(0);
       this.#skipToNewline = false;
+      this.#skipNulHole = false;
       if (this.#startAtEnd && stat.size > 0) {
         const length = Math.min(TAIL_BYTES, stat.size);
         const tail = Buffer.alloc(length);
@@ -315,6 +324,7 @@ class FileFollower extends EventEmitter implements Follower {
       await this.#finishGeneration();
       this.#position = 0;
       this.#tail = Buffer.alloc(0);
+      this.#skipNulHole = true;
       this.#counts.truncations++;
       this.emit('truncate', this.path);
     }
@@ -358,6 +368,14 @@ class FileFollower extends EventEmitter implements Follower {
 
   /** Hands whole lines to the stream and holds the partial last one. */
   async #feed(chunk: Buffer): Promise<void> {
+    if (this.#skipNulHole) {
+      let data = 0;
+      while (data < chunk.length && chunk[data] === 0) data++;
+      this.#counts.skippedNulBytes += data;
+      if (data === chunk.length) return;
+      this.#skipNulHole = false;
+      chunk = chunk.subarray(data);
+    }
     if (this.#skipToNewline) {
       const end = chunk.indexOf(0x0a);
       if (end < 0) return;
