@@ -326,6 +326,7 @@ const char* SkipSyslogFrame(const char* p, const char* end) {
     if (*q == '-') {
       ++q;
     } else {
+      if (*q != '[') return nullptr;
       while (q < end && *q == '[') {
         ++q;
         while (q < end && *q != ']') q += (*q == '\\' && end - q >= 2) ? 2 : 1;

@@ -56,8 +56,8 @@ const hostArb: fc.Arbitrary<Bytes> = fc.oneof(
 );
 
 const authuserArb: fc.Arbitrary<Bytes> = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('-', '-', '""', 'ann', 'bob', 'é').map(b) },
-  { weight: 1, arbitrary: fc.constantFrom(raw(0xff), b('x\x01'), b('y'.repeat(40)), b('')) },
+  { weight: 6, arbitrary: fc.constantFrom('-', '-', '""', 'ann', 'bob', 'é', 'John Smith', 'a b  c').map(b) },
+  { weight: 1, arbitrary: fc.constantFrom(raw(0xff), b('x\x01'), b('y'.repeat(40)), b(''), b('x [y'), b(' '), b('z ')) },
 );
 
 const pathArb: fc.Arbitrary<Bytes> = fc.oneof(
@@ -90,9 +90,9 @@ const requestArb: fc.Arbitrary<Bytes> = fc.oneof(
     weight: 30,
     arbitrary: fc
       .tuple(
-        fc.oneof({ weight: 30, arbitrary: fc.constantFrom('GET', 'GET', 'HEAD', 'POST', 'M-SEARCH') }, { weight: 1, arbitrary: fc.constantFrom('G(T', '') }),
+        fc.oneof({ weight: 30, arbitrary: fc.constantFrom('GET', 'GET', 'HEAD', 'POST', 'M-SEARCH', 'OPTIONS') }, { weight: 1, arbitrary: fc.constantFrom('G(T', '') }),
         targetArb,
-        fc.oneof({ weight: 30, arbitrary: fc.constantFrom(' HTTP/1.1', ' HTTP/1.0', '', ' x') }, { weight: 1, arbitrary: fc.constantFrom(' HTTP/1.1 extra', ' ') }),
+        fc.oneof({ weight: 30, arbitrary: fc.constantFrom(' HTTP/1.1', ' HTTP/1.0', '', ' x', ' HTTP/2', ' HTTP/2.0', ' HTTP/', ' http/1.1', ' HTTP/1.') }, { weight: 1, arbitrary: fc.constantFrom(' HTTP/1.1 extra', ' ') }),
       )
       .map(([method, target, protocol]) => cat(b(method), b(' '), target, b(protocol))),
   },
@@ -169,6 +169,9 @@ const keyValueArb = (keys: readonly string[]) =>
 /** JSON text of a ts value: ms in many spellings, ISO strings, and bad ones. */
 const tsValueArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: tsArb.map(String) },
+  { weight: 1, arbitrary: tsArb.map((ts) => String(ts / 1000)) },
+  { weight: 1, arbitrary: fc.tuple(tsArb, fc.integer({ min: 0, max: 999_999 })).map(([ts, sub]) => `${ts / 1000}${String(sub).padStart(6, '0')}`) },
+  { weight: 1, arbitrary: tsArb.map((ts) => `${ts}000123`) },
   { weight: 1, arbitrary: tsArb.map((ts) => `${ts}.0`) },
   { weight: 1, arbitrary: tsArb.map((ts) => `${ts / 1000}e3`) },
   { weight: 1, arbitrary: tsArb.map((ts) => `${ts * 10}E-1`) },
@@ -191,6 +194,9 @@ const tsValueArb: fc.Arbitrary<string> = fc.oneof(
       '-0',
       '0',
       '9007199254740992',
+      '8640000000000000',
+      '8640000000000001',
+      '8640000000000.5',
       '1e400',
       'null',
       'true',
@@ -271,6 +277,8 @@ export const ingestOptionsArb: fc.Arbitrary<RefOptions> = fc
       { nil: undefined, freq: 3 },
     ),
     fields: fc.option(fc.constantFrom({ user: 'u' }, { page: 'url', ts: '@t' }, { user: 'who', page: 'what', ts: 'when' }, { user: 'ts', ts: 'user' }), { nil: undefined, freq: 4 }),
+    tsUnit: fc.option(fc.constantFrom('ms', 's', 'us', 'ns'), { nil: undefined, freq: 3 }),
+    syslog: fc.option(fc.boolean(), { nil: undefined, freq: 4 }),
     maxKeyBytes: fc.option(fc.constantFrom(1, 8, 32, 1024), { nil: undefined, freq: 3 }),
     maxLineBytes: fc.option(fc.constantFrom(1, 40, 90, 200, 65536), { nil: undefined, freq: 3 }),
   })
@@ -278,8 +286,10 @@ export const ingestOptionsArb: fc.Arbitrary<RefOptions> = fc
     const out: RefOptions = { ...options } as RefOptions;
     for (const key of Object.keys(out) as (keyof RefOptions)[]) if (out[key] === undefined) delete out[key];
     // An option of another format is an error (docs/ingest.md), so only the format's own are drawn.
-    if (out.format !== 'ndjson') delete out.fields;
-    else {
+    if (out.format !== 'ndjson') {
+      delete out.fields;
+      delete out.tsUnit;
+    } else {
       delete out.user;
       delete out.keepQuery;
       delete out.statuses;
@@ -289,8 +299,29 @@ export const ingestOptionsArb: fc.Arbitrary<RefOptions> = fc
 
 export const fieldNames = (options: RefOptions) => ({ user: 'user', page: 'page', ts: 'ts', ...options.fields });
 
-/** A sound-ish line in the options' format. */
-export const lineFor = (options: RefOptions): fc.Arbitrary<Bytes> => (options.format === 'ndjson' ? ndjsonLineArb(fieldNames(options)) : accessLineArb(options.format === 'common'));
+const BOM = raw(0xef, 0xbb, 0xbf);
+
+/** Syslog frames, sound (RFC 3164 and 5424) and broken. */
+const syslogFrameArb: fc.Arbitrary<Bytes> = fc.oneof(
+  {
+    weight: 20,
+    arbitrary: fc.constantFrom(
+      '<190>May 17 10:05:03 web1 nginx: ',
+      '<13>May  7 10:05:03 h app[42]: ',
+      '<165>1 2015-05-17T10:05:03Z web1 nginx 42 - - ',
+      '<165>1 - - - - - [a b="\\]"][c] ',
+    ).map(b),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('', '<190>', '<190>May 17 10:05:03 web1 ', '<1>1 a b c d e  ', '<1>1 a b c d e [x', '<190>May 17 10:05:03 web1 nginx:x').map(b) },
+);
+
+/** A sound-ish line in the options' format, sometimes after a BOM, in a syslog frame if options.syslog. */
+export const lineFor = (options: RefOptions): fc.Arbitrary<Bytes> => {
+  const line = options.format === 'ndjson' ? ndjsonLineArb(fieldNames(options)) : accessLineArb(options.format === 'common');
+  const withBom = fc.tuple(fc.integer({ min: 0, max: 15 }), line).map(([n, text]) => (n === 0 ? cat(BOM, text) : text));
+  if (!options.syslog) return withBom;
+  return fc.tuple(syslogFrameArb, withBom).map(([frame, text]) => cat(frame, text));
+};
 
 /**
  * Whole inputs: lines in the format, empty lines, and (`noise` > 0) fragments of lines and random bytes,

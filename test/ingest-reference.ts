@@ -13,6 +13,8 @@ import type { ActivityIndex, IngestReport, RejectReason } from '../src/index.js'
 
 export interface RefOptions {
   format?: 'combined' | 'common' | 'ndjson';
+  tsUnit?: 'ms' | 's' | 'us' | 'ns';
+  syslog?: boolean;
   user?: 'host' | 'authuser' | 'authuser|host';
   keepQuery?: boolean;
   statuses?: { min: number; max: number } | readonly number[];
@@ -31,13 +33,15 @@ export type RefLine = { ok: true; user: Buffer; page: Buffer; ts: number } | { o
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// host ident authuser [time] "request" status bytes rest. The request body ends at the
-// first '"' that a backslash does not escape (\" and \\ are escapes).
-const ACCESS_LINE = /^([^ ]+) ([^ ]+) ([^ ]+) \[([^\]]*)\] "((?:[^"\\]|\\[^])*)" ([^ ]+) ([^ ]+)([^]*)$/;
+// host ident authuser [time] "request" status bytes rest. authuser may hold spaces and
+// ends at the first " [". The request body ends at the first '"' that a backslash does
+// not escape (\" and \\ are escapes).
+const ACCESS_LINE = /^([^ ]+) ([^ ]+) ((?:[^ ]| (?!\[))+) \[([^\]]*)\] "((?:[^"\\]|\\[^])*)" ([^ ]+) ([^ ]+)([^]*)$/;
 const ACCESS_TIME = /^(\d\d)\/([A-Za-z]{3})\/(\d{4}):(\d\d):(\d\d):(\d\d) ([^])(\d\d)(\d\d)$/;
-const REQUEST = /^([^ ]+) ([^ ]+)(?: ([^ ]+))?$/;
+const REQUEST = /^([^ ]+) ([^ ]+)(?: (HTTP\/[0-9]+(?:\.[0-9]+)?))?$/;
 const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):?(\d\d))$/;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** The latest accepted time: the end of Date's range. */
+export const MAX_TIME = 8.64e15;
 
 const latin1 = (bytes: Buffer): string => bytes.toString('latin1');
 const bytesOf = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -175,6 +179,7 @@ export function parseAccessLine(line: Buffer, options: RefOptions, maxKeyBytes: 
   if (ts === undefined) return fail('bad-time');
   const req = REQUEST.exec(request!);
   if (req === null || !TOKEN.test(req[1]!)) return fail('malformed');
+  if (req[1] === 'OPTIONS' && req[2] === '*') return fail('filtered'); // Apache's dummy connection
   const page = pageOfTarget(req[2]!, options.keepQuery ?? false);
   if (page === undefined) return fail('malformed');
   const userBytes = bytesOf(user);
@@ -330,19 +335,26 @@ class JsonReader {
   }
 }
 
-/** The integer value of a JSON number token if it is one in 0..2^53-1, else undefined. */
-export function jsonNumberMs(text: string): number | undefined {
+const UNIT_SHIFT = { s: 3n, ms: 0n, us: -3n, ns: -6n } as const;
+
+/**
+ * A JSON number token as ms: an integer in its unit (seconds may carry a fraction),
+ * truncated to ms, in 0..MAX_TIME; else undefined.
+ */
+export function jsonNumberMs(text: string, unit: 'ms' | 's' | 'us' | 'ns' = 'ms'): number | undefined {
   const m = /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text)!;
   const digits = (m[2]! + (m[3] ?? '')).replace(/^0+/, '');
   if (digits === '') return 0; // zero, however spelled (-0, 0.0e5)
   if (m[1] === '-') return undefined;
-  // value = digits × 10^(exp - fractionLength)
+  // value in its unit = digits × 10^exponent
   const exponent = BigInt(m[4] ?? '0') - BigInt((m[3] ?? '').length);
   const trailingZeros = BigInt(/0*$/.exec(digits)![0].length);
-  if (exponent < 0n && -exponent > trailingZeros) return undefined; // a fraction
-  if (exponent > 20n) return undefined; // far beyond 2^53 (digits is not zero)
-  const value = exponent >= 0n ? BigInt(digits) * 10n ** exponent : BigInt(digits) / 10n ** -exponent;
-  return value <= BigInt(MAX_SAFE) ? Number(value) : undefined;
+  if (unit !== 's' && exponent < 0n && -exponent > trailingZeros) return undefined; // a fraction
+  const msExponent = exponent + UNIT_SHIFT[unit];
+  if (msExponent > 20n) return undefined; // far beyond MAX_TIME (digits is not zero)
+  if (msExponent < -400n) return 0; // far below 1 ms
+  const value = msExponent >= 0n ? BigInt(digits) * 10n ** msExponent : BigInt(digits) / 10n ** -msExponent;
+  return value <= BigInt(MAX_TIME) ? Number(value) : undefined;
 }
 
 export function parseNdjsonLine(line: Buffer, options: RefOptions, maxKeyBytes: number): RefLine {
@@ -390,11 +402,32 @@ export function parseNdjsonLine(line: Buffer, options: RefOptions, maxKeyBytes: 
   const tsValue = members.get('ts');
   if (user?.kind !== 'string' || page?.kind !== 'string' || tsValue === undefined) return fail('malformed');
   let ts: number | undefined;
-  if (tsValue.kind === 'number') ts = jsonNumberMs(tsValue.text);
+  if (tsValue.kind === 'number') ts = jsonNumberMs(tsValue.text, options.tsUnit ?? 'ms');
   else if (tsValue.kind === 'string' && !tsValue.lone) ts = isoTime(latin1(tsValue.bytes));
   if (ts === undefined) return fail('bad-time');
   const reason = checkKeys(user.bytes, page.bytes, maxKeyBytes, { user: user.lone, page: page.lone });
   return reason === undefined ? { ok: true, user: user.bytes, page: page.bytes, ts } : fail(reason);
+}
+
+/** One line's content (no "\n", no "\r"): the syslog frame and a BOM dropped, then the format. */
+export function parseLine(content: Buffer, options: RefOptions, maxKeyBytes: number): RefLine {
+  if (options.syslog) {
+    const message = syslogMessage(latin1(content));
+    if (message === undefined) return { ok: false, reason: 'malformed' };
+    content = bytesOf(message);
+  }
+  if (content[0] === 0xef && content[1] === 0xbb && content[2] === 0xbf) content = content.subarray(3);
+  if (options.format === 'ndjson') return parseNdjsonLine(content, options, maxKeyBytes);
+  return parseAccessLine(content, options, maxKeyBytes);
+}
+
+const SYSLOG_5424 = /^<[0-9]{1,3}>[0-9][^ ]* [^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ (?:-|(?:\[(?:[^\]\\]|\\[^])*\])+)(?: |$)/;
+const SYSLOG_3164 = /^<[0-9]{1,3}>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) .. ..:..:.. [^ ]+ ([^ :]{0,47}):(?: |$)/;
+
+/** The message inside an RFC 5424 or RFC 3164 frame (latin1 text), or undefined. */
+export function syslogMessage(text: string): string | undefined {
+  const m = SYSLOG_5424.exec(text) ?? SYSLOG_3164.exec(text);
+  return m === null ? undefined : text.slice(m[0].length);
 }
 
 // ---------------------------------------------------------------------------------
@@ -446,8 +479,7 @@ export function referenceIngest(
     report.lines++;
     let result: RefLine;
     if (content.length > maxLineBytes) result = { ok: false, reason: 'line-too-long' };
-    else if (options.format === 'ndjson') result = parseNdjsonLine(content, options, maxKeyBytes);
-    else result = parseAccessLine(content, options, maxKeyBytes);
+    else result = parseLine(content, options, maxKeyBytes);
     if (result.ok) {
       report.accepted++;
       if (result.ts < watermark - index.userWindow) report.late++;
