@@ -666,7 +666,11 @@ bool JsonNumberToMs(const char* p, const char* end, int shift, bool allow_fracti
     value *= 10;
     if (value > static_cast<uint64_t>(kMaxTimeMs)) return false;
   }
-  if (negative && (value != 0 || fraction)) return false;
+  if (negative) {  // only a zero may carry a sign ("-0"), even when it truncates to 0 ms
+    for (int64_t i = 0; i < total; ++i) {
+      if (digit(i) != 0) return false;
+    }
+  }
   *ms = static_cast<int64_t>(value);
   return true;
 }

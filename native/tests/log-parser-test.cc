@@ -843,6 +843,8 @@ void TestTimeUnitsAndSyslog() {
   CHECK_EQ(ParseWith(nanos, json("1431857103000999999")).ts, int64_t{1431857103000});
   CHECK_EQ(ParseWith(nanos, json("1.431857103e18")).ts, int64_t{1431857103000});
   CHECK_EQ(Reason(nanos, json("1e30")), RejectReason::kBadTime);
+  CHECK_EQ(Reason(nanos, json("-1.5e3")), RejectReason::kBadTime);  // -0.0015 ms is negative
+  CHECK_EQ(ParseWith(nanos, json("-0.0e3")).ts, int64_t{0});
 
   ParserOptions framed;
   framed.syslog = true;
