@@ -140,7 +140,7 @@ describe('HTTP now= names one instant on every server', () => {
     process.env.TZ = 'America/Los_Angeles';
     let served;
     try {
-      served = await startServe(['--follow', file, '--from', 'start', '--poll-interval', '50']);
+      served = await startServe(['--follow', file, '--from', 'start', '--poll-interval', '50ms']);
     } finally {
       if (saved === undefined) delete process.env.TZ;
       else process.env.TZ = saved;
