@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { UsageError } from './cli/flags.js';
 import { REPLAY_HELP, replay } from './cli/replay.js';
 import { SERVE_HELP, serve } from './cli/serve.js';
+import { GATEWAY_HELP, gateway } from './cli/gateway.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -21,6 +22,7 @@ const HELP = `Usage: skiptrail <command> [options]
 Commands:
   replay <file...>   ingest log files, print the report and answer queries
   serve              keep an index fed live (files, UDP, NATS, stdin) and serve JSON over HTTP
+  gateway            serve the same HTTP API from a cluster of partitioned shards on NATS
 
 Run 'skiptrail <command> --help' for a command's options.
 
@@ -34,6 +36,7 @@ Exit status: 0 success, 1 runtime failure, 2 usage error.
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
   replay: { run: replay, help: REPLAY_HELP },
   serve: { run: serve, help: SERVE_HELP },
+  gateway: { run: gateway, help: GATEWAY_HELP },
 };
 
 function version(): string {
@@ -83,7 +86,7 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
     // serve leaves nothing running once closed; replay may have read stdin: do not wait on it.
-    if (code !== EXIT_OK || process.argv[2] === 'serve') setImmediate(() => process.exit(code));
+    if (code !== EXIT_OK || process.argv[2] === 'serve' || process.argv[2] === 'gateway') setImmediate(() => process.exit(code));
   },
   (error: unknown) => {
     process.stderr.write(`skiptrail: ${(error as Error)?.stack ?? String(error)}\n`);

@@ -94,16 +94,22 @@ export interface Served {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `skiptrail serve --port 0 ...args` and resolves once it prints its address. */
-export async function startServe(args: string[], { cwd = ROOT } = {}): Promise<Served> {
+/**
+ * Starts `skiptrail serve --port 0 ...args` (or `gateway`) and resolves once it prints
+ * its address. It is killed when the current test finishes, unless `outlive` is set
+ * (started from beforeAll: the caller stops it).
+ */
+export async function startServe(args: string[], { cwd = ROOT, command = 'serve', outlive = false } = {}): Promise<Served> {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd, stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, command, '--port', '0', ...args], { cwd, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = once(child, 'exit') as Promise<[number | null]>;
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  if (!outlive) {
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+  }
   const url = await Promise.race([
     waitFor(
       () => /serving (http:\/\/\S+)/.exec(stderr)?.[1],

@@ -17,6 +17,9 @@ import { copyReport, sumReports } from '../sources/ingest-target.js';
 import { subscribeNats } from '../sources/nats.js';
 import { listenUdp } from '../sources/udp.js';
 import { parsePartition, type PartitionSpec } from '../partition.js';
+import { DEFAULT_CLUSTER, isClusterName } from '../cluster/protocol.js';
+import { loadNats } from '../load-nats.js';
+import type { RunningShard } from '../cluster/shard.js';
 import {
   INDEX_HELP,
   INDEX_OPTIONS,
@@ -67,7 +70,11 @@ HTTP:
 Cluster (docs/scaling.md):
   --partition I/N         be partition I (from 0) of N: index only the views whose user
                           partitionOf(user, N) = I; other lines are counted as
-                          other-partition and only move the watermark
+                          other-partition and only move the watermark. With --nats,
+                          also answer the cluster's queries for partition I over NATS
+                          (connectCluster, skiptrail gateway) and record the views
+                          written to it; --subject is then optional
+  --cluster NAME          the cluster's name, the first token of its subjects (default skiptrail)
 
 ${INGEST_HELP}
 
@@ -97,6 +104,7 @@ const OPTIONS = {
   host: { type: 'string' },
   'max-body-bytes': { type: 'string' },
   partition: { type: 'string' },
+  cluster: { type: 'string' },
   'poll-interval': { type: 'string' },
 } as const;
 
@@ -111,6 +119,8 @@ interface Plan {
   pollInterval: number | undefined;
   udp: { port: number; host?: string; multicast?: string; multicastInterface?: string } | null;
   nats: { servers: string; subject: string; queue?: string } | null;
+  /** With --partition and --nats: answer the cluster's queries for this partition. */
+  shard: { servers: string; cluster: string } | null;
   stdin: boolean;
   port: number;
   host: string;
@@ -138,11 +148,17 @@ function plan(values: Values): Plan {
   const natsUrl = stringFlag(values, 'nats');
   const subject = stringFlag(values, 'subject');
   const queue = stringFlag(values, 'queue');
-  if ((natsUrl === undefined) !== (subject === undefined)) throw new UsageError('--nats URL and --subject S go together');
+  const partitionText = stringFlag(values, 'partition');
+  if (subject !== undefined && natsUrl === undefined) throw new UsageError('--nats URL and --subject S go together');
+  if (natsUrl !== undefined && subject === undefined && partitionText === undefined) {
+    throw new UsageError('--nats URL and --subject S go together (or give --partition I/N to serve as a cluster shard)');
+  }
+  const cluster = stringFlag(values, 'cluster');
+  if (cluster !== undefined && (partitionText === undefined || natsUrl === undefined)) throw new UsageError('--cluster NAME needs --partition I/N and --nats URL');
+  if (cluster !== undefined && !isClusterName(cluster)) throw new UsageError(`--cluster must be NATS subject tokens such as skiptrail or site.eu, received ${JSON.stringify(cluster)}`);
   if (queue !== undefined && natsUrl === undefined) throw new UsageError('--queue needs --nats and --subject');
   const files = listFlag(values, 'follow');
   const stdin = values.stdin === true;
-  const partitionText = stringFlag(values, 'partition');
   let partition: PartitionSpec | null = null;
   if (partitionText !== undefined) {
     try {
@@ -168,7 +184,8 @@ function plan(values: Values): Plan {
             ...(multicast === undefined ? {} : { multicast }),
             ...(multicastInterface === undefined ? {} : { multicastInterface }),
           },
-    nats: natsUrl === undefined ? null : { servers: natsUrl, subject: subject!, ...(queue === undefined ? {} : { queue }) },
+    nats: subject === undefined ? null : { servers: natsUrl!, subject, ...(queue === undefined ? {} : { queue }) },
+    shard: partition !== null && natsUrl !== undefined ? { servers: natsUrl, cluster: cluster ?? DEFAULT_CLUSTER } : null,
     stdin,
     port: port('port', 8080)!,
     host: stringFlag(values, 'host') ?? '127.0.0.1',
@@ -201,8 +218,20 @@ export async function serve(args: string[]): Promise<number> {
     index.close();
     throw error;
   }
+  let shard: { running: RunningShard; close(): Promise<void> } | null = null;
+  if (settings.shard !== null) {
+    try {
+      shard = await startClusterShard(index, settings.shard, settings.partition!);
+    } catch (error) {
+      await Promise.allSettled(sources.map((source) => source.close()));
+      index.close();
+      throw error;
+    }
+  }
+  const shardDetails = shard === null ? undefined : { ...settings.shard!, partition: settings.partition!.index, partitions: settings.partition!.count };
   const query = createQueryServer(index, {
     sources: () => sources.map(status),
+    ...(shard === null ? {} : { statsDetails: () => ({ shard: { ...shardDetails, ...shard!.running.stats() } }) }),
     ...(settings.maxBodyBytes === undefined ? {} : { maxBodyBytes: settings.maxBodyBytes }),
     ...(settings.partition === null ? {} : { partition: settings.partition }),
   });
@@ -211,6 +240,7 @@ export async function serve(args: string[]): Promise<number> {
     server.listen(settings.port, settings.host);
     await once(server, 'listening');
   } catch (error) {
+    await shard?.close();
     await Promise.allSettled(sources.map((source) => source.close()));
     index.close();
     throw new Error(`cannot listen on ${settings.host}:${settings.port}: ${(error as Error).message}`);
@@ -235,6 +265,7 @@ export async function serve(args: string[]): Promise<number> {
       const cut = setTimeout(() => server.closeAllConnections(), 2000);
       cut.unref();
       void (async () => {
+        await shard?.close();
         const reports = await Promise.all(
           sources.map((source) =>
             source.close().catch((error: Error) => {
@@ -377,6 +408,31 @@ async function startSources(index: ActivityIndex, settings: Plan, options: Inges
       },
     });
   }
+}
+
+/** Answers the cluster's queries for this partition over NATS (src/cluster/shard.ts). */
+async function startClusterShard(
+  index: ActivityIndex,
+  settings: { servers: string; cluster: string },
+  partition: PartitionSpec,
+): Promise<{ running: RunningShard; close(): Promise<void> }> {
+  const nats = await loadNats('serve --partition with --nats');
+  let connection;
+  try {
+    connection = await nats.connect({ servers: settings.servers, name: `skiptrail shard ${partition.index}/${partition.count}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  } catch (error) {
+    throw new Error(`cannot connect to NATS at ${settings.servers}: ${(error as Error).message}`);
+  }
+  const { startShard } = await import('../cluster/shard.js');
+  const running = await startShard(index, connection, partition, settings.cluster, (message) => log(`shard: ${message}`));
+  log(`shard: answering partition ${partition.index} of ${partition.count} on ${settings.cluster}.query.${partition.index} (${settings.servers})`);
+  return {
+    running,
+    async close() {
+      await running.close();
+      await connection.drain().catch(() => undefined);
+    },
+  };
 }
 
 function status(source: LiveSource): SourceStatus {

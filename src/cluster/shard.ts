@@ -1,0 +1,190 @@
+/**
+ * The shard side: answering a partition's queries from its index, and recording the
+ * views written to it. `answerQuery` is pure (index in, reply out) so that the NATS
+ * responder and the in-process transport share it; `startShard` serves it on NATS.
+ */
+
+import type { ActivityIndex, ViewEvent } from '../activity-index.js';
+import { isArgumentError } from '../errors.js';
+import type { PartitionSpec } from '../partition.js';
+import { partitionOf } from '../partition.js';
+import { checkKey, checkTime } from '../validate.js';
+import {
+  PARTITIONS_HEADER,
+  queryQueue,
+  querySubject,
+  viewsSubject,
+  WATERMARK_HEADER,
+  type ShardAnswer,
+  type ShardReply,
+  type ShardRequest,
+} from './protocol.js';
+import type { NatsConnection, Subscription } from 'nats';
+
+/** Answers one query for partition `spec` from `index`; never throws. */
+export function answerQuery(index: ActivityIndex, spec: PartitionSpec, request: ShardRequest): ShardReply {
+  const reply: ShardReply = { partition: spec.index, partitions: spec.count };
+  if (request === null || typeof request !== 'object' || request.partitions !== spec.count) {
+    reply.error = {
+      name: 'Error',
+      code: 'EPARTITIONS',
+      message: `partition ${spec.index} belongs to a cluster of ${spec.count} partitions, but the query expects ${
+        (request as { partitions?: unknown })?.partitions
+      }: start every shard, publisher, gateway and client with the same N`,
+    };
+    return reply;
+  }
+  try {
+    reply.ok = run(index, request);
+  } catch (error) {
+    if (isArgumentError(error)) {
+      reply.error = { name: error instanceof TypeError ? 'TypeError' : 'RangeError', message: error.message, argument: error.argument };
+    } else {
+      reply.error = { name: 'Error', code: 'EINTERNAL', message: (error as Error)?.message ?? String(error) };
+    }
+  }
+  return reply;
+}
+
+function run(index: ActivityIndex, request: ShardRequest): ShardAnswer {
+  switch (request.op) {
+    case 'lastUsers': {
+      const k = request.k ?? Math.min(30, index.options.usersPerPage);
+      return { rows: index.lastUsers(request.page, k), k };
+    }
+    case 'userPages':
+      return index.userPages(request.user, {
+        ...(request.window === undefined ? {} : { window: request.window }),
+        ...(request.limit === undefined ? {} : { limit: request.limit }),
+        ...(request.now === undefined ? {} : { now: request.now }),
+      });
+    case 'onlineUsers':
+      return index.onlineUsers(request.page, request.k);
+    case 'onlineCount':
+      return request.page === undefined ? index.onlineCount() : index.onlineCount(request.page);
+    case 'stats':
+      return index.stats();
+    default:
+      throw new Error(`unknown query ${JSON.stringify((request as { op?: unknown }).op)}`);
+  }
+}
+
+/** What recording a batch written to the partition did. */
+export interface ViewsOutcome {
+  recorded: number;
+  /** Events refused: malformed, or of another partition (a writer with another N). */
+  refused: number;
+}
+
+/**
+ * Records views written to partition `spec` (C.views.<p>): each event is checked as
+ * POST /views checks it, an event of another partition is refused (counted), then the
+ * writer's watermark is followed.
+ */
+export function recordViews(index: ActivityIndex, spec: PartitionSpec, events: readonly unknown[], watermark: number | undefined): ViewsOutcome {
+  const accepted: ViewEvent[] = [];
+  let refused = 0;
+  const maxKeyBytes = index.options.maxKeyBytes;
+  for (const value of events) {
+    try {
+      const event = value as Record<string, unknown>;
+      const user = checkKey(event?.user, 'user', maxKeyBytes);
+      const page = checkKey(event.page, 'page', maxKeyBytes);
+      const ts = checkTime(event.ts, 'ts');
+      if (partitionOf(user, spec.count) !== spec.index) {
+        refused++;
+        continue;
+      }
+      accepted.push({ user, page, ts });
+    } catch {
+      refused++;
+    }
+  }
+  if (accepted.length > 0) index.recordMany(accepted);
+  if (watermark !== undefined && Number.isSafeInteger(watermark) && watermark >= 0) index.advanceWatermark(watermark);
+  return { recorded: accepted.length, refused };
+}
+
+export interface ShardStats {
+  queries: number;
+  viewsRecorded: number;
+  viewsRefused: number;
+  /** Batches from a writer announcing another partition count. */
+  mismatchedBatches: number;
+}
+
+export interface RunningShard {
+  stats(): ShardStats;
+  /** Stops answering (drains the subscriptions); the connection stays open. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves partition `spec` of cluster `cluster` on `connection`: answers C.query.<p>
+ * in the queue group C.shard.<p> and records C.views.<p>.
+ */
+export async function startShard(
+  index: ActivityIndex,
+  connection: NatsConnection,
+  spec: PartitionSpec,
+  cluster: string,
+  warn: (message: string) => void = () => undefined,
+): Promise<RunningShard> {
+  const counts: ShardStats = { queries: 0, viewsRecorded: 0, viewsRefused: 0, mismatchedBatches: 0 };
+  const decoder = new TextDecoder();
+  const subscriptions: Subscription[] = [
+    connection.subscribe(querySubject(cluster, spec.index), {
+      queue: queryQueue(cluster, spec.index),
+      callback: (error, message) => {
+        if (error !== null) return;
+        counts.queries++;
+        let request: ShardRequest;
+        try {
+          request = JSON.parse(decoder.decode(message.data)) as ShardRequest;
+        } catch {
+          message.respond(JSON.stringify({ partition: spec.index, partitions: spec.count, error: { name: 'Error', code: 'EINTERNAL', message: 'the query is not JSON' } }));
+          return;
+        }
+        message.respond(JSON.stringify(answerQuery(index, spec, request)));
+      },
+    }),
+    connection.subscribe(viewsSubject(cluster, spec.index), {
+      callback: (error, message) => {
+        if (error !== null) return;
+        const announced = Number(message.headers?.get(PARTITIONS_HEADER) ?? spec.count);
+        if (announced !== spec.count) {
+          counts.mismatchedBatches++;
+          if (counts.mismatchedBatches === 1) {
+            warn(`views written for a cluster of ${announced} partitions reach partition ${spec.index} of ${spec.count}: their other-partition events are refused`);
+          }
+        }
+        const header = message.headers?.get(WATERMARK_HEADER);
+        const watermark = header === undefined || header === '' ? undefined : Number(header);
+        const lines = decoder.decode(message.data).split('\n');
+        const events: unknown[] = [];
+        for (const line of lines) {
+          if (line.trim().length === 0) continue;
+          try {
+            events.push(JSON.parse(line));
+          } catch {
+            events.push(null);
+          }
+        }
+        try {
+          const outcome = recordViews(index, spec, events, watermark);
+          counts.viewsRecorded += outcome.recorded;
+          counts.viewsRefused += outcome.refused;
+        } catch (failure) {
+          warn(`recording views: ${(failure as Error).message}`);
+        }
+      },
+    }),
+  ];
+  await connection.flush();
+  return {
+    stats: () => ({ ...counts }),
+    async close() {
+      await Promise.all(subscriptions.map((subscription) => subscription.drain().catch(() => undefined)));
+    },
+  };
+}
