@@ -510,8 +510,11 @@ Napi::Value ActivityIndexWrap::JS_ingest(const Napi::CallbackInfo& info) {
   }
   ParserOptions options;
   if (!ReadParserOptions(env, info[1], &options)) return env.Undefined();
+  int64_t max_ts;
+  if (!ReadMaxTs(info, 2, &max_ts)) return env.Undefined();
   Napi::TypedArray data = info[0].As<Napi::TypedArray>();
   IngestSession session(options);
+  session.set_max_ts(max_ts);
   EngineFeeder feeder;
   feeder.Feed(session, *engine_, static_cast<const char*>(data.ArrayBuffer().Data()) + data.ByteOffset(),
               data.ByteLength());

@@ -75,7 +75,8 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   Napi::Value JS_clear(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
   Napi::Value JS_validate(const Napi::CallbackInfo& info);
-  // ingest(data: Uint8Array, options) -> report (see ingest-wrap.h)
+  // ingest(data: Uint8Array, options, maxTs?: number) -> report (see ingest-wrap.h);
+  // a line later than maxTs is rejected as future.
   Napi::Value JS_ingest(const Napi::CallbackInfo& info);
 
   // Defines record, lastUsers, userPages, onlineUsers and onlineCount on `self` (the JS

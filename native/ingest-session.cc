@@ -102,6 +102,11 @@ void IngestSession::ProcessLine(const char* line, size_t len, ViewSink sink) {
     Reject(reason, line, content);
     return;
   }
+  // Before the partition filter: a future line must not move any shard's watermark.
+  if (view.ts_ms > max_ts_) {
+    Reject(RejectReason::kFuture, line, content);
+    return;
+  }
   if (partitions_ != 0 && PartitionOf(view.user, partitions_) != partition_) {
     Reject(RejectReason::kOtherPartition, line, content);
     if (!other_partition_seen_ || view.ts_ms > other_partition_ts_) other_partition_ts_ = view.ts_ms;

@@ -86,6 +86,11 @@ class IngestSession {
   // Feeding again afterwards starts a new line; line numbers keep counting.
   void Finish(ViewSink sink);
 
+  // Lines whose time is later than max_ts are rejected as kFuture, whatever their
+  // format (docs/semantics.md, "Time"). Default: none is. Set before each Feed() or
+  // Finish(), as the wall clock moves.
+  void set_max_ts(int64_t max_ts) { max_ts_ = max_ts; }
+
   const IngestReport& report() const { return report_; }
 
   // The latest time of the other-partition lines seen since the last call, if any:
@@ -129,6 +134,7 @@ class IngestSession {
   uint32_t partition_;
   bool other_partition_seen_ = false;
   int64_t other_partition_ts_ = 0;
+  int64_t max_ts_ = kMaxSafeInteger;
   IngestReport report_;
 };
 

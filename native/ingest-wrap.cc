@@ -27,6 +27,19 @@ bool ReadUint(Napi::Object object, const char* key, uint32_t min, uint32_t max, 
 
 }  // namespace
 
+bool ReadMaxTs(const Napi::CallbackInfo& info, size_t index, int64_t* max_ts) {
+  *max_ts = kMaxSafeInteger;
+  if (info.Length() <= index || info[index].IsUndefined()) return true;
+  double value = 0;
+  if (napi_get_value_double(info.Env(), info[index], &value) != napi_ok) {
+    Napi::TypeError::New(info.Env(), "maxTs must be a number").ThrowAsJavaScriptException();
+    return false;
+  }
+  // NaN compares false both ways and keeps the default.
+  if (value < static_cast<double>(kMaxSafeInteger)) *max_ts = value < 0 ? -1 : static_cast<int64_t>(value);
+  return true;
+}
+
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options) {
   auto fail = [&]() {
     Napi::TypeError::New(env, "ingest: malformed native options").ThrowAsJavaScriptException();
@@ -229,8 +242,11 @@ Napi::Value IngestSessionWrap::JS_feed(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "feed(chunk): chunk must be a Uint8Array").ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  int64_t max_ts;
+  if (!ReadMaxTs(info, 1, &max_ts)) return env.Undefined();
   Engine* engine = OpenEngine(env);
   if (engine == nullptr) return env.Undefined();
+  session_->set_max_ts(max_ts);
   const char* data = static_cast<const char*>(chunk.ArrayBuffer().Data()) + chunk.ByteOffset();
   feeder_.Feed(*session_, *engine, data, chunk.ByteLength());
   index_wrap_->ReportMemory(env);
@@ -239,8 +255,11 @@ Napi::Value IngestSessionWrap::JS_feed(const Napi::CallbackInfo& info) {
 
 Napi::Value IngestSessionWrap::JS_finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  int64_t max_ts;
+  if (!ReadMaxTs(info, 0, &max_ts)) return env.Undefined();
   Engine* engine = OpenEngine(env);
   if (engine == nullptr) return env.Undefined();
+  session_->set_max_ts(max_ts);
   feeder_.Finish(*session_, *engine);
   index_wrap_->ReportMemory(env);
   return env.Undefined();

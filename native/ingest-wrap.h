@@ -27,6 +27,11 @@ namespace skiptrail {
 // maxKeyBytes, maxLineBytes }. Returns false with a pending TypeError on a malformed object.
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options);
 
+// Reads the optional argument `index`, the latest event time a call accepts (the
+// facade's wall clock plus maxFutureSkew): undefined or absent means no limit. Returns
+// false with a pending TypeError when it is not a number.
+bool ReadMaxTs(const Napi::CallbackInfo& info, size_t index, int64_t* max_ts);
+
 // { lines, accepted, rejected, late, reasons: { reason: count }, samples: [{ line, reason, text }] }
 // `late` is counted by the EngineFeeder, not by the session.
 Napi::Object ReportToJs(Napi::Env env, const IngestReport& report, uint64_t late);
@@ -65,9 +70,10 @@ class IngestSessionWrap : public Napi::ObjectWrap<IngestSessionWrap> {
   explicit IngestSessionWrap(const Napi::CallbackInfo& info);
 
  private:
-  // feed(chunk: Uint8Array): parses and indexes the chunk's whole lines.
+  // feed(chunk: Uint8Array, maxTs?: number): parses and indexes the chunk's whole
+  // lines; a line later than maxTs is rejected as future.
   Napi::Value JS_feed(const Napi::CallbackInfo& info);
-  // finish(): flushes the last line without "\n".
+  // finish(maxTs?: number): flushes the last line without "\n".
   Napi::Value JS_finish(const Napi::CallbackInfo& info);
   // report(): the report so far.
   Napi::Value JS_report(const Napi::CallbackInfo& info);

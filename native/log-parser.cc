@@ -741,6 +741,7 @@ const char* RejectReasonName(RejectReason reason) {
     case RejectReason::kKeyTooLong: return "key-too-long";
     case RejectReason::kBadEncoding: return "bad-encoding";
     case RejectReason::kLineTooLong: return "line-too-long";
+    case RejectReason::kFuture: return "future";
     case RejectReason::kCount: break;
   }
   return "unknown";

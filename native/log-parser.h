@@ -58,11 +58,12 @@ enum class RejectReason : uint8_t {
   kBadEncoding,
   kLineTooLong,
   kOtherPartition,  // a valid line whose user belongs to another partition (IngestSession)
+  kFuture,  // set by IngestSession, not the parser: ts beyond its max_ts
   kCount
 };
 
 // "malformed", "bad-time", "bad-status", "filtered", "key-too-long", "bad-encoding",
-// "line-too-long", "other-partition"; "none" for kNone. Static storage, never null.
+// "line-too-long", "other-partition", "future"; "none" for kNone. Static storage, never null.
 const char* RejectReasonName(RejectReason reason);
 
 // The largest integer a JS number holds exactly (Number.MAX_SAFE_INTEGER).

@@ -7,10 +7,10 @@
 import { addon, type NativeActivityIndex, type NativeResult, type NativeStats } from './binding.js';
 import type { Duration } from './duration.js';
 import { parseDuration } from './duration.js';
-import { closedError, rangeError, typeError } from './errors.js';
+import { closedError, rangeError, typeError, type ArgumentError } from './errors.js';
 import { encodeLogText, resolveIngestOptions, type IngestOptions, type IngestReport } from './ingest.js';
 import { engineTuning } from './engine-tuning.js';
-import { IngestStream } from './ingest-stream.js';
+import { IngestStream, type IngestClock } from './ingest-stream.js';
 import {
   checkInteger,
   checkKey,
@@ -19,6 +19,7 @@ import {
   checkTime,
   MAX_SAFE_TIME,
   resolveOptions,
+  resolveWallClock,
   type ActivityIndexOptions,
   type ResolvedOptions,
 } from './validate.js';
@@ -45,7 +46,7 @@ export interface PageView {
 export interface UserPagesOptions {
   /** How far back from `now`; default and maximum: the userWindow option. */
   window?: Duration;
-  /** The end of the window (ms or Date); default: the watermark ('stream' clock) or Date.now() ('wall'). */
+  /** The end of the window (ms or Date); default: "now" as the index's clock tells it (docs/semantics.md, "Time"). */
   now?: number | Date;
   /** At most this many rows; default: all. */
   limit?: number;
@@ -85,9 +86,21 @@ export class ActivityIndex {
   #batchLengths = new Uint32Array(0);
   #batchTimes = new Float64Array(0);
 
+  // Time (docs/semantics.md, "Time"). Every event that moves the watermark passes
+  // through record(), recordMany(), ingest() or an ingest stream, which keep these.
+  readonly #wallClock: () => number;
+  /** The watermark as last moved here: -Infinity before any event. */
+  #watermark = -Infinity;
+  /** The largest (ts - wall clock at arrival) of the events that moved the watermark: the 'stream' clock runs this far from the wall clock. */
+  #lead = -Infinity;
+  /** The wall clock when the current ingest call began (its lines' arrival time). */
+  #feedWall = 0;
+  readonly #ingestClock: IngestClock = { maxTs: () => this.#ingestMaxTs(), fed: () => this.#ingestFed() };
+
   constructor(options?: ActivityIndexOptions) {
     Object.defineProperty(this, 'thread', { value: NOT_CLONEABLE, enumerable: true });
     const resolved = resolveOptions(options);
+    this.#wallClock = resolveWallClock(options);
     this.#options = resolved;
     const none = (value: number) => (value === Infinity ? -1 : value);
     this.#native = new addon.NativeActivityIndex(
@@ -115,7 +128,17 @@ export class ActivityIndex {
     const maxKeyBytes = this.#options.maxKeyBytes;
     checkKey(user, 'user', maxKeyBytes);
     checkKey(page, 'page', maxKeyBytes);
-    native.record(user, page, ts === undefined ? Date.now() : checkTime(ts, 'ts'));
+    const time = ts === undefined ? this.#wall() : checkTime(ts, 'ts');
+    if (time <= this.#watermark) {
+      native.record(user, page, time);
+      return;
+    }
+    // A new watermark: the only case where the time can be too far ahead (an older
+    // event is behind one already accepted), and the only one the 'stream' clock needs.
+    const wall = ts === undefined ? time : this.#wall();
+    if (time > wall + this.#options.maxFutureSkew) throw this.#futureError('ts', ts, wall);
+    native.record(user, page, time);
+    this.#moved(time, wall);
   }
 
   /**
@@ -140,6 +163,7 @@ export class ActivityIndex {
     // Events before this index have passed the full check (#checkEvents).
     let checked = 0;
     let keys = '';
+    let newest = -Infinity;
     for (let i = 0; i < count; i++) {
       const event = list[i];
       // The common case in one test: short string keys and a number ts. Anything else
@@ -164,18 +188,29 @@ export class ActivityIndex {
       const user = event!.user;
       const page = event!.page;
       const ts = event!.ts;
-      times[i] = typeof ts === 'number' ? ts : ts.getTime(); // checked: a number or a valid Date
+      const time = typeof ts === 'number' ? ts : ts.getTime(); // checked: a number or a valid Date
+      times[i] = time;
+      if (time > newest) newest = time;
       lengths[2 * i] = user.length;
       lengths[2 * i + 1] = page.length;
       keys += user;
       keys += page;
     }
     if (count === 0) return 0;
+    const moves = newest > this.#watermark;
+    const wall = moves ? this.#wall() : 0;
+    if (moves && newest > wall + this.#options.maxFutureSkew) {
+      const limit = wall + this.#options.maxFutureSkew;
+      const at = times.subarray(0, count).findIndex((time) => time > limit);
+      this.#checkEvents(list, checked, at); // an earlier invalid event is the first error
+      throw this.#futureError(`events[${at}].ts`, list[at]!.ts, wall);
+    }
     if (native.recordMany(keys, lengths, times, count) < 0) {
       // A key holds a lone surrogate: nothing was indexed. Throw the first error in order.
       this.#checkEvents(list, checked, count);
       throw new Error('skiptrail: recordMany rejected a batch that passed validation');
     }
+    if (moves) this.#moved(newest, wall);
     return count;
   }
 
@@ -203,7 +238,9 @@ export class ActivityIndex {
     if (typeof data === 'string') bytes = encodeLogText(data);
     else if (data instanceof Uint8Array) bytes = data;
     else throw typeError('data', 'a Buffer, Uint8Array or string', data);
-    return native.ingest(bytes, resolved);
+    const report = native.ingest(bytes, resolved, this.#ingestMaxTs());
+    this.#ingestFed();
+    return report;
   }
 
   /**
@@ -213,7 +250,7 @@ export class ActivityIndex {
   createIngestStream(options?: IngestOptions): IngestStream {
     const native = this.#open();
     const resolved = resolveIngestOptions(options, this.#options.maxKeyBytes);
-    return new IngestStream(new addon.NativeIngestSession(native, resolved));
+    return new IngestStream(new addon.NativeIngestSession(native, resolved), this.#ingestClock);
   }
 
   /** Q1: the last `k` distinct users of `page`, most recent first. `k` defaults to min(30, usersPerPage). */
@@ -241,10 +278,8 @@ export class ActivityIndex {
     let now: number;
     if (options.now !== undefined) {
       now = checkTime(options.now, 'options.now');
-    } else if (this.#options.clock === 'wall') {
-      now = Date.now();
     } else {
-      now = native.watermark();
+      now = this.#now(native);
       if (now === -Infinity) return [];
     }
     if (!mayExist) return [];
@@ -258,7 +293,7 @@ export class ActivityIndex {
     const mayExist = checkQueryKey(page, 'page');
     checkInteger(k, 'k', 1, MAX_SAFE_TIME);
     if (!mayExist) return [];
-    const now = this.#presenceNow();
+    const now = this.#presenceNow(native);
     if (k > this.#ids.length) this.#ensureCapacity(Math.min(k, native.onlineCount(page, now)));
     return this.#userRows(native.onlineUsers(page, k, now));
   }
@@ -267,7 +302,7 @@ export class ActivityIndex {
   onlineCount(page?: string): number {
     const native = this.#open();
     if (page !== undefined && !checkQueryKey(page, 'page')) return 0;
-    return native.onlineCount(page, this.#presenceNow());
+    return native.onlineCount(page, this.#presenceNow(native));
   }
 
   /**
@@ -289,9 +324,20 @@ export class ActivityIndex {
     return this.#open().stats();
   }
 
+  /**
+   * "Now" as the index's clock tells it (docs/semantics.md, "Time"): the default end
+   * of Q2's window and the time presence (Q3) is judged at. -Infinity while the
+   * 'stream' or 'watermark' clock has seen no event.
+   */
+  get now(): number {
+    return this.#now(this.#open());
+  }
+
   /** Forgets every event and returns the memory; options stay. */
   clear(): void {
     this.#open().clear();
+    this.#watermark = -Infinity;
+    this.#lead = -Infinity;
     this.#userKeys = [];
     this.#pageKeys = [];
   }
@@ -315,9 +361,59 @@ export class ActivityIndex {
     return this.#native;
   }
 
-  /** The presence clock: -Infinity lets the engine use its watermark. */
-  #presenceNow(): number {
-    return this.#options.clock === 'wall' ? Date.now() : -MAX_SAFE_TIME;
+  /** The wall clock (options.now, default Date.now). */
+  #wall(): number {
+    const wall = this.#wallClock();
+    if (!Number.isSafeInteger(wall)) throw typeError('options.now()', 'a function returning ms since the epoch as a safe integer', wall);
+    return wall;
+  }
+
+  /** Default "now" (see the getter). */
+  #now(native: NativeActivityIndex): number {
+    const clock = this.#options.clock;
+    if (clock === 'wall') return this.#wall();
+    const watermark = native.watermark();
+    if (clock === 'watermark' || watermark === -Infinity) return watermark;
+    // The log's time runs on with the wall clock: the wall clock minus the smallest lag
+    // seen between an event and its arrival, never behind the watermark.
+    return Math.min(Math.max(watermark, this.#wall() + this.#lead), MAX_SAFE_TIME);
+  }
+
+  /** The presence clock: -MAX_SAFE_TIME lets the engine use its watermark. */
+  #presenceNow(native: NativeActivityIndex): number {
+    if (this.#options.clock === 'watermark') return -MAX_SAFE_TIME;
+    const now = this.#now(native);
+    return now === -Infinity ? -MAX_SAFE_TIME : now;
+  }
+
+  /** An accepted event at `time`, newer than the watermark, arrived at `wall`. */
+  #moved(time: number, wall: number): void {
+    this.#watermark = time;
+    if (time - wall > this.#lead) this.#lead = time - wall;
+  }
+
+  /** The latest time an ingest call about to start accepts; remembers its arrival time. */
+  #ingestMaxTs(): number {
+    const wall = this.#wall();
+    this.#feedWall = wall;
+    return Math.min(wall + this.#options.maxFutureSkew, MAX_SAFE_TIME);
+  }
+
+  /** After an ingest call: follows the watermark its lines moved. */
+  #ingestFed(): void {
+    const native = this.#native;
+    if (native === null) return;
+    const watermark = native.watermark();
+    if (watermark > this.#watermark) this.#moved(watermark, this.#feedWall);
+  }
+
+  #futureError(name: string, received: unknown, wall: number): ArgumentError {
+    const skew = this.#options.maxFutureSkew;
+    return rangeError(
+      name,
+      `at most the wall clock + maxFutureSkew (${new Date(wall).toISOString()} + ${skew} ms = ${wall + skew}); set maxFutureSkew for a log whose clock ran ahead`,
+      received,
+    );
   }
 
   #ensureCapacity(rows: number): void {

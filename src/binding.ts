@@ -28,13 +28,15 @@ export interface NativeActivityIndex {
   clear(): void;
   close(): void;
   validate(): void;
-  ingest(data: Uint8Array, options: NativeIngestOptions): IngestReport;
+  /** maxTs: a line with a later time is rejected as 'future' (default: no limit). */
+  ingest(data: Uint8Array, options: NativeIngestOptions, maxTs?: number): IngestReport;
 }
 
 /** One log stream feeding one index (native/ingest-wrap.h). */
 export interface NativeIngestSession {
-  feed(chunk: Uint8Array): void;
-  finish(): void;
+  /** maxTs: a line with a later time is rejected as 'future' (default: no limit). */
+  feed(chunk: Uint8Array, maxTs?: number): void;
+  finish(maxTs?: number): void;
   report(): IngestReport;
 }
 

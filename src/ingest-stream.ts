@@ -9,16 +9,28 @@ import { Writable } from 'node:stream';
 import type { NativeIngestSession } from './binding.js';
 import { encodeLogText, type IngestReport } from './ingest.js';
 
+/**
+ * @internal The index's clock as a stream feeding it sees it: the latest time a line
+ * may carry (wall clock + maxFutureSkew), read before each native call, and a notice
+ * after it, so that the index follows its watermark.
+ */
+export interface IngestClock {
+  maxTs(): number;
+  fed(): void;
+}
+
 export class IngestStream extends Writable {
   readonly #session: NativeIngestSession;
+  readonly #clock: IngestClock;
   #final: IngestReport | undefined;
 
   /** @internal Use index.createIngestStream(). */
-  constructor(session: NativeIngestSession) {
+  constructor(session: NativeIngestSession, clock: IngestClock) {
     // Strings are encoded here (encodeLogText), not by Writable, so that a lone
     // surrogate makes its line bad-encoding instead of U+FFFD.
     super({ decodeStrings: false, highWaterMark: 64 * 1024 });
     this.#session = session;
+    this.#clock = clock;
   }
 
   /**
@@ -32,7 +44,8 @@ export class IngestStream extends Writable {
 
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     try {
-      this.#session.feed(typeof chunk === 'string' ? encodeLogText(chunk) : chunk);
+      this.#session.feed(typeof chunk === 'string' ? encodeLogText(chunk) : chunk, this.#clock.maxTs());
+      this.#clock.fed();
       callback();
     } catch (error) {
       callback(error as Error);
@@ -41,7 +54,10 @@ export class IngestStream extends Writable {
 
   override _writev(chunks: { chunk: Buffer | string }[], callback: (error?: Error | null) => void): void {
     try {
-      for (const { chunk } of chunks) this.#session.feed(typeof chunk === 'string' ? encodeLogText(chunk) : chunk);
+      for (const { chunk } of chunks) {
+        this.#session.feed(typeof chunk === 'string' ? encodeLogText(chunk) : chunk, this.#clock.maxTs());
+      }
+      this.#clock.fed();
       callback();
     } catch (error) {
       callback(error as Error);
@@ -50,7 +66,8 @@ export class IngestStream extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     try {
-      this.#session.finish();
+      this.#session.finish(this.#clock.maxTs());
+      this.#clock.fed();
       const report = this.#session.report();
       this.#final = report;
       this.once('finish', () => process.nextTick(() => this.emit('report', report)));

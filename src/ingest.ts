@@ -18,7 +18,8 @@ export type RejectReason =
   | 'key-too-long'
   | 'bad-encoding'
   | 'line-too-long'
-  | 'other-partition';
+  | 'other-partition'
+  | 'future';
 
 export interface IngestOptions {
   /** 'combined' (default), 'common' or 'ndjson'. */

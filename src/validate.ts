@@ -8,7 +8,23 @@ import { parseDuration, type Duration } from './duration.js';
 import { rangeError, typeError, unknownOptionError } from './errors.js';
 import { INGEST_OPTION_NAMES } from './ingest.js';
 
-export type Clock = 'stream' | 'wall';
+/**
+ * What "now" is for Q2 and Q3 when a query does not name it (docs/semantics.md, "Time"):
+ * - 'stream' (default): the log's own time, running on with the wall clock while no
+ *   event arrives: the wall clock minus the smallest lag seen between an event's time
+ *   and its arrival (never below the watermark).
+ * - 'wall': the wall clock.
+ * - 'watermark': the newest event time; it moves only when events arrive (exact,
+ *   repeatable answers for a replay).
+ */
+export type Clock = 'stream' | 'wall' | 'watermark';
+const CLOCKS = ['stream', 'wall', 'watermark'] as const;
+
+/** Default caps, chosen so that memory stays bounded on an endless stream of new keys (README, "Memory"). */
+export const DEFAULT_MAX_PAGES = 1_000_000;
+export const DEFAULT_MAX_USERS = 1_000_000;
+/** Default maxFutureSkew: 10 minutes. */
+export const DEFAULT_MAX_FUTURE_SKEW = 10 * 60_000;
 
 export interface ActivityIndexOptions {
   /** Users kept per page for Q1, 1 .. 100,000. Default 30. */
@@ -21,14 +37,25 @@ export interface ActivityIndexOptions {
   pageWindow?: Duration;
   /** How long a view keeps its user on the page for Q3. Default and maximum: userWindow. */
   presenceWindow?: Duration;
-  /** Most pages kept; the least recently active is evicted past it. Default: unlimited. */
+  /** Most pages kept; the least recently active is evicted past it. Default 1,000,000; Infinity lifts it. */
   maxPages?: number;
-  /** Most users kept; the least recently active is evicted past it. Default: unlimited. */
+  /** Most users kept; the least recently active is evicted past it. Default 1,000,000; Infinity lifts it. */
   maxUsers?: number;
   /** Longest user or page key in UTF-8 bytes, 1 .. 65,535. Default 1024. */
   maxKeyBytes?: number;
-  /** 'stream' (default): "now" is the watermark. 'wall': "now" is Date.now(). */
+  /** What "now" is by default: 'stream' (default), 'wall' or 'watermark'; see Clock. */
   clock?: Clock;
+  /**
+   * An event newer than the wall clock plus this is refused (it would move the
+   * watermark ahead of real time for everyone). Default '10m'; Infinity turns the
+   * check off (a replay of a log whose server clock ran ahead).
+   */
+  maxFutureSkew?: Duration;
+  /**
+   * The wall clock, ms since the epoch. Default Date.now. Not an option a snapshot
+   * keeps: it is there so that tests can move time without sleeping.
+   */
+  now?: () => number;
 }
 
 /** Options with every default filled in; windows in ms, absent limits as Infinity. */
@@ -42,6 +69,7 @@ export interface ResolvedOptions {
   maxUsers: number;
   maxKeyBytes: number;
   clock: Clock;
+  maxFutureSkew: number;
 }
 
 const OPTION_NAMES = new Set([
@@ -54,6 +82,8 @@ const OPTION_NAMES = new Set([
   'maxUsers',
   'maxKeyBytes',
   'clock',
+  'maxFutureSkew',
+  'now',
 ]);
 
 export const MAX_SAFE_TIME = Number.MAX_SAFE_INTEGER;
@@ -111,6 +141,14 @@ export function checkNonEmptyString(value: unknown, name: string): string {
   return value;
 }
 
+/** The wall-clock option: a function, default Date.now. */
+export function resolveWallClock(options: ActivityIndexOptions | undefined): () => number {
+  const now = options?.now;
+  if (now === undefined) return Date.now;
+  if (typeof now !== 'function') throw typeError('options.now', 'a function returning ms since the epoch', now);
+  return now;
+}
+
 /** A positive integer limit, or Infinity for none. */
 function checkCap(value: unknown, name: string): number {
   if (value === Infinity) return Infinity;
@@ -126,11 +164,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (presenceWindow > userWindow) {
     throw rangeError('options.presenceWindow', `at most userWindow (${userWindow} ms)`, pick('presenceWindow'));
   }
-  const clock = pick('clock') === undefined ? 'stream' : pick('clock');
-  if (clock !== 'stream' && clock !== 'wall') {
-    if (typeof clock !== 'string') throw typeError('options.clock', "'stream' or 'wall'", clock);
-    throw rangeError('options.clock', "'stream' or 'wall'", clock);
-  }
+  const clock = pick('clock') === undefined ? 'stream' : checkChoice(pick('clock'), 'options.clock', CLOCKS);
   const optional = (key: string, fallback: number, read: (value: unknown, name: string) => number) =>
     pick(key) === undefined ? fallback : read(pick(key), `options.${key}`);
   return {
@@ -139,10 +173,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     userWindow,
     pageWindow: optional('pageWindow', Infinity, (v, n) => (v === Infinity ? Infinity : parseDuration(v, n))),
     presenceWindow,
-    maxPages: optional('maxPages', Infinity, checkCap),
-    maxUsers: optional('maxUsers', Infinity, checkCap),
+    maxPages: optional('maxPages', DEFAULT_MAX_PAGES, checkCap),
+    maxUsers: optional('maxUsers', DEFAULT_MAX_USERS, checkCap),
     maxKeyBytes: optional('maxKeyBytes', 1024, (v, n) => checkInteger(v, n, 1, 65_535)),
     clock,
+    maxFutureSkew: optional('maxFutureSkew', DEFAULT_MAX_FUTURE_SKEW, (v, n) => (v === Infinity ? Infinity : parseDuration(v, n))),
   };
 }
 

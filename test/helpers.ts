@@ -26,3 +26,21 @@ export function utf8Bytes(key: string): number {
 export function byteOrder(keys: readonly string[]): string[] {
   return [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
+
+/**
+ * A wall clock that stands still after every time the tests record (2^50 ms, in the
+ * year 37,648). Under it the default 'stream' clock reads exactly the watermark, as
+ * during a replay at full speed, so answers are repeatable; and no test time is
+ * "in the future" (maxFutureSkew).
+ */
+export const FROZEN_WALL = 2 ** 50;
+export const frozenClock = (): number => FROZEN_WALL;
+
+/** A wall clock a test moves by hand: `clock.now` is what the index reads. */
+export class ManualClock {
+  constructor(public now: number) {}
+  readonly read = (): number => this.now;
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}

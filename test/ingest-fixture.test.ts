@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { ActivityIndex, type IngestOptions, type IngestReport } from '../src/index.js';
 import { digest, referenceIngest, snapshot } from './ingest-reference.js';
+import { frozenClock } from './helpers.js';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures', 'apache_logs');
 const LOG = fs.readFileSync(FIXTURE);
@@ -111,7 +112,7 @@ const FIXTURE_REPORT: IngestReport = {
 };
 
 function openIndex(userWindow: string | number): ActivityIndex {
-  return new ActivityIndex({ usersPerPage: 30, userWindow });
+  return new ActivityIndex({ usersPerPage: 30, userWindow, now: frozenClock });
 }
 
 /** Digest of the report and of every answer about the fixture's keys. */
@@ -186,7 +187,7 @@ describe('ingest() of the real Apache log (test/fixtures/apache_logs)', () => {
   });
 
   it('answers Q1, Q2 and Q3 as the model does with the default 30m window (most users expired)', () => {
-    const index = new ActivityIndex({ usersPerPage: 30 });
+    const index = new ActivityIndex({ usersPerPage: 30, now: frozenClock });
     try {
       expect(index.ingest(LOG)).toEqual(FIXTURE_REPORT);
       const window = 30 * MINUTE;

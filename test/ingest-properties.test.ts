@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ActivityIndex, type IngestOptions, type IngestReport } from '../src/index.js';
 import { indexConfigArb, ingestOptionsArb, inputFor, T0 } from './ingest-arbitraries.js';
 import { keysOf, referenceIngest, snapshot, type RefEvent, type RefOptions } from './ingest-reference.js';
+import { frozenClock } from './helpers.js';
 
 const numRuns = process.env.CI ? 1000 : 200;
 
@@ -35,7 +36,7 @@ function probeKeys(events: readonly RefEvent[]) {
 
 /** An index built with record() from the reference's events, one call per event in input order. */
 function recordedIndex(config: Config, events: readonly RefEvent[]): ActivityIndex {
-  const index = new ActivityIndex(config);
+  const index = new ActivityIndex({ ...config, now: frozenClock });
   for (const { user, page, ts } of events) index.record(user, page, ts);
   return index;
 }
@@ -45,7 +46,7 @@ function recordedIndex(config: Config, events: readonly RefEvent[]): ActivityInd
  * against the reference, and the index against one built by record().
  */
 function checkAgainstReference(config: Config, options: RefOptions, parts: readonly Buffer[]): void {
-  const ingested = new ActivityIndex(config);
+  const ingested = new ActivityIndex({ ...config, now: frozenClock });
   const events: RefEvent[] = [];
   let recorded: ActivityIndex | undefined;
   try {
@@ -94,7 +95,7 @@ describe('ingest() of arbitrary bytes', () => {
         fc.uint8Array({ maxLength: 2000 }),
         fc.constantFrom<RefOptions>({}, { format: 'common' }, { format: 'ndjson' }, { maxLineBytes: 16 }),
         (bytes, options) => {
-          const index = new ActivityIndex({ userWindow: '1h' });
+          const index = new ActivityIndex({ userWindow: '1h', now: frozenClock });
           try {
             const data = Buffer.from(bytes);
             const report = index.ingest(data, options as IngestOptions);
@@ -251,8 +252,8 @@ describe('createIngestStream() cut at random points', () => {
           .chain((options) => fc.tuple(fc.constant(options), inputFor(options, 15)))
           .chain(([options, data]) => fc.tuple(fc.constant(options), fc.constant(data), cutsFor(data))),
         async (config, [options, data, cuts]) => {
-          const whole = new ActivityIndex(config);
-          const streamed = new ActivityIndex(config);
+          const whole = new ActivityIndex({ ...config, now: frozenClock });
+          const streamed = new ActivityIndex({ ...config, now: frozenClock });
           try {
             const expected = whole.ingest(data, options as IngestOptions);
             const report = await streamIngest(streamed, data, cuts, options as IngestOptions);
@@ -287,8 +288,8 @@ describe('createIngestStream() cut at random points', () => {
             ),
           );
           const cuts = rawCuts.filter((c) => c <= data.length).sort((a, b) => a - b);
-          const whole = new ActivityIndex();
-          const streamed = new ActivityIndex();
+          const whole = new ActivityIndex({ now: frozenClock });
+          const streamed = new ActivityIndex({ now: frozenClock });
           try {
             const expected = whole.ingest(data, { maxLineBytes });
             expectConsistent(expected);

@@ -24,6 +24,7 @@ import {
   type Step,
   type UserPagesProbe,
 } from './arbitraries.js';
+import { frozenClock } from './helpers.js';
 import { ActivityModel, type ModelStats, type ViewEvent } from './model.js';
 
 export interface PropertyRuns {
@@ -187,7 +188,7 @@ describe(`ActivityIndex against the reference model (${encoding})`, () => {
   it('gives the model\'s answers after every step of a random stream', () => {
     fc.assert(
       fc.property(configArb, fc.array(stepArb, { maxLength: 25 }), fc.array(probeArb, { minLength: 1, maxLength: 3 }), (config, steps, probes) => {
-        const index = new ActivityIndex(config);
+        const index = new ActivityIndex({ ...config, now: frozenClock });
         const model = new ActivityModel(config);
         try {
           for (const step of steps) {
@@ -206,7 +207,7 @@ describe(`ActivityIndex against the reference model (${encoding})`, () => {
   it('gives the model\'s answers for long streams with few checks', () => {
     fc.assert(
       fc.property(configArb, fc.array(eventArb, { minLength: 50, maxLength: 300 }), fc.array(probeArb, { minLength: 1, maxLength: 2 }), (config, events, probes) => {
-        const index = new ActivityIndex(config);
+        const index = new ActivityIndex({ ...config, now: frozenClock });
         const model = new ActivityModel(config);
         try {
           const half = events.length >> 1;
@@ -255,7 +256,7 @@ describe(`ActivityIndex against the reference model (${encoding})`, () => {
           if (config.presenceWindow !== undefined) config.presenceWindow = Math.min(config.presenceWindow, config.userWindow);
           // mostly increasing times, with some events late by up to a second
           const stream = events.map((event, i) => ({ ...event, ts: Math.max(0, Math.floor(i / 2) + (event.ts % 7 === 0 ? -event.ts : 0)) }));
-          const index = new ActivityIndex(config);
+          const index = new ActivityIndex({ ...config, now: frozenClock });
           const model = new ActivityModel(config);
           try {
             index.recordMany(stream);
@@ -303,7 +304,7 @@ describe(`ActivityIndex against the reference model (${encoding})`, () => {
     fc.assert(
       fc.property(tieConfigArb, fc.array(tieEventArb, { maxLength: 30 }), (rawConfig, events) => {
         const config = Object.fromEntries(Object.entries(rawConfig).filter(([, v]) => v !== undefined)) as unknown as Config;
-        const index = new ActivityIndex(config);
+        const index = new ActivityIndex({ ...config, now: frozenClock });
         const model = new ActivityModel(config);
         try {
           index.recordMany(events);
@@ -332,7 +333,7 @@ describe(`ActivityIndex against the reference model (${encoding})`, () => {
       fc.property(
         fc.array(fc.record({ user: keyArb, page: fc.oneof(fc.constant('/'), keyArb), ts: fc.integer({ min: 0, max: 5 }) }), { maxLength: 30 }),
         (events) => {
-          const index = new ActivityIndex({ usersPerPage: 100, userWindow: 1000 });
+          const index = new ActivityIndex({ usersPerPage: 100, userWindow: 1000, now: frozenClock });
           const model = new ActivityModel({ usersPerPage: 100, userWindow: 1000 });
           try {
             index.recordMany(events);
@@ -371,8 +372,8 @@ describe(`ActivityIndex#lastUsers() order independence (${encoding})`, () => {
     fc.assert(
       fc.property(configArbQ1, permutedArb, (rawConfig, [events, permuted]) => {
         const config = Object.fromEntries(Object.entries(rawConfig).filter(([, v]) => v !== undefined)) as unknown as Config;
-        const first = new ActivityIndex(config);
-        const second = new ActivityIndex(config);
+        const first = new ActivityIndex({ ...config, now: frozenClock });
+        const second = new ActivityIndex({ ...config, now: frozenClock });
         const model = new ActivityModel(config);
         try {
           first.recordMany(events.map(toEngine));
@@ -399,8 +400,8 @@ describe(`ActivityIndex#recordMany() batching (${encoding})`, () => {
     const cutsArb = fc.array(fc.nat(40), { maxLength: 6 });
     fc.assert(
       fc.property(configArb, fc.array(eventArb, { maxLength: 40 }), cutsArb, (config, events, cuts) => {
-        const one = new ActivityIndex(config);
-        const batched = new ActivityIndex(config);
+        const one = new ActivityIndex({ ...config, now: frozenClock });
+        const batched = new ActivityIndex({ ...config, now: frozenClock });
         try {
           for (const event of events) one.record(event.user, event.page, event.ts);
           const bounds = [...new Set([0, ...cuts.map((c) => Math.min(c, events.length)), events.length])].sort((a, b) => a - b);

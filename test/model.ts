@@ -16,6 +16,8 @@
  * input: callers pass valid events.
  */
 
+import { DEFAULT_MAX_PAGES, DEFAULT_MAX_USERS } from '../src/validate.js';
+
 export interface ViewEvent {
   readonly user: string;
   readonly page: string;
@@ -193,8 +195,8 @@ export class ActivityModel {
     this.userWindow = options.userWindow ?? 30 * 60_000;
     this.pageWindow = options.pageWindow;
     this.presenceWindow = options.presenceWindow ?? this.userWindow;
-    this.maxPages = options.maxPages ?? Infinity;
-    this.maxUsers = options.maxUsers ?? Infinity;
+    this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.maxUsers = options.maxUsers ?? DEFAULT_MAX_USERS;
   }
 
   /** User entries with `ts` below this are expired (SPEC 6). */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { byteOrder, MINUTE, openIndex } from './helpers.js';
+import { byteOrder, MINUTE, openIndex, frozenClock } from './helpers.js';
 import { ActivityModel } from './model.js';
 
 describe('ActivityIndex#onlineUsers() and #onlineCount()', () => {
@@ -163,7 +163,7 @@ describe('ActivityIndex#onlineUsers() and #onlineCount()', () => {
             presenceWindow: Math.max(1, Math.floor(userWindow * presenceFraction)),
             ...(maxUsers === undefined ? {} : { maxUsers }),
           };
-          const index = openIndex(options);
+          const index = openIndex({ ...options, now: frozenClock });
           const model = new ActivityModel(options);
           const pages = ['/a', '/b', '/c', '/d'];
           let now = 0;

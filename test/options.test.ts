@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ActivityIndex } from '../src/index.js';
-import { DAY, HOUR, MINUTE, openIndex, SECOND, type IndexOptions } from './helpers.js';
+import { DAY, HOUR, MINUTE, openIndex, SECOND, type IndexOptions, frozenClock } from './helpers.js';
 
 /** Asserts `new ActivityIndex(options)` throws `error` naming `options.<field>`. */
 function expectRejected(options: unknown, error: ErrorConstructor, field: string): void {
@@ -16,7 +16,7 @@ function expectRejected(options: unknown, error: ErrorConstructor, field: string
 
 /** The userWindow an index uses, found from where a user's view stops being returned. */
 function expectUserWindow(userWindow: number | string, ms: number): void {
-  const index = openIndex({ userWindow });
+  const index = openIndex({ userWindow, now: frozenClock });
   index.record('alice', '/a', 0);
   index.record('bob', '/b', ms);
   expect(index.userPages('alice')).toHaveLength(1);

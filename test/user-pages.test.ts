@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byteOrder, MINUTE, openIndex, SECOND } from './helpers.js';
+import { byteOrder, MINUTE, openIndex, SECOND, frozenClock } from './helpers.js';
 
 describe('ActivityIndex#userPages()', () => {
   it('returns [] for an unknown user', () => {
@@ -44,7 +44,7 @@ describe('ActivityIndex#userPages()', () => {
 
   describe('window', () => {
     it('narrows the answer to [now - window, now], in ms or as a duration string', () => {
-      const index = openIndex();
+      const index = openIndex({ now: frozenClock });
       index.record('alice', '/a', 100 * SECOND);
       index.record('alice', '/b', 130 * SECOND);
       index.record('alice', '/c', 160 * SECOND);

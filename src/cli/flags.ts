@@ -27,6 +27,7 @@ const INDEX_FLAGS = {
   'max-users': 'maxUsers',
   'max-key-bytes': 'maxKeyBytes',
   clock: 'clock',
+  'max-future-skew': 'maxFutureSkew',
 } as const;
 
 const INDEX_INTEGER_FLAGS = new Set(['users-per-page', 'pages-per-user', 'max-pages', 'max-users', 'max-key-bytes']);
@@ -50,10 +51,15 @@ export const INDEX_HELP = `Index options:
   --user-window D         how far back Q2 reaches (default 30m)
   --page-window D         expire page entries older than this (default: never)
   --presence-window D     how long a view keeps a user online (default: --user-window)
-  --max-pages N           evict the least recently active page past N (default: no cap)
-  --max-users N           evict the least recently active user past N (default: no cap)
+  --max-pages N           evict the least recently active page past N (default 1000000;
+                          Infinity lifts the cap)
+  --max-users N           evict the least recently active user past N (default 1000000;
+                          Infinity lifts the cap)
   --max-key-bytes N       longest user or page key in bytes (default 1024)
-  --clock stream|wall     "now" is the newest event time (default) or the wall clock
+  --max-future-skew D     refuse events later than the wall clock + D (default 10m; off: Infinity)
+  --clock C               what "now" is: stream (the log's time, running on with the
+                          wall clock; serve's default), watermark (the newest event
+                          time; replay's default) or wall
   A duration D needs its unit: 500ms, 90s, 30m, 2h or 1d.`;
 
 export const INGEST_HELP = `Log format options:
@@ -129,16 +135,20 @@ export function indexOptions(values: Values): ActivityIndexOptions {
   for (const [flag, key] of Object.entries(INDEX_FLAGS)) {
     const value = stringFlag(values, flag);
     if (value === undefined) continue;
-    if (INDEX_INTEGER_FLAGS.has(flag)) options[key] = integerFlag(values, flag);
+    if (INDEX_INTEGER_FLAGS.has(flag)) options[key] = value === 'Infinity' ? Infinity : integerFlag(values, flag);
     else if (key === 'clock') options[key] = value;
+    else if (value === 'Infinity' && (key === 'maxFutureSkew' || key === 'pageWindow')) options[key] = Infinity;
     else options[key] = durationFlag(values, flag);
   }
   return options as ActivityIndexOptions;
 }
 
-/** Creates the index, turning an option error into a UsageError that names the flag. */
-export function openIndex(values: Values): ActivityIndex {
-  return withFlagNames(() => new ActivityIndex(indexOptions(values)));
+/**
+ * Creates the index, turning an option error into a UsageError that names the flag.
+ * `defaults` are the command's own defaults (replay's clock), which flags override.
+ */
+export function openIndex(values: Values, defaults: ActivityIndexOptions = {}): ActivityIndex {
+  return withFlagNames(() => new ActivityIndex({ ...defaults, ...indexOptions(values) }));
 }
 
 /** Flags named after an option: option key → flag (without "--"). */

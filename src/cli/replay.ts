@@ -94,7 +94,8 @@ export async function replay(args: string[]): Promise<number> {
     limit: integerFlag(values, 'limit'),
   };
   const json = values.json === true;
-  const index = openIndex(values);
+  // A replay answers as of the log's last event, repeatably: the 'watermark' clock.
+  const index = openIndex(values, { clock: 'watermark' });
   try {
     const options = ingestOptions(values, index.options.maxKeyBytes);
     // Argument errors show before any work: the facade checks them on the empty index.
