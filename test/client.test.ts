@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityIndex, ClientError, createClient, createQueryServer, type ActivityClient } from '../src/index.js';
 import { configArb, eventArb, PAGES, UNSEEN_PAGE, UNSEEN_USER, USERS } from './arbitraries.js';
 import { freePort, startServe } from './live-helpers.js';
+import { frozenClock } from './helpers.js';
 import { ActivityModel } from './model.js';
 
 const numRuns = process.env.CI ? 60 : 25;
@@ -39,7 +40,7 @@ describe('createClient()', () => {
         configArb,
         fc.array(fc.array(eventArb, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 6 }),
         async (config, batches) => {
-          const index = new ActivityIndex(config);
+          const index = new ActivityIndex({ ...config, now: frozenClock });
           const model = new ActivityModel(config);
           const server = await served(index);
           try {
