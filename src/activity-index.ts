@@ -312,7 +312,13 @@ export class ActivityIndex {
    */
   advanceWatermark(ts: number | Date): void {
     const native = this.#open();
-    native.advanceWatermark(checkTime(ts, 'ts'));
+    const time = checkTime(ts, 'ts');
+    if (time <= this.#watermark) return;
+    // As for an event: refused when too far ahead (maxFutureSkew), and followed by the 'stream' clock.
+    const wall = this.#wall();
+    if (time > wall + this.#options.maxFutureSkew) throw this.#futureError('ts', ts, wall);
+    native.advanceWatermark(time);
+    this.#moved(time, wall);
   }
 
   /** The largest `ts` of any accepted event, or -Infinity before the first. */

@@ -185,6 +185,14 @@ describe('maxFutureSkew', () => {
     expect(index.stats().events).toBe(2);
   });
 
+  it('refuses advanceWatermark() to a future time as it refuses an event', () => {
+    const index = openIndex({ now: () => WALL });
+    expect(() => index.advanceWatermark(WALL + DAY)).toThrow(/^ts must be at most the wall clock/);
+    expect(index.watermark).toBe(-Infinity);
+    index.advanceWatermark(WALL + MINUTE);
+    expect(index.now).toBe(WALL + MINUTE);
+  });
+
   it('makes recordMany name the position and index nothing of the batch', () => {
     const index = openIndex({ now: () => WALL });
     const events = [
