@@ -11,10 +11,12 @@ import { partitionOf } from '../src/partition.js';
 import { PAGES, tsArb, UNSEEN_PAGE, UNSEEN_USER, USERS } from './arbitraries.js';
 import { ROOT } from './live-helpers.js';
 import { ActivityModel } from './model.js';
+import { frozenClock } from './helpers.js';
 
 const numRuns = process.env.CI ? 150 : 50;
 // No caps: maxPages/maxUsers would apply per shard (docs/scaling.md).
-const CONFIG = { usersPerPage: 3, pagesPerUser: 4, userWindow: 40, presenceWindow: 25, pageWindow: 60 };
+// A frozen wall clock: the 'stream' clock then reads the watermark, as in a fast replay.
+const CONFIG = { usersPerPage: 3, pagesPerUser: 4, userWindow: 40, presenceWindow: 25, pageWindow: 60, now: frozenClock };
 
 const eventsArb = fc.array(fc.record({ user: fc.constantFrom(...USERS), page: fc.constantFrom(...PAGES), ts: tsArb }), { minLength: 1, maxLength: 60 });
 

@@ -36,7 +36,7 @@ function probeKeys(events: readonly RefEvent[]) {
 
 /** An index built with record() from the reference's events, one call per event in input order. */
 function recordedIndex(config: Config, events: readonly RefEvent[]): ActivityIndex {
-  const index = new ActivityIndex({ ...config, now: frozenClock });
+  const index = new ActivityIndex({ ...config, now: frozenClock, maxFutureSkew: Infinity });
   for (const { user, page, ts } of events) index.record(user, page, ts);
   return index;
 }
@@ -46,7 +46,7 @@ function recordedIndex(config: Config, events: readonly RefEvent[]): ActivityInd
  * against the reference, and the index against one built by record().
  */
 function checkAgainstReference(config: Config, options: RefOptions, parts: readonly Buffer[]): void {
-  const ingested = new ActivityIndex({ ...config, now: frozenClock });
+  const ingested = new ActivityIndex({ ...config, now: frozenClock, maxFutureSkew: Infinity });
   const events: RefEvent[] = [];
   let recorded: ActivityIndex | undefined;
   try {
@@ -95,7 +95,7 @@ describe('ingest() of arbitrary bytes', () => {
         fc.uint8Array({ maxLength: 2000 }),
         fc.constantFrom<RefOptions>({}, { format: 'common' }, { format: 'ndjson' }, { maxLineBytes: 16 }),
         (bytes, options) => {
-          const index = new ActivityIndex({ userWindow: '1h', now: frozenClock });
+          const index = new ActivityIndex({ userWindow: '1h', now: frozenClock, maxFutureSkew: Infinity });
           try {
             const data = Buffer.from(bytes);
             const report = index.ingest(data, options as IngestOptions);
@@ -252,8 +252,8 @@ describe('createIngestStream() cut at random points', () => {
           .chain((options) => fc.tuple(fc.constant(options), inputFor(options, 15)))
           .chain(([options, data]) => fc.tuple(fc.constant(options), fc.constant(data), cutsFor(data))),
         async (config, [options, data, cuts]) => {
-          const whole = new ActivityIndex({ ...config, now: frozenClock });
-          const streamed = new ActivityIndex({ ...config, now: frozenClock });
+          const whole = new ActivityIndex({ ...config, now: frozenClock, maxFutureSkew: Infinity });
+          const streamed = new ActivityIndex({ ...config, now: frozenClock, maxFutureSkew: Infinity });
           try {
             const expected = whole.ingest(data, options as IngestOptions);
             const report = await streamIngest(streamed, data, cuts, options as IngestOptions);
@@ -288,8 +288,8 @@ describe('createIngestStream() cut at random points', () => {
             ),
           );
           const cuts = rawCuts.filter((c) => c <= data.length).sort((a, b) => a - b);
-          const whole = new ActivityIndex({ now: frozenClock });
-          const streamed = new ActivityIndex({ now: frozenClock });
+          const whole = new ActivityIndex({ now: frozenClock, maxFutureSkew: Infinity });
+          const streamed = new ActivityIndex({ now: frozenClock, maxFutureSkew: Infinity });
           try {
             const expected = whole.ingest(data, { maxLineBytes });
             expectConsistent(expected);
