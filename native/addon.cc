@@ -5,6 +5,7 @@
 #include "activity-index-wrap.h"
 #include "addon-state.h"
 #include "ingest-wrap.h"
+#include "partition-splitter-wrap.h"
 
 namespace skiptrail {
 
@@ -17,6 +18,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(state);
   exports.Set("NativeActivityIndex", activity_index);
   exports.Set("NativeIngestSession", ingest_session);
+  exports.Set("NativePartitionSplitter", PartitionSplitterWrap::Init(env));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

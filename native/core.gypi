@@ -15,13 +15,15 @@
     # Log parsing and the ingest session that batches parsed lines. No Node headers.
     "parser_files": [
       "log-parser.cc",
-      "ingest-session.cc"
+      "ingest-session.cc",
+      "partition-splitter.cc"
     ],
     # The Node-API layer: the addon's entry point and the wrap classes.
     "addon_files": [
       "addon.cc",
       "activity-index-wrap.cc",
-      "ingest-wrap.cc"
+      "ingest-wrap.cc",
+      "partition-splitter-wrap.cc"
     ]
   }
 }

@@ -32,6 +32,14 @@ export interface NativeActivityIndex {
   ingest(data: Uint8Array, options: NativeIngestOptions, maxTs?: number): IngestReport;
 }
 
+/** One log stream split by partition into NDJSON views (native/partition-splitter-wrap.h). */
+export interface NativePartitionSplitter {
+  feed(chunk: Uint8Array): (Buffer | undefined)[];
+  finish(): (Buffer | undefined)[];
+  report(): IngestReport;
+  watermark(): number;
+}
+
 /** One log stream feeding one index (native/ingest-wrap.h). */
 export interface NativeIngestSession {
   /** maxTs: a line with a later time is rejected as 'future' (default: no limit). */
@@ -71,6 +79,7 @@ interface Addon {
     tuning?: EngineTuning,
   ) => NativeActivityIndex;
   NativeIngestSession: new (index: NativeActivityIndex, options: NativeIngestOptions) => NativeIngestSession;
+  NativePartitionSplitter: new (options: NativeIngestOptions, partitions: number) => NativePartitionSplitter;
   napiVersion: number;
 }
 

@@ -12,6 +12,7 @@ import { UsageError } from './cli/flags.js';
 import { REPLAY_HELP, replay } from './cli/replay.js';
 import { SERVE_HELP, serve } from './cli/serve.js';
 import { GATEWAY_HELP, gateway } from './cli/gateway.js';
+import { PUBLISH_HELP, publish } from './cli/publish.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -23,6 +24,7 @@ Commands:
   replay <file...>   ingest log files, print the report and answer queries
   serve              keep an index fed live (files, UDP, NATS, stdin) and serve JSON over HTTP
   gateway            serve the same HTTP API from a cluster of partitioned shards on NATS
+  publish            follow log files and publish each partition's views to NATS
 
 Run 'skiptrail <command> --help' for a command's options.
 
@@ -37,6 +39,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help:
   replay: { run: replay, help: REPLAY_HELP },
   serve: { run: serve, help: SERVE_HELP },
   gateway: { run: gateway, help: GATEWAY_HELP },
+  publish: { run: publish, help: PUBLISH_HELP },
 };
 
 function version(): string {
@@ -86,7 +89,7 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
     // serve leaves nothing running once closed; replay may have read stdin: do not wait on it.
-    if (code !== EXIT_OK || process.argv[2] === 'serve' || process.argv[2] === 'gateway') setImmediate(() => process.exit(code));
+    if (code !== EXIT_OK || process.argv[2] === 'serve' || process.argv[2] === 'gateway' || process.argv[2] === 'publish') setImmediate(() => process.exit(code));
   },
   (error: unknown) => {
     process.stderr.write(`skiptrail: ${(error as Error)?.stack ?? String(error)}\n`);

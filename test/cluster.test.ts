@@ -4,13 +4,15 @@
 // Every answer, through connectCluster() and through the gateway, must equal one
 // in-process index fed the same lines: a seeded workload with equal times (second
 // resolution) and late events. Then replicas and partitions are killed and restarted.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterError, connectCluster, type ClusterClient } from '../src/cluster/index.js';
 import { ActivityIndex, createClient, partitionOf } from '../src/index.js';
-import { T0, combinedLine, freePort, startServe, waitFor, type Served } from './live-helpers.js';
+import { CLI, ROOT, T0, combinedLine, freePort, runCli, startServe, waitFor, type Served } from './live-helpers.js';
 import { ensureNatsServer, NATS_REQUIRED, NatsServer } from './nats-server.js';
 
 const NATS_SERVER = ensureNatsServer();
@@ -194,5 +196,115 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster of three part
     await expect(wrong.onlineCount()).rejects.toMatchObject({ code: 'EPARTITIONS' });
     await expect(wrong.onlineCount()).rejects.toThrow(/belongs to a cluster of 3 partitions, but the query expects 2/);
     await wrong.close();
+  });
+});
+
+/** A `skiptrail publish` process; stop() sends SIGTERM and resolves with its stderr. */
+function startPublisher(args: string[]) {
+  const child = spawn(process.execPath, [CLI, 'publish', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  return {
+    child,
+    stderr: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const [code] = await exited;
+      return { code, stderr };
+    },
+  };
+}
+
+describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('skiptrail publish to two partitions', () => {
+  let nats: NatsServer;
+  let dir: string;
+  const servers: Served[] = [];
+
+  beforeAll(async () => {
+    if (NATS_SERVER === null) throw new Error('nats-server is missing and scripts/ensure-nats.sh could not install it (CI is set, so this fails)');
+    nats = new NatsServer(NATS_SERVER, await freePort());
+    await nats.start();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiptrail-publish-'));
+  });
+
+  afterAll(async () => {
+    for (const served of servers) await served.stop('SIGKILL');
+    await nats?.stop();
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends each shard its partition only, and a restarted publisher loses and doubles no answer', async () => {
+    const log = path.join(dir, 'access.log');
+    const first = workload(3000, 7);
+    fs.writeFileSync(log, first);
+    const shards = [];
+    for (let partition = 0; partition < 2; partition++) {
+      const served = await startServe(['--nats', nats.url, '--subject', 'logs', '--partition', `${partition}/2`, ...INDEX_FLAGS], { outlive: true });
+      servers.push(served);
+      shards.push(served);
+    }
+    const gateway = await startServe(['--nats', nats.url, '--partitions', '2'], { command: 'gateway', outlive: true });
+    servers.push(gateway);
+    const whole = new ActivityIndex(INDEX_OPTIONS);
+    const accepted = whole.ingest(first).accepted;
+    const feedOf = async (served: Served) => (await served.get('/stats')).body.sources.find((source: { name: string }) => source.name.startsWith('nats:logs.'));
+
+    let publisher = startPublisher(['--follow', log, '--from', 'start', '--nats', nats.url, '--subject', 'logs', '--partitions', '2']);
+    await waitFor(async () => (await Promise.all(shards.map(feedOf))).reduce((sum, feed) => sum + feed.report.accepted, 0), (value) => value === accepted, {
+      what: 'the shards to receive every view',
+    });
+    // Each shard received its own views only: nothing to filter out.
+    for (const served of shards) {
+      const feed = await feedOf(served);
+      expect(feed.report.reasons['other-partition'] ?? 0).toBe(0);
+      expect(feed.report.accepted).toBeGreaterThan(accepted / 4);
+    }
+    // The publisher is killed without warning; appended lines, then a restart from the start.
+    expect((await publisher.stop('SIGKILL')).code).toBe(null);
+    const more = workload(600, 8).replaceAll('10.0.', '10.1.');
+    fs.appendFileSync(log, more);
+    whole.ingest(more);
+    publisher = startPublisher(['--follow', log, '--from', 'start', '--nats', nats.url, '--subject', 'logs', '--partitions', '2']);
+    const cluster = await connectCluster({ servers: nats.url, partitions: 2 });
+    await waitFor(async () => (await cluster.stats()).watermark, (value) => value === whole.watermark, { what: 'the restarted publisher to catch up' });
+    await waitFor(async () => (await cluster.stats()).users, (value) => value === whole.stats().users, { what: 'every user' });
+    for (let p = 0; p < PAGES; p++) {
+      for (const page of [`/p${p}`, `/p${p}/x`]) {
+        expect(await cluster.lastUsers(page)).toEqual(whole.lastUsers(page));
+        expect((await gateway.get(`/pages/${encodeURIComponent(page)}/online?k=500`)).body).toEqual({ page, count: whole.onlineCount(page), users: whole.onlineUsers(page, 500) });
+      }
+    }
+    for (let u = 0; u < USERS; u += 3) {
+      for (const user of [`10.0.${u}.0`, `10.1.${u}.1`]) expect(await cluster.userPages(user)).toEqual(whole.userPages(user));
+    }
+    const { code, stderr } = await publisher.stop();
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/closed: \d+ lines, \d+ views, \d+ rejected; \d+ views published in \d+ messages, 0 undelivered; .*access\.log read to byte \d+/);
+
+    // A publisher with another N: the shards count the views that are not theirs.
+    const wrong = startPublisher(['--follow', log, '--from', 'start', '--nats', nats.url, '--subject', 'logs', '--partitions', '3']);
+    await waitFor(async () => (await feedOf(shards[0]!)).mismatchedBatches, (value) => value > 0, { what: 'a mismatched batch' });
+    await waitFor(async () => (await feedOf(shards[0]!)).report.reasons['other-partition'] ?? 0, (value) => value > 0, { what: 'other-partition views counted' });
+    expect(shards[0]!.stderr()).toMatch(/the publisher splits into 3 partitions, this shard is 0 of 2/);
+    await wrong.stop();
+    await cluster.close();
+    whole.close();
+  });
+
+  it('checks its flags', async () => {
+    for (const [args, message] of [
+      [['--nats', 'nats://127.0.0.1:1', '--subject', 'logs', '--partitions', '2'], /give at least one --follow FILE/],
+      [['--follow', 'x.log', '--subject', 'logs', '--partitions', '2'], /--nats URL is required/],
+      [['--follow', 'x.log', '--nats', 'nats://127.0.0.1:1', '--subject', 'a b', '--partitions', '2'], /--subject must be NATS subject tokens/],
+      [['--follow', 'x.log', '--nats', 'nats://127.0.0.1:1', '--subject', 'logs', '--partitions', '0'], /--partitions must be in 1 \.\. 65536/],
+    ] as [string[], RegExp][]) {
+      const result = await runCli(['publish', ...args]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+    }
+    const refused = await runCli(['publish', '--follow', 'x.log', '--nats', `nats://127.0.0.1:${await freePort()}`, '--subject', 'logs', '--partitions', '2']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/cannot connect to NATS/);
   });
 });

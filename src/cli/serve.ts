@@ -218,10 +218,11 @@ export async function serve(args: string[]): Promise<number> {
     index.close();
     throw error;
   }
-  let shard: { running: RunningShard; close(): Promise<void> } | null = null;
+  let shard: { running: RunningShard; feed: LiveSource | null; close(): Promise<void> } | null = null;
   if (settings.shard !== null) {
     try {
-      shard = await startClusterShard(index, settings.shard, settings.partition!);
+      shard = await startClusterShard(index, settings.shard, settings.partition!, settings.nats?.subject);
+      if (shard.feed !== null) sources.push(shard.feed);
     } catch (error) {
       await Promise.allSettled(sources.map((source) => source.close()));
       index.close();
@@ -415,7 +416,8 @@ async function startClusterShard(
   index: ActivityIndex,
   settings: { servers: string; cluster: string },
   partition: PartitionSpec,
-): Promise<{ running: RunningShard; close(): Promise<void> }> {
+  feedSubject: string | undefined,
+): Promise<{ running: RunningShard; feed: LiveSource | null; close(): Promise<void> }> {
   const nats = await loadNats('serve --partition with --nats');
   let connection;
   try {
@@ -423,11 +425,34 @@ async function startClusterShard(
   } catch (error) {
     throw new Error(`cannot connect to NATS at ${settings.servers}: ${(error as Error).message}`);
   }
-  const { startShard } = await import('../cluster/shard.js');
-  const running = await startShard(index, connection, partition, settings.cluster, (message) => log(`shard: ${message}`));
+  const { startShard, subscribePartitionFeed } = await import('../cluster/shard.js');
+  const warn = (message: string) => log(`shard: ${message}`);
+  const running = await startShard(index, connection, partition, settings.cluster, warn);
   log(`shard: answering partition ${partition.index} of ${partition.count} on ${settings.cluster}.query.${partition.index} (${settings.servers})`);
+  let feed: LiveSource | null = null;
+  if (feedSubject !== undefined) {
+    const subject = `${feedSubject}.${partition.index}`;
+    const subscribed = await subscribePartitionFeed(index, connection, subject, partition, warn);
+    feed = {
+      name: `nats:${subject}`,
+      get report() {
+        return subscribed.report;
+      },
+      get bytes() {
+        return subscribed.stats().bytes;
+      },
+      get counters() {
+        const { messages, mismatchedBatches } = subscribed.stats();
+        return { messages, mismatchedBatches };
+      },
+      details: { subject, publisher: true },
+      close: () => subscribed.close(),
+    };
+    log(`subscribed to ${subject} (the publisher's views of partition ${partition.index}) on ${settings.servers}`);
+  }
   return {
     running,
+    feed,
     async close() {
       await running.close();
       await connection.drain().catch(() => undefined);

@@ -20,6 +20,8 @@ import {
   type ShardRequest,
 } from './protocol.js';
 import type { NatsConnection, Subscription } from 'nats';
+import type { IngestReport } from '../ingest.js';
+import { copyReport, emptyReport, sumReports } from '../sources/ingest-target.js';
 
 /** Answers one query for partition `spec` from `index`; never throws. */
 export function answerQuery(index: ActivityIndex, spec: PartitionSpec, request: ShardRequest): ShardReply {
@@ -103,6 +105,67 @@ export function recordViews(index: ActivityIndex, spec: PartitionSpec, events: r
   if (accepted.length > 0) index.recordMany(accepted);
   if (watermark !== undefined && Number.isSafeInteger(watermark) && watermark >= 0) index.advanceWatermark(watermark);
   return { recorded: accepted.length, refused };
+}
+
+const MAX_SAMPLES = 10;
+
+/** A shard's subscription to the publisher's `<subject>.<p>` (NDJSON views with headers). */
+export interface PartitionFeed {
+  readonly subject: string;
+  readonly report: IngestReport;
+  stats(): { messages: number; bytes: number; mismatchedBatches: number };
+  close(): Promise<IngestReport>;
+}
+
+/**
+ * Subscribes partition `spec` to the publisher's `subject` (`<S>.<p>`): each message is
+ * parsed natively as NDJSON through the partition filter (a view of another partition,
+ * from a publisher with another N, is counted as other-partition), then the
+ * publisher's watermark is followed.
+ */
+export async function subscribePartitionFeed(
+  index: ActivityIndex,
+  connection: NatsConnection,
+  subject: string,
+  spec: PartitionSpec,
+  warn: (message: string) => void = () => undefined,
+): Promise<PartitionFeed> {
+  const options = { format: 'ndjson' as const, partition: spec, maxKeyBytes: index.options.maxKeyBytes };
+  let report: IngestReport = emptyReport();
+  const counts = { messages: 0, bytes: 0, mismatchedBatches: 0 };
+  const subscription = connection.subscribe(subject, {
+    callback: (error, message) => {
+      if (error !== null) return;
+      counts.messages++;
+      counts.bytes += message.data.byteLength;
+      const announced = Number(message.headers?.get(PARTITIONS_HEADER) || spec.count);
+      if (announced !== spec.count && ++counts.mismatchedBatches === 1) {
+        warn(`${subject}: the publisher splits into ${announced} partitions, this shard is ${spec.index} of ${spec.count}: start both with the same N`);
+      }
+      try {
+        if (message.data.byteLength > 0) {
+          report = sumReports([report, index.ingest(message.data, options)]);
+          report.samples.splice(MAX_SAMPLES);
+        }
+        const watermark = Number(message.headers?.get(WATERMARK_HEADER) || NaN);
+        if (Number.isSafeInteger(watermark) && watermark >= 0) index.advanceWatermark(watermark);
+      } catch (failure) {
+        warn(`${subject}: ${(failure as Error).message}`);
+      }
+    },
+  });
+  await connection.flush();
+  return {
+    subject,
+    get report() {
+      return report;
+    },
+    stats: () => ({ ...counts }),
+    async close() {
+      await subscription.drain().catch(() => undefined);
+      return copyReport(report);
+    },
+  };
 }
 
 export interface ShardStats {
