@@ -6,6 +6,7 @@
  */
 
 import { once } from 'node:events';
+import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { ActivityIndex } from '../activity-index.js';
@@ -45,7 +46,8 @@ Keeps an index fed live and answers queries over HTTP as JSON:
   GET /pages/:page/online?k=30         Q3: who is on a page now, and how many
   GET /online                          users online anywhere
   POST /views                          record views: one JSON event or NDJSON lines
-  GET /stats   GET /healthz   GET /metrics (Prometheus)
+  GET /stats   GET /healthz   GET /readyz   GET /metrics (Prometheus)
+  /readyz answers 503 until every source has read what it held at start.
 Keys are percent-encoded: the page /a/b is /pages/%2Fa%2Fb/users.
 
 Sources (any number, all sharing the log format options; with none, the index is
@@ -66,6 +68,9 @@ HTTP:
   --port N                port to listen on (default 8080; 0 picks a free one)
   --host ADDR             address to listen on (default 127.0.0.1)
   --max-body-bytes N      largest POST /views body (default 1048576); larger gets 413
+  --auth-token-file F     require "Authorization: Bearer <token>" on every route but
+                          /healthz, the token being F's content (re-read on SIGHUP);
+                          use it, or a proxy, before binding beyond loopback
 
 Cluster (docs/scaling.md):
   --partition I/N         be partition I (from 0) of N: index only the views whose user
@@ -82,6 +87,7 @@ ${INDEX_HELP}
 
 The listening address is printed on stderr as "skiptrail: serving http://HOST:PORT".
 SIGINT or SIGTERM closes gracefully (exit 0); a second signal exits at once (exit 1).
+SIGHUP re-checks the followed files (as after a rotation) and re-reads the token file.
 
 Exit status: 0 closed by a signal, 1 a runtime failure (cannot listen, cannot
 connect to NATS), 2 a usage error (unknown flag, bad value).
@@ -106,11 +112,16 @@ const OPTIONS = {
   partition: { type: 'string' },
   cluster: { type: 'string' },
   'poll-interval': { type: 'string' },
+  'auth-token-file': { type: 'string' },
 } as const;
 
 /** A running source as serve keeps it. */
 interface LiveSource extends SourceStatus {
   close(): Promise<IngestReport>;
+  /** Whether it has read what it held at start (/readyz). Default: at once. */
+  ready?: () => boolean;
+  /** What SIGHUP does to it (a followed file: look at the name again). */
+  reopen?: () => Promise<void>;
 }
 
 interface Plan {
@@ -196,10 +207,31 @@ function plan(values: Values): Plan {
 
 const log = (message: string) => process.stderr.write(`skiptrail: ${message}\n`);
 
+/** "1 check", "2 checks". */
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/** The bearer token: the file's content without its trailing newline. */
+function readToken(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read --auth-token-file ${file}: ${(error as Error).message}`);
+  }
+  const token = text.replace(/[\r\n]+$/, '');
+  if (token.trim().length === 0) throw new Error(`--auth-token-file ${file} is empty`);
+  if (/[\r\n]/.test(token)) throw new Error(`--auth-token-file ${file} must hold one line`);
+  return token;
+}
+
+const isLoopback = (address: string) => address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
+
 export async function serve(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (files go after --follow)`);
   const settings = plan(values);
+  const tokenFile = stringFlag(values, 'auth-token-file');
+  let token = tokenFile === undefined ? null : readToken(tokenFile);
   const index = openIndex(values);
   const options = ingestOptions(values, index.options.maxKeyBytes);
   if (settings.partition !== null) options.partition = settings.partition;
@@ -235,6 +267,8 @@ export async function serve(args: string[]): Promise<number> {
     ...(shard === null ? {} : { statsDetails: () => ({ shard: { ...shardDetails, ...shard!.running.stats() } }) }),
     ...(settings.maxBodyBytes === undefined ? {} : { maxBodyBytes: settings.maxBodyBytes }),
     ...(settings.partition === null ? {} : { partition: settings.partition }),
+    notReady: () => sources.filter((source) => source.ready !== undefined && !source.ready()).map((source) => source.name),
+    ...(token === null ? {} : { authToken: () => token }),
   });
   const server = query.server;
   try {
@@ -249,6 +283,21 @@ export async function serve(args: string[]): Promise<number> {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   log(`serving http://${host}:${address.port}`);
+  if (token === null && !isLoopback(address.address)) {
+    log(`warning: serving on ${address.address} without --auth-token-file: anyone who can reach it can read every user's pages (docs/http.md)`);
+  }
+  const hangUp = () => {
+    log(`SIGHUP: re-checking followed files${tokenFile === undefined ? '' : ' and re-reading the token file'}`);
+    for (const source of sources) void source.reopen?.();
+    if (tokenFile !== undefined) {
+      try {
+        token = readToken(tokenFile);
+      } catch (error) {
+        log(`${(error as Error).message}; keeping the token read before`);
+      }
+    }
+  };
+  process.on('SIGHUP', hangUp);
 
   return new Promise<number>((resolve) => {
     let closing = false;
@@ -258,6 +307,7 @@ export async function serve(args: string[]): Promise<number> {
         process.exit(1);
       }
       closing = true;
+      process.off('SIGHUP', hangUp);
       log(`${signal}: closing`);
       query.setDraining();
       const closed = new Promise<void>((done) => server.close(() => done()));
@@ -299,6 +349,14 @@ async function startSources(index: ActivityIndex, settings: Plan, options: Inges
     follower.on('warning', (error: Error) => log(`follow ${file}: ${error.message}`));
     follower.on('rotate', () => log(`follow ${file}: rotated, reading the new file`));
     follower.on('truncate', () => log(`follow ${file}: truncated, reading from the start`));
+    follower.on('missing', () => {
+      const { missingChecks } = follower.stats();
+      log(
+        missingChecks === 1
+          ? `follow ${file}: the file does not exist; it will be read from its start when it appears`
+          : `follow ${file}: still missing (${plural(missingChecks, 'check')})`,
+      );
+    });
     sources.push({
       name: `follow:${file}`,
       get report() {
@@ -309,12 +367,14 @@ async function startSources(index: ActivityIndex, settings: Plan, options: Inges
       },
       get counters() {
         const stats = follower.stats();
-        return { rotations: stats.rotations, truncations: stats.truncations };
+        return { rotations: stats.rotations, truncations: stats.truncations, missingChecks: stats.missingChecks };
       },
       get details() {
-        const { path, position, pendingBytes, open } = follower.stats();
-        return { path, position, pendingBytes, open };
+        const { path, position, pendingBytes, open, missing, caughtUp } = follower.stats();
+        return { path, position, pendingBytes, open, missing, caughtUp };
       },
+      ready: () => follower.stats().caughtUp,
+      reopen: () => follower.reopen(),
       close: () => follower.close(),
     });
     log(`following ${file} (from ${settings.from})`);

@@ -13,6 +13,7 @@
  * route 404; a method the route does not take 405.
  */
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ActivityStats, PageView, UserPagesOptions, UserView, ViewEvent } from '../activity-index.js';
@@ -54,6 +55,16 @@ export interface QueryServerOptions {
   partition?: PartitionSpec;
   /** More members for the /stats body (the gateway's partitions). Called per request. */
   statsDetails?: () => MaybePromise<Record<string, unknown>>;
+  /**
+   * The sources that have not yet caught up with what existed at start; /readyz
+   * answers 503 naming them until this is empty. Called per request. Default: none.
+   */
+  notReady?: () => readonly string[];
+  /**
+   * The bearer token every route but /healthz requires (`Authorization: Bearer T`), or
+   * null for none. Called per request, so that it can be reloaded. Default: none.
+   */
+  authToken?: () => string | null;
 }
 
 /** The default largest POST /views body. */
@@ -72,7 +83,7 @@ export interface SourceStatus extends SourceMetrics {
 export interface QueryServer {
   readonly server: http.Server;
   readonly metrics: RequestMetrics;
-  /** Makes /healthz answer 503 (while the process shuts down). */
+  /** Makes /healthz and /readyz answer 503 (while the process shuts down). */
   setDraining(): void;
 }
 
@@ -173,6 +184,8 @@ export function createQueryServer(index: QueryBackend, options: QueryServerOptio
         return { name: '/views', post: recordViews };
       case 'stats':
         return { name: '/stats', fixed: () => statsBody() };
+      case 'readyz':
+        return { name: '/readyz', fixed: () => readyBody() };
       case 'healthz':
         return { name: '/healthz', fixed: () => (draining ? new HttpError(503, 'shutting down') : { status: 'ok' }) };
       case 'metrics':
@@ -259,6 +272,16 @@ export function createQueryServer(index: QueryBackend, options: QueryServerOptio
     return after(found.fixed!(), reply);
   }
 
+  /** 503 { error, waiting } while shutting down or a source is still reading what it had at start. */
+  function readyBody(): unknown {
+    if (draining) return new HttpError(503, 'shutting down');
+    const waiting = options.notReady?.() ?? [];
+    if (waiting.length > 0) {
+      return new HttpError(503, `catching up: ${waiting.join(', ')}`, { waiting });
+    }
+    return { status: 'ready' };
+  }
+
   function respond(request: http.IncomingMessage, response: http.ServerResponse): void {
     const started = performance.now();
     const url = request.url ?? '/';
@@ -274,12 +297,14 @@ export function createQueryServer(index: QueryBackend, options: QueryServerOptio
     };
     const fail = (error: unknown) => {
       if (error instanceof HttpError && error.allow !== undefined) response.setHeader('allow', error.allow);
+      if (error instanceof HttpError && error.status === 401) response.setHeader('www-authenticate', 'Bearer realm="skiptrail"');
       // A body left unread (too large) would be taken for the next request: close.
       if (!request.complete) response.setHeader('connection', 'close');
       send({ ...errorResponse(error), headers: JSON_HEADERS });
     };
     let answer: MaybePromise<Reply>;
     try {
+      if (path !== '/healthz' && options.authToken !== undefined) checkBearer(request, options.authToken());
       const found = route(path);
       if (found === null) throw new HttpError(404, `no route for ${path}; see docs/http.md`);
       routeName = found.name;
@@ -305,6 +330,21 @@ export function createQueryServer(index: QueryBackend, options: QueryServerOptio
 /** The /metrics body, told apart from a JSON result. */
 class MetricsText {
   constructor(readonly text: string) {}
+}
+
+/**
+ * Throws a 401 unless the request carries `Authorization: Bearer <token>`. The token
+ * and the one given are compared as SHA-256 digests with timingSafeEqual: equal
+ * lengths whatever was sent, and no early exit at the first differing byte.
+ */
+function checkBearer(request: http.IncomingMessage, token: string | null): void {
+  if (token === null) return;
+  const header = request.headers.authorization;
+  const given = typeof header === 'string' && /^bearer /i.test(header) ? header.slice(7).trim() : '';
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  if (!timingSafeEqual(digest(given), digest(token)) || given.length === 0) {
+    throw new HttpError(401, 'this server requires a bearer token: Authorization: Bearer <token>');
+  }
 }
 
 function errorResponse(error: unknown): { status: number; body: string } {

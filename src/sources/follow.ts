@@ -51,6 +51,11 @@ export interface FollowOptions extends IngestOptions {
   readBytes?: number;
   /** Keep the process alive while following (like a server). Default true. */
   persistent?: boolean;
+  /**
+   * While the file does not exist, 'missing' is emitted when that is first found and
+   * again every this many ms (at the next check). Default 60,000; 0: at every check.
+   */
+  missingWarningInterval?: number;
 }
 
 export interface FollowStats {
@@ -70,11 +75,20 @@ export interface FollowStats {
   open: boolean;
   /** Read offset in the open file. */
   position: number;
+  /** Whether the name does not exist now (nothing is open and nothing can be read). */
+  missing: boolean;
+  /** Checks that found the name missing since following began. */
+  missingChecks: number;
+  /** Whether what the file held when following began has been read (a missing file held nothing). */
+  caughtUp: boolean;
 }
 
 /**
- * A running follower. Events: 'open' (path), 'rotate' (path), 'truncate' (path) and
- * 'warning' (Error: a read or open failed; it is retried at the next poll).
+ * A running follower. Events: 'open' (path), 'rotate' (path), 'truncate' (path),
+ * 'missing' (path: the name does not exist; emitted when first found, then every
+ * missingWarningInterval while it stays missing), 'caught-up' (once: what the file held
+ * at start has been read) and 'warning' (Error: a read or open failed; it is retried at
+ * the next poll).
  */
 export interface Follower extends EventEmitter {
   readonly path: string;
@@ -83,6 +97,11 @@ export interface Follower extends EventEmitter {
   stats(): FollowStats;
   /** Checks the file now; resolves when what it held at the call has been ingested. */
   poll(): Promise<void>;
+  /**
+   * Looks again at the name from scratch (what SIGHUP does in `skiptrail serve`): watches
+   * its directory anew, reports it again if it is missing, then checks it as poll() does.
+   */
+  reopen(): Promise<void>;
   /** Stops following; resolves with the final report. Calling it again is fine. */
   close(): Promise<IngestReport>;
 }
@@ -97,7 +116,7 @@ const FEED_SLICE_BYTES = 64 << 10;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
-const FOLLOW_OPTION_NAMES = ['from', 'pollInterval', 'readBytes', 'persistent'];
+const FOLLOW_OPTION_NAMES = ['from', 'pollInterval', 'readBytes', 'persistent', 'missingWarningInterval'];
 
 /** Starts following `file`; see the module comment for the contract. */
 export function follow(index: IngestTarget, file: string, options: FollowOptions = {}): Follower {
@@ -107,10 +126,14 @@ export function follow(index: IngestTarget, file: string, options: FollowOptions
   const pollInterval = given.pollInterval === undefined ? 250 : checkInteger(given.pollInterval, 'options.pollInterval', 1, 2 ** 31 - 1);
   const readBytes = given.readBytes === undefined ? 1 << 20 : checkInteger(given.readBytes, 'options.readBytes', 1, 1 << 30);
   if (given.persistent !== undefined) checkBoolean(given.persistent, 'options.persistent');
-  return new FileFollower(index, file, { ...options, from, pollInterval, readBytes });
+  const missingWarningInterval =
+    given.missingWarningInterval === undefined
+      ? 60_000
+      : checkInteger(given.missingWarningInterval, 'options.missingWarningInterval', 0, Number.MAX_SAFE_INTEGER);
+  return new FileFollower(index, file, { ...options, from, pollInterval, readBytes, missingWarningInterval });
 }
 
-type Resolved = FollowOptions & Required<Pick<FollowOptions, 'from' | 'pollInterval' | 'readBytes'>>;
+type Resolved = FollowOptions & Required<Pick<FollowOptions, 'from' | 'pollInterval' | 'readBytes' | 'missingWarningInterval'>>;
 
 class FileFollower extends EventEmitter implements Follower {
   readonly path: string;
@@ -146,6 +169,10 @@ class FileFollower extends EventEmitter implements Follower {
   #closing: Promise<IngestReport> | null = null;
   #closed = false;
   #lastWarning = '';
+  /** When 'missing' was last emitted, or null while the name exists. */
+  #missingReportedAt: number | null = null;
+  #missingChecks = 0;
+  #caughtUp = false;
   #counts = { bytes: 0, rotations: 0, truncations: 0, skippedNulBytes: 0 };
 
   constructor(index: IngestTarget, file: string, options: Resolved) {
@@ -179,11 +206,23 @@ class FileFollower extends EventEmitter implements Follower {
       pendingBytes: this.#heldBytes,
       open: this.#handle !== null,
       position: this.#position,
+      missing: this.#missingReportedAt !== null,
+      missingChecks: this.#missingChecks,
+      caughtUp: this.#caughtUp,
     };
   }
 
   poll(): Promise<void> {
     if (this.#closed) return Promise.resolve();
+    return this.#schedule();
+  }
+
+  reopen(): Promise<void> {
+    if (this.#closed || this.#closing !== null) return Promise.resolve();
+    this.#watcher?.close();
+    this.#watch();
+    this.#lastWarning = '';
+    if (this.#missingReportedAt !== null) this.#missingReportedAt = -Infinity;
     return this.#schedule();
   }
 
@@ -238,7 +277,11 @@ class FileFollower extends EventEmitter implements Follower {
         try {
           while (this.#again && !this.#closed && this.#streamError === null) {
             this.#again = false;
-            await this.#pump();
+            const read = await this.#pump();
+            if (read && !this.#caughtUp) {
+              this.#caughtUp = true;
+              this.emit('caught-up', this.path);
+            }
           }
         } finally {
           this.#running = null;
@@ -248,9 +291,10 @@ class FileFollower extends EventEmitter implements Follower {
     return this.#running;
   }
 
-  async #pump(): Promise<void> {
+  /** One round: open if needed, read to the end, notice a rotation. Returns false when it failed. */
+  async #pump(): Promise<boolean> {
     try {
-      if (this.#handle === null && !(await this.#open())) return;
+      if (this.#handle === null && !(await this.#open())) return true;
       await this.#readToEnd();
       let named: fs.Stats | null;
       try {
@@ -269,12 +313,24 @@ class FileFollower extends EventEmitter implements Follower {
         this.#again = true; // open and read the new file in the next round
       }
       this.#lastWarning = '';
+      return true;
     } catch (error) {
       this.#warn(error as Error);
       if (this.#handle !== null && (error as NodeJS.ErrnoException).code === 'EBADF') {
         this.#handle = null;
       }
+      return false;
     }
+  }
+
+  /** The name was not found: count it, and say so when first found and then every missingWarningInterval. */
+  #missing(): void {
+    this.#missingChecks++;
+    const now = Date.now();
+    const last = this.#missingReportedAt;
+    if (last !== null && now - last < this.#options.missingWarningInterval) return;
+    this.#missingReportedAt = now;
+    this.emit('missing', this.path);
   }
 
   /** Opens the file at the path; false when it does not exist (yet). */
@@ -285,10 +341,12 @@ class FileFollower extends EventEmitter implements Follower {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         this.#startAtEnd = false; // a file that appears later is all new
+        this.#missing();
         return false;
       }
       throw error;
     }
+    this.#missingReportedAt = null;
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw Object.assign(new Error(`${this.path} is not a regular file`), { code: 'EISDIR' });
