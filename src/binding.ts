@@ -116,9 +116,10 @@ function loadAddon(): Addon {
   const root = packageRoot();
   const require = createRequire(path.join(root, 'package.json'));
   if (process.env.SKIPTRAIL_ADDON !== undefined) return require(path.resolve(root, process.env.SKIPTRAIL_ADDON)) as Addon;
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
   let file: string;
   try {
-    file = (require('node-gyp-build') as { resolve(dir: string): string }).resolve(root);
+    file = nodeGypBuild.resolve(root);
   } catch (error) {
     throw addonError(root, 'no native addon fits this platform.', error);
   }
