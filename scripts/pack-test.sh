@@ -53,7 +53,7 @@ if grep -E '^(test|bench|fuzz|build|node_modules|\.ci)/|^native/(tests|bench)/|^
   fail "the tarball holds files from tests, benchmarks or builds (above)"
 fi
 tar xzf "$TARBALL" -C "$WORK"
-if grep -rlE 'SPEC\.md|shared/' --include='*.md' --include='*.d.ts' --include='*.d.mts' "$WORK/package"; then
+if grep -rlE '\bSPEC\b|shared/' --include='*.md' --include='*.d.ts' --include='*.d.mts' "$WORK/package"; then
   fail "shipped docs or types point at ../shared/SPEC.md (above)"
 fi
 echo "$(basename "$TARBALL"): $(stat -c %s "$TARBALL") bytes packed, $(wc -l <"$WORK/contents") files, $(du -sb "$WORK/package" | cut -f1) bytes unpacked"

@@ -101,3 +101,15 @@ describe('scripts/node-headers.mjs', async () => {
     expect(withLocalNodedir({ npm_config_nodedir: '/opt/node' }).npm_config_nodedir).toBe('/opt/node');
   });
 });
+
+describe('the docs', () => {
+  it('stand alone: nothing users read points at the workspace SPEC (docs/contract.md holds the contract)', () => {
+    const files = [
+      'README.md',
+      ...fs.readdirSync(path.join(ROOT, 'docs')).map((file) => path.join('docs', file)),
+      ...fs.readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).map((file) => path.join('src', file)),
+    ].filter((file) => /\.(md|ts)$/.test(file));
+    const offenders = files.filter((file) => /\bSPEC\b|shared\/SPEC/.test(fs.readFileSync(path.join(ROOT, file), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});

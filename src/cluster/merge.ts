@@ -1,5 +1,5 @@
 /**
- * Merging the shards' answers (SPEC section 2's rank). Every user lives on one shard, so
+ * Merging the shards' answers (docs/contract.md section 2's rank). Every user lives on one shard, so
  * a page's top k over the whole cluster is the top k of the union of each shard's top
  * k: a user in the global top k is in its own shard's top k.
  */
@@ -27,7 +27,7 @@ export function compareUtf8(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** SPEC rank: later first; on equal times, the byte-wise smaller user first. */
+/** The contract's rank (docs/contract.md section 2): later first; on equal times, the byte-wise smaller user first. */
 export function compareUserRank(a: UserView, b: UserView): number {
   return b.ts - a.ts || compareUtf8(a.user, b.user);
 }
