@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "../native/ingest-session.h"
-#include "../native/log-parser.h"
+#include "../native/parse/log-parser.h"
 
 using namespace skiptrail;  // NOLINT: a fuzz harness
 

@@ -14,7 +14,14 @@
     ],
     # Log parsing and the ingest session that batches parsed lines. No Node headers.
     "parser_files": [
-      "log-parser.cc",
+      "parse/log-parser.cc",
+      "parse/access-log.cc",
+      "parse/ndjson.cc",
+      "parse/calendar.cc",
+      "parse/keys.cc",
+      "parse/request.cc",
+      "parse/syslog.cc",
+      "parse/json.cc",
       "ingest-session.cc",
       "partition-splitter.cc"
     ],

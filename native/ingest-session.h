@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "log-parser.h"
+#include "parse/log-parser.h"
 #include "partition.h"
 
 namespace skiptrail {

@@ -17,7 +17,7 @@
 
 #include "engine.h"
 #include "ingest-session.h"
-#include "log-parser.h"
+#include "parse/log-parser.h"
 
 namespace skiptrail {
 

@@ -1,6 +1,6 @@
 /**
  * A reference implementation of docs/ingest.md in plain TypeScript, for the ingest tests.
- * It is written from the documentation, not from native/log-parser.cc, and aims to be
+ * It is written from the documentation, not from native/parse/, and aims to be
  * obviously correct rather than fast: regular expressions over a latin1 view of the
  * bytes (one char per byte) for the access-log formats, a small recursive JSON reader
  * over the raw bytes for ndjson, and a line splitter that works on the whole input.

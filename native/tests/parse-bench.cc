@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "../ingest-session.h"
-#include "../log-parser.h"
+#include "../parse/log-parser.h"
 
 using namespace skiptrail;  // NOLINT: a benchmark program
 

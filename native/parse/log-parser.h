@@ -30,15 +30,22 @@
 // that also prove a key is printable ASCII, so most keys need no second pass; a
 // one-entry date cache maps "dd/Mon/yyyy" to its epoch day.
 //
+// Files (native/parse/, one job each): log-parser.* this facade and the dispatch;
+// scan.h the shared SIMD scanners; calendar.* dates, offsets and time syntaxes; keys.*
+// the key rules; request.* the HTTP request line; syslog.* frame stripping; json.* JSON
+// scanning; access-log.cc the combined/common fast path; ndjson.cc flat JSON lines.
+//
 // Thread safety: none. A LogParser owns scratch buffers; use one per thread/session.
-#ifndef SKIPTRAIL_LOG_PARSER_H_
-#define SKIPTRAIL_LOG_PARSER_H_
+#ifndef SKIPTRAIL_PARSE_LOG_PARSER_H_
+#define SKIPTRAIL_PARSE_LOG_PARSER_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "calendar.h"  // kMaxTimeMs, ClfTimeReader
 
 namespace skiptrail {
 
@@ -69,10 +76,6 @@ const char* RejectReasonName(RejectReason reason);
 // The largest integer a JS number holds exactly (Number.MAX_SAFE_INTEGER).
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
-// The latest time a parser accepts: 8.64e15 ms, +275760-09-13T00:00:00Z, the end of
-// JavaScript's Date range, so that every accepted time can be printed as a date. A
-// later time is bad-time.
-constexpr int64_t kMaxTimeMs = 8640000000000000;
 
 // ndjson: the unit of a numeric ts (JS: 'ms' | 's' | 'us' | 'ns').
 enum class TimeUnit : uint8_t { kMilliseconds, kSeconds, kMicroseconds, kNanoseconds };
@@ -138,13 +141,10 @@ class LogParser {
   const ParserOptions& options() const { return options_; }
 
  private:
+  // parse/access-log.cc: combined and common.
   RejectReason ParseAccessLog(const char* p, const char* end, ParsedView* out);
-  // *page_printable: cleared unless the page is all printable ASCII (then no byte
-  // check is needed). REQUIRES: *page_printable is true on entry.
-  RejectReason ParseRequestTarget(const char* req, const char* req_end, std::string_view* page,
-                                  bool* page_printable);
-  bool ParseAccessLogTime(const char* s, size_t n, int64_t* ts_ms);
 
+  // parse/ndjson.cc.
   RejectReason ParseNdjson(const char* p, const char* end, ParsedView* out);
   RejectReason NdjsonTime(ParsedView* out);
 
@@ -156,10 +156,7 @@ class LogParser {
   int ts_unit_shift_ = 0;          // ndjson: power of ten from options_.ts_unit to ms
   uint64_t status_bits_[10] = {};  // bit s set <=> status s (0..639) is accepted
 
-  // One-entry cache for access-log dates: "dd/Mon/yyyy" -> days since 1970-01-01.
-  char cached_date_[11] = {};
-  int64_t cached_day_ = 0;
-  bool cached_date_valid_ = false;
+  ClfTimeReader clf_time_;  // access-log times, with the last date cached
 
   // ndjson: where the last ts member's value was seen (last duplicate wins).
   enum class TsKind : uint8_t { kMissing, kNumber, kString, kOther };
@@ -175,4 +172,4 @@ class LogParser {
 
 }  // namespace skiptrail
 
-#endif  // SKIPTRAIL_LOG_PARSER_H_
+#endif  // SKIPTRAIL_PARSE_LOG_PARSER_H_

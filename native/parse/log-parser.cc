@@ -1,0 +1,53 @@
+#include "log-parser.h"
+
+#include <cstring>
+
+#include "syslog.h"
+
+namespace skiptrail {
+
+const char* RejectReasonName(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kNone: return "none";
+    case RejectReason::kMalformed: return "malformed";
+    case RejectReason::kBadTime: return "bad-time";
+    case RejectReason::kBadStatus: return "bad-status";
+    case RejectReason::kFiltered: return "filtered";
+    case RejectReason::kOtherPartition: return "other-partition";
+    case RejectReason::kKeyTooLong: return "key-too-long";
+    case RejectReason::kBadEncoding: return "bad-encoding";
+    case RejectReason::kLineTooLong: return "line-too-long";
+    case RejectReason::kFuture: return "future";
+    case RejectReason::kCount: break;
+  }
+  return "unknown";
+}
+
+LogParser::LogParser(const ParserOptions& options) : options_(options) {
+  switch (options_.ts_unit) {
+    case TimeUnit::kMilliseconds: ts_unit_shift_ = 0; break;
+    case TimeUnit::kSeconds: ts_unit_shift_ = 3; break;
+    case TimeUnit::kMicroseconds: ts_unit_shift_ = -3; break;
+    case TimeUnit::kNanoseconds: ts_unit_shift_ = -6; break;
+  }
+  auto accept = [this](unsigned s) {
+    if (s >= 100 && s <= 599) status_bits_[s >> 6] |= uint64_t{1} << (s & 63);
+  };
+  if (!options_.statuses.empty()) {
+    for (uint16_t s : options_.statuses) accept(s);
+  } else {
+    for (unsigned s = options_.status_min; s <= options_.status_max && s <= 599; ++s) accept(s);
+  }
+}
+
+RejectReason LogParser::Parse(std::string_view line, ParsedView* out) {
+  const char* p = line.data();
+  const char* end = p + line.size();
+  if (end > p && end[-1] == '\r') --end;
+  if (options_.syslog && (p = SkipSyslogFrame(p, end)) == nullptr) return RejectReason::kMalformed;
+  if (end - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+  if (options_.format == LogFormat::kNdjson) return ParseNdjson(p, end, out);
+  return ParseAccessLog(p, end, out);
+}
+
+}  // namespace skiptrail
