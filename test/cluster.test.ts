@@ -292,6 +292,31 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('skiptrail publish to tw
     whole.close();
   });
 
+  it('says which views the server never confirmed when NATS goes away (core NATS)', async () => {
+    const own = new NatsServer(NATS_SERVER!, await freePort());
+    await own.start();
+    const log = path.join(dir, 'lost.log');
+    const first = workload(400, 3);
+    fs.writeFileSync(log, first);
+    const shard = await startServe(['--nats', own.url, '--subject', 'logs', '--partition', '0/1', ...INDEX_FLAGS]);
+    const publisher = startPublisher(['--follow', log, '--from', 'start', '--poll-interval', '50ms', '--nats', own.url, '--subject', 'logs', '--partitions', '1']);
+    const whole = new ActivityIndex(INDEX_OPTIONS);
+    const delivered = whole.ingest(first).accepted;
+    await waitFor(async () => (await shard.get('/stats')).body.index.events, (value) => value === delivered, { what: 'the first views' });
+    // The shard has them; the publisher's background flush confirms them a moment later.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await own.stop();
+    const more = workload(300, 4);
+    const lost = whole.ingest(more).accepted;
+    fs.appendFileSync(log, more);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { code, stderr } = await publisher.stop();
+    expect(code).toBe(0);
+    expect(stderr).toContain(`the server did not confirm ${lost} views (logs.0: ${lost}): they are counted as undelivered`);
+    expect(stderr).toMatch(new RegExp(`closed: 700 lines, ${delivered + lost} views, \\d+ rejected; ${delivered} views published in \\d+ messages, ${lost} undelivered; .*lost\\.log read to byte ${first.length + more.length}`));
+    whole.close();
+  });
+
   it('checks its flags', async () => {
     for (const [args, message] of [
       [['--nats', 'nats://127.0.0.1:1', '--subject', 'logs', '--partitions', '2'], /give at least one --follow FILE/],

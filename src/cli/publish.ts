@@ -110,10 +110,9 @@ export async function publish(args: string[]): Promise<number> {
             }),
           ),
         );
-        await connection.flush().catch((error: Error) => log(`flush: ${error.message}`));
-        await connection.drain().catch(() => undefined);
+        const stats = await publisher.close();
+        await connection.close().catch(() => undefined);
         const total = sumReports(reports);
-        const stats = publisher.stats();
         const positions = followers.map(({ file, follower }) => `${file} read to byte ${follower.stats().position}`).join(', ');
         log(
           `closed: ${total.lines} lines, ${total.accepted} views, ${total.rejected} rejected; ${stats.published} views published in ${stats.messages} messages, ${stats.undelivered} undelivered; ${positions}`,

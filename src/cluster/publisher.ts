@@ -23,15 +23,20 @@ import { PARTITIONS_HEADER, WATERMARK_HEADER } from './protocol.js';
 
 /** Messages stay under NATS's default max_payload (1 MiB). */
 const MAX_MESSAGE_BYTES = 512 * 1024;
+/** How long a confirmation (flush) may take before the views stay unconfirmed. */
+const CONFIRM_TIMEOUT_MS = 2000;
 /** Wait for the server to take what was published every this many bytes (backpressure). */
 const FLUSH_EVERY_BYTES = 4 << 20;
 
 export interface PublisherStats {
-  /** Views published, and messages and bytes they took. */
+  /** Views the server confirmed it has taken (a flush answered after them). */
   published: number;
+  /** Views handed to the client and not confirmed yet (buffered while disconnected, or in flight). */
+  unconfirmed: number;
+  /** Messages and bytes handed to the client. */
   messages: number;
   bytes: number;
-  /** Views that could not be published (core NATS: lost), by partition. */
+  /** Views that could not be published or were never confirmed by close() (core NATS: lost), by partition. */
   undelivered: number;
   undeliveredByPartition: Record<number, number>;
   /** The latest event time parsed, or null before any. */
@@ -48,10 +53,13 @@ export class PartitionPublisher implements IngestTarget {
   readonly #subject: string;
   readonly #partitions: number;
   readonly #warn: (message: string) => void;
-  readonly #counts: PublisherStats = { published: 0, messages: 0, bytes: 0, undelivered: 0, undeliveredByPartition: {}, watermark: null };
+  readonly #counts: PublisherStats = { published: 0, unconfirmed: 0, messages: 0, bytes: 0, undelivered: 0, undeliveredByPartition: {}, watermark: null };
+  /** Views per partition handed to the client since the last confirmed flush. */
+  readonly #pending: number[];
   /** The watermark each partition was last told. */
   readonly #told: number[];
   #sinceFlush = 0;
+  #confirming: Promise<boolean> | null = null;
 
   constructor(nats: NatsModule, connection: NatsConnection, subject: string, partitions: number, warn: (message: string) => void) {
     this.#nats = nats;
@@ -60,6 +68,56 @@ export class PartitionPublisher implements IngestTarget {
     this.#partitions = partitions;
     this.#warn = warn;
     this.#told = new Array<number>(partitions).fill(-Infinity);
+    this.#pending = new Array<number>(partitions).fill(0);
+  }
+
+  /**
+   * Waits for the server to confirm everything published so far (a flush: NATS
+   * handles a connection's messages in order). Resolves false when it does not answer
+   * within `timeoutMs` (disconnected: the client holds the views in its reconnect
+   * buffer); they stay unconfirmed.
+   */
+  async confirm(timeoutMs = CONFIRM_TIMEOUT_MS): Promise<boolean> {
+    const pending = [...this.#pending];
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const flushed = this.#connection.flush().then(
+      () => true,
+      () => false,
+    );
+    const ok = await Promise.race([flushed, timedOut]);
+    clearTimeout(timer);
+    if (!ok) return false;
+    pending.forEach((views, partition) => {
+      this.#pending[partition]! -= views;
+      this.#counts.published += views;
+      this.#counts.unconfirmed -= views;
+    });
+    return true;
+  }
+
+  /**
+   * Confirms what is pending; what the server never confirms is counted as undelivered
+   * (and said). Resolves with the final stats. The connection stays open.
+   */
+  async close(timeoutMs = CONFIRM_TIMEOUT_MS): Promise<PublisherStats> {
+    if (!(await this.confirm(timeoutMs))) {
+      const lost = this.#pending.map((views, partition) => [partition, views] as const).filter(([, views]) => views > 0);
+      for (const [partition, views] of lost) {
+        this.#counts.undelivered += views;
+        this.#counts.undeliveredByPartition[partition] = (this.#counts.undeliveredByPartition[partition] ?? 0) + views;
+        this.#counts.unconfirmed -= views;
+        this.#pending[partition] = 0;
+      }
+      if (lost.length > 0) {
+        this.#warn(
+          `the server did not confirm ${lost.reduce((sum, [, views]) => sum + views, 0)} views (${lost
+            .map(([partition, views]) => `${this.#subject}.${partition}: ${views}`)
+            .join(', ')}): they are counted as undelivered`,
+        );
+      }
+    }
+    return this.stats();
   }
 
   stats(): PublisherStats {
@@ -82,7 +140,6 @@ export class PartitionPublisher implements IngestTarget {
       final(callback) {
         publisher
           .#send(splitter, splitter.finish())
-          .then(() => publisher.#connection.flush())
           .then(() => {
             final = splitter.report();
             callback();
@@ -108,7 +165,8 @@ export class PartitionPublisher implements IngestTarget {
         const views = countLines(message);
         try {
           this.#connection.publish(subject, message, { headers });
-          this.#counts.published += views;
+          this.#pending[partition]! += views;
+          this.#counts.unconfirmed += views;
           this.#counts.messages++;
           this.#counts.bytes += message.length;
           this.#sinceFlush += message.length;
@@ -121,8 +179,12 @@ export class PartitionPublisher implements IngestTarget {
       this.#told[partition] = watermark;
     }
     if (this.#sinceFlush >= FLUSH_EVERY_BYTES) {
+      // Backpressure: wait for the server to take what was sent.
       this.#sinceFlush = 0;
-      await this.#connection.flush().catch((error: Error) => this.#warn(`flush: ${error.message}`));
+      if (!(await this.confirm())) this.#warn(`the server has not confirmed ${this.#counts.unconfirmed} views yet (disconnected?)`);
+    } else if (this.#confirming === null && this.#counts.unconfirmed > 0) {
+      // Otherwise confirm in the background, one flush at a time.
+      this.#confirming = this.confirm().finally(() => (this.#confirming = null));
     }
   }
 }
