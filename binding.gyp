@@ -10,7 +10,7 @@
   "targets": [
     {
       "target_name": "skiptrail",
-      "sources": ["<@(addon_files)", "<@(engine_files)", "<@(parser_files)"],
+      "sources": ["<@(addon_files)", "<@(engine_files)", "<@(parser_files)", "<@(snapshot_files)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

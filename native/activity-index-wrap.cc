@@ -1,6 +1,7 @@
 #include "activity-index-wrap.h"
 
 #include "ingest-wrap.h"
+#include "snapshot-wrap.h"
 
 #include <cmath>
 #include <string_view>
@@ -134,6 +135,11 @@ Napi::Function ActivityIndexWrap::Init(Napi::Env env) {
                          InstanceMethod<&ActivityIndexWrap::JS_close>("close"),
                          InstanceMethod<&ActivityIndexWrap::JS_validate>("validate"),
                          InstanceMethod<&ActivityIndexWrap::JS_ingest>("ingest"),
+                         InstanceMethod<&ActivityIndexWrap::JS_beginSnapshot>("beginSnapshot"),
+                         InstanceMethod<&ActivityIndexWrap::JS_stepSnapshot>("stepSnapshot"),
+                         InstanceMethod<&ActivityIndexWrap::JS_finishSnapshot>("finishSnapshot"),
+                         InstanceMethod<&ActivityIndexWrap::JS_abortSnapshot>("abortSnapshot"),
+                         InstanceMethod<&ActivityIndexWrap::JS_restoreSnapshot>("restoreSnapshot"),
                      });
 }
 
@@ -247,7 +253,7 @@ Napi::Value ActivityIndexWrap::JS_bindResults(const Napi::CallbackInfo& info) {
 
 Napi::Value ActivityIndexWrap::JS_record(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
+  if (MutableEngine(env) == nullptr) return env.Undefined();
   bool user_too_long, page_too_long;
   std::string_view user, page;
   if (!ReadKey(env, info[0], "user", &key_a_, &user, &user_too_long)) return env.Undefined();
@@ -263,7 +269,7 @@ Napi::Value ActivityIndexWrap::JS_record(const Napi::CallbackInfo& info) {
 
 Napi::Value ActivityIndexWrap::JS_recordMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
+  if (MutableEngine(env) == nullptr) return env.Undefined();
   if (info.Length() < 4 || !info[0].IsString() || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
       !info[3].IsNumber()) {
     return ThrowType(env, "recordMany(keys, lengths, times, count): wrong argument types");
@@ -411,7 +417,7 @@ Napi::Value ActivityIndexWrap::JS_onlineUsers(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   if (too_long) return Napi::Number::New(env, 0);
-  engine_->AdvancePresenceClock(now);
+  if (!AdvancePresenceClock(env, now)) return env.Undefined();
   const uint32_t limit = static_cast<uint32_t>(std::min<int64_t>(k, result_capacity_));
   const uint32_t count = engine_->OnlineUsers(key, limit, result_ids_, result_times_);
   return ResultsFor(env, engine_->users(), count);
@@ -422,7 +428,7 @@ Napi::Value ActivityIndexWrap::JS_onlineCount(const Napi::CallbackInfo& info) {
   if (!CheckOpen(env)) return env.Undefined();
   int64_t now;
   if (!ReadInteger(info, 1, "now", -kMaxSafeNumber, &now)) return env.Undefined();
-  engine_->AdvancePresenceClock(now);
+  if (!AdvancePresenceClock(env, now)) return env.Undefined();
   if (info[0].IsUndefined()) return Napi::Number::New(env, static_cast<double>(engine_->OnlineCount()));
   bool too_long;
   std::string_view key;
@@ -471,7 +477,7 @@ Napi::Value ActivityIndexWrap::JS_stats(const Napi::CallbackInfo& info) {
 
 Napi::Value ActivityIndexWrap::JS_clear(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
+  if (MutableEngine(env) == nullptr) return env.Undefined();
   engine_->Clear();
   ReportMemory(env);
   return env.Undefined();
@@ -479,6 +485,7 @@ Napi::Value ActivityIndexWrap::JS_clear(const Napi::CallbackInfo& info) {
 
 Napi::Value ActivityIndexWrap::JS_close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  snapshot_writer_.reset();
   engine_.reset();
   ReportMemory(env);
   result_ids_ref_.Reset();
@@ -503,7 +510,7 @@ Napi::Value ActivityIndexWrap::JS_validate(const Napi::CallbackInfo& info) {
 
 Napi::Value ActivityIndexWrap::JS_ingest(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
+  if (MutableEngine(env) == nullptr) return env.Undefined();
   if (info.Length() < 2 || !info[0].IsTypedArray() ||
       info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     return ThrowType(env, "ingest(data, options): data must be a Uint8Array");
@@ -521,6 +528,66 @@ Napi::Value ActivityIndexWrap::JS_ingest(const Napi::CallbackInfo& info) {
   feeder.Finish(session, *engine_);
   ReportMemory(env);
   return ReportToJs(env, session.report(), feeder.late());
+}
+
+Engine* ActivityIndexWrap::MutableEngine(Napi::Env env) {
+  if (!CheckOpen(env)) return nullptr;
+  if (snapshot_writer_ != nullptr) {
+    Napi::Error::New(env, "ActivityIndex: a snapshot is being made; the index cannot change until it is finished")
+        .ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return engine_.get();
+}
+
+Napi::Value ActivityIndexWrap::JS_beginSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return BeginSnapshot(info, this);
+}
+
+Napi::Value ActivityIndexWrap::JS_stepSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return StepSnapshot(info, this);
+}
+
+Napi::Value ActivityIndexWrap::JS_finishSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return FinishSnapshot(info, this);
+}
+
+Napi::Value ActivityIndexWrap::JS_abortSnapshot(const Napi::CallbackInfo& info) {
+  snapshot_writer_.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value ActivityIndexWrap::JS_restoreSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return RestoreSnapshot(info, this);
+}
+
+bool ActivityIndexWrap::AdvancePresenceClock(Napi::Env env, int64_t now) {
+  if (now <= engine_->state().presence_clock) return true;  // nothing would change
+  if (snapshot_writer_ != nullptr && !engine_->has_watermark()) {
+    // The stream clock's `now` (the facade passes -2^53) moves only a clock no event
+    // has set yet, and an index without events has no presence to expire: skip it
+    // rather than refuse the query while an image is made.
+    return true;
+  }
+  Engine* engine = MutableEngine(env);
+  if (engine == nullptr) return false;
+  engine->AdvancePresenceClock(now);
+  return true;
+}
+
+void ActivityIndexWrap::AdoptEngine(Napi::Env env, std::unique_ptr<Engine> engine) {
+  // Ids of the new engine are new to JavaScript: every exported flag starts clear, so
+  // the facade's id -> key caches (which it clears too) are refilled as keys appear.
+  engine_ = std::move(engine);
+  ReportMemory(env);
 }
 
 void ActivityIndexWrap::ReportMemory(Napi::Env env) {

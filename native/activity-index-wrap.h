@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "snapshot-writer.h"
 
 namespace skiptrail {
 
@@ -48,8 +49,17 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
 
   // The engine, or nullptr once closed.
   Engine* engine() { return engine_.get(); }
+  // The engine for a call that changes it; nullptr, with an Error thrown, when the
+  // index is closed or a snapshot image is being made (snapshot-wrap.h: the facade
+  // finishes the image before any change).
+  Engine* MutableEngine(Napi::Env env);
+  // The snapshot image being made, if any (snapshot-wrap.cc owns its steps).
+  std::unique_ptr<snapshot::SnapshotWriter>& snapshot_writer() { return snapshot_writer_; }
   // Reports the engine's memory change to V8's garbage collector.
   void ReportMemory(Napi::Env env);
+  // Replaces the engine with `engine` (a restored snapshot, snapshot-wrap.h), dropping
+  // the JavaScript key caches' claims. REQUIRES: the index is open.
+  void AdoptEngine(Napi::Env env, std::unique_ptr<Engine> engine);
 
  private:
   // bindResults(ids: Uint32Array, times: Float64Array, keyLengths: Uint32Array): result
@@ -78,6 +88,13 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   // ingest(data: Uint8Array, options, maxTs?: number) -> report (see ingest-wrap.h);
   // a line later than maxTs is rejected as future.
   Napi::Value JS_ingest(const Napi::CallbackInfo& info);
+  // beginSnapshot, stepSnapshot, finishSnapshot, abortSnapshot, restoreSnapshot:
+  // see snapshot-wrap.h.
+  Napi::Value JS_beginSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value JS_stepSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value JS_finishSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value JS_abortSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value JS_restoreSnapshot(const Napi::CallbackInfo& info);
 
   // Defines record, lastUsers, userPages, onlineUsers and onlineCount on `self` (the JS
   // object of this wrap) as functions whose data is this wrap, so a call needs no
@@ -89,6 +106,9 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
 
   // Throws and returns false when the index is closed.
   bool CheckOpen(Napi::Env env);
+  // Moves the presence clock to `now` if that changes it (a change: MutableEngine).
+  // Returns false with an exception pending.
+  bool AdvancePresenceClock(Napi::Env env, int64_t now);
   // Reads a string argument as UTF-8 into `buffer` (sized once to maxKeyBytes + 2)
   // and points *key at it. Returns false (with a pending exception) if it is not a
   // string; a key longer than maxKeyBytes sets *too_long.
@@ -99,6 +119,7 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   Napi::Value ResultsFor(Napi::Env env, Interner& keys, uint32_t count);
 
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<snapshot::SnapshotWriter> snapshot_writer_;  // reads engine_; set while an image is made
   uint32_t max_key_bytes_ = 1024;
   Napi::Reference<Napi::Uint32Array> result_ids_ref_;
   Napi::Reference<Napi::Float64Array> result_times_ref_;

@@ -6,6 +6,7 @@
 #include "addon-state.h"
 #include "ingest-wrap.h"
 #include "partition-splitter-wrap.h"
+#include "snapshot-wrap.h"
 
 namespace skiptrail {
 
@@ -19,6 +20,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeActivityIndex", activity_index);
   exports.Set("NativeIngestSession", ingest_session);
   exports.Set("NativePartitionSplitter", PartitionSplitterWrap::Init(env));
+  exports.Set("inspectSnapshot", Napi::Function::New<InspectSnapshot>(env, "inspectSnapshot"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

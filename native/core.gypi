@@ -25,12 +25,19 @@
       "ingest-session.cc",
       "partition-splitter.cc"
     ],
+    # Snapshots: the file format's writer and reader, and CRC-32C. No Node headers.
+    "snapshot_files": [
+      "crc32c.cc",
+      "snapshot-reader.cc",
+      "snapshot-writer.cc"
+    ],
     # The Node-API layer: the addon's entry point and the wrap classes.
     "addon_files": [
       "addon.cc",
       "activity-index-wrap.cc",
       "ingest-wrap.cc",
-      "partition-splitter-wrap.cc"
+      "partition-splitter-wrap.cc",
+      "snapshot-wrap.cc"
     ]
   }
 }

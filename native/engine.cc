@@ -152,6 +152,41 @@ EngineStats Engine::Stats() const {
   return stats;
 }
 
+void Engine::RestoreState(const State& state) {
+  has_watermark_ = state.has_watermark;
+  watermark_ = state.watermark;
+  presence_clock_ = state.presence_clock;
+  events_ = state.events;
+  late_ = state.late;
+  evicted_ = state.evicted;
+}
+
+void Engine::RestorePageEntry(uint32_t page, uint32_t user, int64_t ts) {
+  LatestView latest;
+  page_index_.Record(page, user, ts, std::numeric_limits<int64_t>::min(), &latest);
+}
+
+void Engine::RestoreUserEntry(uint32_t user, uint32_t page, int64_t ts) {
+  LatestView latest;
+  user_index_.Record(user, page, ts, std::numeric_limits<int64_t>::min(), &latest);
+}
+
+bool Engine::RestorePresence(uint32_t user, uint32_t page, int64_t ts) {
+  uint32_t latest_page = Interner::kNoId;
+  double latest_ts = 0;
+  if (user_index_.Query(user, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 1,
+                        &latest_page, &latest_ts) != 1) {
+    return false;
+  }
+  if (latest_page != page || latest_ts != static_cast<double>(ts)) return false;
+  if (!options_.track_presence || presence_clock_ == std::numeric_limits<int64_t>::min() ||
+      ts < presence_clock_ - options_.presence_window) {
+    return false;
+  }
+  presence_.Move(user, page, ts, std::numeric_limits<int64_t>::min());
+  return true;
+}
+
 void Engine::Clear() {
   presence_.Clear();
   user_index_.Clear();

@@ -97,6 +97,34 @@ class Engine {
 
   Interner& users() { return users_; }
   Interner& pages() { return pages_; }
+  const Interner& users() const { return users_; }
+  const Interner& pages() const { return pages_; }
+
+  // Snapshot support (snapshot-writer.cc reads, snapshot-reader.cc restores). The
+  // logical content goes through the indexes' public operations (Query, Record,
+  // Find, Move), never their memory layout.
+  const RankedIndex& page_index() const { return page_index_; }
+  const RankedIndex& user_index() const { return user_index_; }
+  const Presence& presence() const { return presence_; }
+  // The clock and the counters that stats() reports beside the structures.
+  struct State {
+    bool has_watermark = false;
+    int64_t watermark = 0;
+    int64_t presence_clock = std::numeric_limits<int64_t>::min();  // min: never set
+    uint64_t events = 0, late = 0, evicted = 0;
+  };
+  State state() const { return State{has_watermark_, watermark_, presence_clock_, events_, late_, evicted_}; }
+  // REQUIRES: the engine is empty (new or cleared).
+  void RestoreState(const State& state);
+  // Add one entry as it stands: no expiry, no cap eviction, no presence update, no
+  // counting. REQUIRES: both ids are live; the entry list it joins has room (the
+  // writer's engine had the same caps). Ids are held by the entry as Record's are.
+  void RestorePageEntry(uint32_t page, uint32_t user, int64_t ts);
+  void RestoreUserEntry(uint32_t user, uint32_t page, int64_t ts);
+  // Makes (page, ts) the user's presence. Returns false, changing nothing, unless it is
+  // the user's highest-ranked entry in the user index and within the presence window
+  // of the restored clock. REQUIRES: RestoreState and the user entries came first.
+  bool RestorePresence(uint32_t user, uint32_t page, int64_t ts);
 
   // Forgets everything, returning the memory it held; options stay.
   void Clear();

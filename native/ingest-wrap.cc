@@ -226,9 +226,11 @@ IngestSessionWrap::IngestSessionWrap(const Napi::CallbackInfo& info) : Napi::Obj
 }
 
 Engine* IngestSessionWrap::OpenEngine(Napi::Env env) {
-  Engine* engine = session_ != nullptr ? index_wrap_->engine() : nullptr;
-  if (engine == nullptr) Napi::Error::New(env, "ActivityIndex is closed").ThrowAsJavaScriptException();
-  return engine;
+  if (session_ == nullptr) {
+    Napi::Error::New(env, "ActivityIndex is closed").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return index_wrap_->MutableEngine(env);
 }
 
 Napi::Value IngestSessionWrap::JS_feed(const Napi::CallbackInfo& info) {

@@ -7,10 +7,20 @@
 import { addon, type NativeActivityIndex, type NativeResult, type NativeStats } from './binding.js';
 import type { Duration } from './duration.js';
 import { parseDuration } from './duration.js';
-import { closedError, rangeError, typeError, type ArgumentError } from './errors.js';
+import { closedError, rangeError, SnapshotError, typeError, type ArgumentError, type SnapshotErrorCode } from './errors.js';
 import { encodeLogText, resolveIngestOptions, type IngestOptions, type IngestReport } from './ingest.js';
 import { engineTuning } from './engine-tuning.js';
 import { IngestStream, type IngestClock } from './ingest-stream.js';
+import {
+  collectPositions,
+  inspectSnapshot,
+  optionsToJson,
+  readSnapshotFile,
+  writeFileAtomic,
+  type SavedSnapshot,
+  type SaveOptions,
+  type SourcePosition,
+} from './snapshot.js';
 import {
   checkInteger,
   checkKey,
@@ -67,6 +77,31 @@ const NOT_CLONEABLE = Symbol(
     'open one per worker, or serve one (skiptrail serve) and use createClient() (docs/api.md, "Sharing one index")',
 );
 
+/** What loadSnapshot() gives back besides the index. */
+export interface LoadedSnapshot {
+  index: ActivityIndex;
+  /** When the snapshot was made (ms since the epoch). */
+  createdAt: number;
+  /** The positions its sources stored, by source name (pass each to its source's `resume`). */
+  sources: Record<string, SourcePosition>;
+  bytes: number;
+  durationMs: number;
+}
+
+/** A snapshot image being made by save(), a step per event-loop turn. */
+interface ImageInProgress {
+  /** Resolves when the image is complete (the index may change again). */
+  done: Promise<void>;
+  finished: () => void;
+  buffer: Buffer | null;
+  longestStepMs: number;
+}
+
+/** Time one step of a snapshot image may hold the event loop, in ms. */
+const SNAPSHOT_STEP_MS = 8;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Result arrays start this long and grow on demand up to what a query may return. */
 const INITIAL_RESULT_CAPACITY = 256;
 /** Result arrays never grow past this many rows by doubling alone. */
@@ -85,6 +120,8 @@ export class ActivityIndex {
   /** Scratch for recordMany, reused across calls. */
   #batchLengths = new Uint32Array(0);
   #batchTimes = new Float64Array(0);
+  /** The snapshot image save() is making; the index must not change meanwhile. */
+  #image: ImageInProgress | null = null;
 
   // Time (docs/semantics.md, "Time"). Every event that moves the watermark passes
   // through record(), recordMany(), ingest() or an ingest stream, which keep these.
@@ -117,6 +154,82 @@ export class ActivityIndex {
     this.#ensureCapacity(Math.min(INITIAL_RESULT_CAPACITY, Math.max(resolved.usersPerPage, resolved.pagesPerUser)));
   }
 
+  /**
+   * Loads a snapshot written by save() (docs/persistence.md). `options` may repeat
+   * options of the saved index; one that differs from the file rejects with
+   * SnapshotError code 'EOPTIONS'. A damaged, cut, foreign or newer file rejects with a
+   * SnapshotError too; nothing half-loaded is returned. The content is rebuilt on a
+   * worker thread.
+   */
+  static async load(file: string, options?: ActivityIndexOptions): Promise<ActivityIndex> {
+    return (await loadSnapshot(file, options)).index;
+  }
+
+  /**
+   * Saves the index to `file` (docs/persistence.md), with the positions of
+   * `options.sources` read at the same instant. The image is made in one synchronous
+   * step (a consistent moment of the index); the file is written, fsynced and renamed
+   * over `file` on libuv's thread pool, so a crash leaves the old file or the new one.
+   */
+  async save(file: string, options: SaveOptions = {}): Promise<SavedSnapshot> {
+    this.#open();
+    if (typeof file !== 'string' || file.length === 0) throw typeError('path', 'a non-empty string', file);
+    if (options === null || typeof options !== 'object') throw typeError('options', 'an object', options);
+    while (this.#image !== null) await this.#image.done; // one image at a time
+    const native = this.#open();
+    const started = performance.now();
+    const createdAt = Date.now();
+    const sources = JSON.stringify(collectPositions(options.sources));
+    native.beginSnapshot(createdAt, optionsToJson(this.#options), sources);
+    let finished!: () => void;
+    const image: ImageInProgress = { done: new Promise<void>((resolve) => (finished = resolve)), finished, buffer: null, longestStepMs: 0 };
+    this.#image = image;
+    while (image.buffer === null) {
+      const stepStarted = performance.now();
+      if (this.#native === null) throw closedError();
+      const done = native.stepSnapshot(SNAPSHOT_STEP_MS);
+      image.longestStepMs = Math.max(image.longestStepMs, performance.now() - stepStarted);
+      if (done) this.#finishImage();
+      else await yieldToEventLoop();
+    }
+    const serializeMs = performance.now() - started;
+    await writeFileAtomic(file, image.buffer);
+    return {
+      path: file,
+      bytes: image.buffer.byteLength,
+      createdAt,
+      serializeMs,
+      longestStepMs: image.longestStepMs,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  /** Ends the image in progress now, synchronously (before a change to the index). */
+  #finishImage(): void {
+    const image = this.#image;
+    if (image === null) return;
+    const native = this.#open();
+    const started = performance.now();
+    native.stepSnapshot(0);
+    image.buffer = native.finishSnapshot();
+    image.longestStepMs = Math.max(image.longestStepMs, performance.now() - started);
+    this.#image = null;
+    image.finished();
+  }
+
+  /** @internal Puts a snapshot's content in this (new, empty) index; see loadSnapshot(). */
+  async restoreFrom(file: string, data: Uint8Array): Promise<void> {
+    const native = this.#open();
+    await new Promise<void>((resolve, reject) => {
+      native.restoreSnapshot(data, (error) => {
+        if (error === null) resolve();
+        else reject(new SnapshotError(error.code as SnapshotErrorCode, file, error.message));
+      });
+    });
+    this.#userKeys = [];
+    this.#pageKeys = [];
+  }
+
   /** The options in force, with defaults filled in (windows in ms). */
   get options(): Readonly<ResolvedOptions> {
     return { ...this.#options };
@@ -125,6 +238,7 @@ export class ActivityIndex {
   /** Indexes one view; `ts` defaults to Date.now(). */
   record(user: string, page: string, ts?: number | Date): void {
     const native = this.#open();
+    if (this.#image !== null) this.#finishImage();
     const maxKeyBytes = this.#options.maxKeyBytes;
     checkKey(user, 'user', maxKeyBytes);
     checkKey(page, 'page', maxKeyBytes);
@@ -148,6 +262,7 @@ export class ActivityIndex {
    */
   recordMany(events: Iterable<ViewEvent>): number {
     const native = this.#open();
+    if (this.#image !== null) this.#finishImage();
     if (events === null || typeof events !== 'object' || typeof (events as any)[Symbol.iterator] !== 'function') {
       throw typeError('events', 'an iterable of { user, page, ts }', events);
     }
@@ -233,6 +348,7 @@ export class ActivityIndex {
    */
   ingest(data: Uint8Array | string, options?: IngestOptions): IngestReport {
     const native = this.#open();
+    if (this.#image !== null) this.#finishImage();
     const resolved = resolveIngestOptions(options, this.#options.maxKeyBytes);
     let bytes: Uint8Array;
     if (typeof data === 'string') bytes = encodeLogText(data);
@@ -250,7 +366,7 @@ export class ActivityIndex {
   createIngestStream(options?: IngestOptions): IngestStream {
     const native = this.#open();
     const resolved = resolveIngestOptions(options, this.#options.maxKeyBytes);
-    return new IngestStream(new addon.NativeIngestSession(native, resolved), this.#ingestClock);
+    return new IngestStream(new addon.NativeIngestSession(native, resolved), this.#ingestClock, () => this.#image?.done ?? null);
   }
 
   /** Q1: the last `k` distinct users of `page`, most recent first. `k` defaults to min(30, usersPerPage). */
@@ -341,7 +457,9 @@ export class ActivityIndex {
 
   /** Forgets every event and returns the memory; options stay. */
   clear(): void {
-    this.#open().clear();
+    this.#open();
+    if (this.#image !== null) this.#finishImage();
+    this.#native!.clear();
     this.#watermark = -Infinity;
     this.#lead = -Infinity;
     this.#userKeys = [];
@@ -353,6 +471,9 @@ export class ActivityIndex {
     if (this.#native === null) return;
     this.#native.close();
     this.#native = null;
+    const image = this.#image;
+    this.#image = null;
+    image?.finished();
     this.#userKeys = [];
     this.#pageKeys = [];
   }
@@ -387,7 +508,9 @@ export class ActivityIndex {
 
   /** The presence clock: -MAX_SAFE_TIME lets the engine use its watermark. */
   #presenceNow(native: NativeActivityIndex): number {
-    if (this.#options.clock === 'watermark') return -MAX_SAFE_TIME;
+    // While a snapshot image is made the index must not change, and moving presence on
+    // is a change: Q3 then answers as of the moment save() began (docs/api.md).
+    if (this.#options.clock === 'watermark' || this.#image !== null) return -MAX_SAFE_TIME;
     const now = this.#now(native);
     return now === -Infinity ? -MAX_SAFE_TIME : now;
   }
@@ -478,4 +601,47 @@ export class ActivityIndex {
     for (let i = 0; i < count; i++) rows[i] = { page: keys[ids[i]!]!, ts: times[i]! };
     return rows;
   }
+}
+
+/**
+ * Loads a snapshot with what its sources stored (docs/persistence.md); see
+ * ActivityIndex.load() for the rules.
+ */
+export async function loadSnapshot(file: string, options?: ActivityIndexOptions): Promise<LoadedSnapshot> {
+  if (typeof file !== 'string' || file.length === 0) throw typeError('path', 'a non-empty string', file);
+  const given = options === undefined ? {} : options;
+  const resolvedGiven = resolveOptions(given); // validates the caller's options first
+  const started = performance.now();
+  const data = await readSnapshotFile(file);
+  const header = inspectSnapshot(file, data);
+  const stored = header.options;
+  for (const key of Object.keys(given) as (keyof ResolvedOptions)[]) {
+    if ((given as Record<string, unknown>)[key] === undefined) continue;
+    const wanted = resolvedGiven[key];
+    const saved = stored[key] === null ? Infinity : stored[key];
+    if (key in stored && saved !== wanted) {
+      throw new SnapshotError(
+        'EOPTIONS',
+        file,
+        `options.${key} is ${String(wanted)} but the snapshot was saved with ${String(saved)}`,
+      );
+    }
+  }
+  const merged: Record<string, unknown> = { ...given };
+  for (const [key, value] of Object.entries(stored)) {
+    if (key in resolvedGiven) merged[key] = value === null ? Infinity : value;
+  }
+  let index: ActivityIndex;
+  try {
+    index = new ActivityIndex(merged as ActivityIndexOptions);
+  } catch (error) {
+    throw new SnapshotError('EOPTIONS', file, `the snapshot's options are not valid here: ${(error as Error).message}`);
+  }
+  try {
+    await index.restoreFrom(file, data);
+  } catch (error) {
+    index.close();
+    throw error;
+  }
+  return { index, createdAt: header.createdAt, sources: header.sources, bytes: data.byteLength, durationMs: performance.now() - started };
 }

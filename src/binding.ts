@@ -30,6 +30,12 @@ export interface NativeActivityIndex {
   validate(): void;
   /** maxTs: a line with a later time is rejected as 'future' (default: no limit). */
   ingest(data: Uint8Array, options: NativeIngestOptions, maxTs?: number): IngestReport;
+  /** native/snapshot-wrap.h */
+  beginSnapshot(createdAt: number, optionsJson: string, sourcesJson: string): void;
+  stepSnapshot(budgetMs: number): boolean;
+  finishSnapshot(): Buffer;
+  abortSnapshot(): void;
+  restoreSnapshot(data: Uint8Array, callback: (error: { code: string; message: string } | null) => void): void;
 }
 
 /** One log stream split by partition into NDJSON views (native/partition-splitter-wrap.h). */
@@ -80,6 +86,8 @@ interface Addon {
   ) => NativeActivityIndex;
   NativeIngestSession: new (index: NativeActivityIndex, options: NativeIngestOptions) => NativeIngestSession;
   NativePartitionSplitter: new (options: NativeIngestOptions, partitions: number) => NativePartitionSplitter;
+  /** native/snapshot-wrap.h */
+  inspectSnapshot(data: Uint8Array): { version: number; createdAt: number; options: string; sources: string } | { code: string; message: string };
   napiVersion: number;
 }
 

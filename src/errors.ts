@@ -77,3 +77,22 @@ export function unknownOptionError(prefix: string, key: string, owner: string, k
 export function closedError(): Error {
   return new Error('ActivityIndex is closed');
 }
+
+/** Why a snapshot could not be loaded (docs/persistence.md). */
+export type SnapshotErrorCode = 'ENOTSNAPSHOT' | 'ECHECKSUM' | 'EVERSION' | 'EOPTIONS' | 'ETRUNCATED';
+
+/**
+ * A snapshot file that cannot be loaded: `code` says why, for programs to branch on;
+ * the message says what exactly, naming the file.
+ */
+export class SnapshotError extends Error {
+  readonly code: SnapshotErrorCode;
+  readonly path: string;
+
+  constructor(code: SnapshotErrorCode, path: string, detail: string) {
+    super(`${path}: ${detail}`);
+    this.name = 'SnapshotError';
+    this.code = code;
+    this.path = path;
+  }
+}

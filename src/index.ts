@@ -2,7 +2,9 @@
 
 export {
   ActivityIndex,
+  loadSnapshot,
   type ActivityStats,
+  type LoadedSnapshot,
   type PageView,
   type UserPagesOptions,
   type UserView,
@@ -19,6 +21,8 @@ export type {
 } from './ingest.js';
 export { IngestStream } from './ingest-stream.js';
 export { MissingDependencyError } from './load-nats.js';
+export { SnapshotError, type SnapshotErrorCode } from './errors.js';
+export type { PositionedSource, SavedSnapshot, SaveOptions, SourcePosition } from './snapshot.js';
 export { parseDuration } from './duration.js';
 export { partitionOf, MAX_PARTITIONS, type PartitionSpec } from './partition.js';
 export type { ActivityIndexOptions, Clock, ResolvedOptions } from './validate.js';

@@ -2,6 +2,9 @@
  * IngestStream: the Writable returned by index.createIngestStream(). Chunks may be cut
  * anywhere; the native session keeps at most one partial line between them and flushes
  * the last line when the stream ends.
+ *
+ * While the index makes a snapshot image (index.save()), chunks wait in the stream's
+ * buffer (with the usual backpressure) and are parsed once the image is done.
  */
 
 import { Writable } from 'node:stream';
@@ -19,18 +22,39 @@ export interface IngestClock {
   fed(): void;
 }
 
+/** A promise while the index cannot change (a snapshot image is being made), else null. */
+export type IngestGate = () => Promise<void> | null;
+
 export class IngestStream extends Writable {
   readonly #session: NativeIngestSession;
   readonly #clock: IngestClock;
+  readonly #gate: IngestGate;
+  #bytesFed = 0;
   #final: IngestReport | undefined;
 
   /** @internal Use index.createIngestStream(). */
-  constructor(session: NativeIngestSession, clock: IngestClock) {
+  constructor(session: NativeIngestSession, clock: IngestClock, gate: IngestGate = () => null) {
     // Strings are encoded here (encodeLogText), not by Writable, so that a lone
     // surrogate makes its line bad-encoding instead of U+FFFD.
     super({ decodeStrings: false, highWaterMark: 64 * 1024 });
     this.#session = session;
     this.#clock = clock;
+    this.#gate = gate;
+  }
+
+  /**
+   * Bytes handed to the parser so far (written bytes still buffered in the stream are
+   * not counted). A source compares it with what it wrote to know which of its input
+   * the index holds, for a snapshot position.
+   */
+  get bytesFed(): number {
+    return this.#bytesFed;
+  }
+
+  #feed(chunk: Buffer | string): void {
+    const bytes = typeof chunk === 'string' ? encodeLogText(chunk) : chunk;
+    this.#session.feed(bytes, this.#clock.maxTs());
+    this.#bytesFed += bytes.byteLength;
   }
 
   /**
@@ -42,9 +66,14 @@ export class IngestStream extends Writable {
     return this.#final ?? this.#session.report();
   }
 
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const wait = this.#gate();
+    if (wait !== null) {
+      wait.then(() => this._write(chunk, encoding, callback), callback);
+      return;
+    }
     try {
-      this.#session.feed(typeof chunk === 'string' ? encodeLogText(chunk) : chunk, this.#clock.maxTs());
+      this.#feed(chunk);
       this.#clock.fed();
       callback();
     } catch (error) {
@@ -53,10 +82,13 @@ export class IngestStream extends Writable {
   }
 
   override _writev(chunks: { chunk: Buffer | string }[], callback: (error?: Error | null) => void): void {
+    const wait = this.#gate();
+    if (wait !== null) {
+      wait.then(() => this._writev(chunks, callback), callback);
+      return;
+    }
     try {
-      for (const { chunk } of chunks) {
-        this.#session.feed(typeof chunk === 'string' ? encodeLogText(chunk) : chunk, this.#clock.maxTs());
-      }
+      for (const { chunk } of chunks) this.#feed(chunk);
       this.#clock.fed();
       callback();
     } catch (error) {
@@ -65,6 +97,11 @@ export class IngestStream extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    const wait = this.#gate();
+    if (wait !== null) {
+      wait.then(() => this._final(callback), callback);
+      return;
+    }
     try {
       this.#session.finish(this.#clock.maxTs());
       this.#clock.fed();
