@@ -447,7 +447,7 @@ Napi::Value ActivityIndexWrap::JS_watermark(const Napi::CallbackInfo& info) {
 // advanceWatermark(ts): ts is a safe integer >= 0, checked by the facade.
 Napi::Value ActivityIndexWrap::JS_advanceWatermark(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
+  if (MutableEngine(env) == nullptr) return env.Undefined();
   if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "advanceWatermark(ts): ts must be a number");
   const double ts = info[0].As<Napi::Number>().DoubleValue();
   if (!(ts >= 0 && ts <= static_cast<double>(kMaxSafeInteger))) {

@@ -433,6 +433,7 @@ export class ActivityIndex {
     // As for an event: refused when too far ahead (maxFutureSkew), and followed by the 'stream' clock.
     const wall = this.#wall();
     if (time > wall + this.#options.maxFutureSkew) throw this.#futureError('ts', ts, wall);
+    if (this.#image !== null) this.#finishImage();
     native.advanceWatermark(time);
     this.#moved(time, wall);
   }
