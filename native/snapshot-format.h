@@ -2,8 +2,8 @@
 // (snapshot-reader.h), as LevelDB's log_format.h is by its log writer and reader.
 //
 // A snapshot holds an index's logical content, not its memory: the keys, every Q1 and
-// Q2 entry, presence, the clock and the counters, and the facade's options and source
-// positions as JSON. A change of the engine's internal layout does not change it.
+// Q2 entry, presence, the clock and the counters, and the facade's options and its own
+// state (source positions, clock) as JSON. A change of the engine's internal layout does not change it.
 //
 // File = Header | Section* | Trailer, all integers little-endian:
 //
@@ -32,7 +32,8 @@
 //   kMeta       has_watermark (0/1), watermark (varint), has_presence_clock (0/1),
 //               presence_clock (zigzag), events, late, evicted
 //   kOptions    JSON text: the facade's resolved options (opaque to C++)
-//   kSources    JSON text: the positions of the sources that fed the index (opaque)
+//   kFacade     JSON text: the facade's own state (opaque to C++): the positions of
+//               the sources that fed the index, and the 'stream' clock's lead
 //   kUserKeys,  count, then count x (length, bytes): key i has file id i. Only keys
 //   kPageKeys   that some entry mentions are written. 1 <= length <= 65535.
 //   kPageIndex  owner_count, then per owner (a page file id): entry_count, then the
@@ -69,7 +70,7 @@ enum SectionTag : uint32_t {
   // 0 is never a tag (a zeroed frame is recognised as damage).
   kMeta = 1,
   kOptions = 2,
-  kSources = 3,
+  kFacade = 3,
   kUserKeys = 4,
   kPageKeys = 5,
   kPageIndex = 6,

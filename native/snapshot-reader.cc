@@ -13,7 +13,7 @@ const char* SectionName(uint32_t tag) {
   switch (tag) {
     case kMeta: return "meta";
     case kOptions: return "options";
-    case kSources: return "sources";
+    case kFacade: return "facade state";
     case kUserKeys: return "user keys";
     case kPageKeys: return "page keys";
     case kPageIndex: return "page index";
@@ -146,7 +146,7 @@ Error ParseFile(const char* data, size_t size, bool check_all, FileView* view) {
     if (tag == 0) return Fail(ErrorCode::kChecksum, "a section has tag 0");
     if (tag > kPresence) continue;  // a later writer's section of this version: skipped
     if (view->present[tag]) return Fail(ErrorCode::kChecksum, std::string("the ") + SectionName(tag) + " section appears twice");
-    if ((check_all || tag == kOptions || tag == kSources) && crc32c::Value(payload, length) != crc) {
+    if ((check_all || tag == kOptions || tag == kFacade) && crc32c::Value(payload, length) != crc) {
       return Fail(ErrorCode::kChecksum, std::string("the ") + SectionName(tag) + " section's checksum does not match");
     }
     view->sections[tag] = std::string_view(payload, length);

@@ -2,7 +2,7 @@
 //
 //   ParseFile   checks the frame (magic, version, lengths) and the checksums, and
 //               finds the sections. With check_all = false it checks only the header
-//               and the small kOptions and kSources sections: enough to read the
+//               and the small kOptions and kFacade sections: enough to read the
 //               options before building an engine with them.
 //   Restore     rebuilds an empty engine from the sections.
 //

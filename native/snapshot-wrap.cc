@@ -86,10 +86,10 @@ bool IsBytes(Napi::Value value) {
 
 Napi::Value BeginSnapshot(const Napi::CallbackInfo& info, ActivityIndexWrap* wrap) {
   Napi::Env env = info.Env();
-  std::string options_json, sources_json;
+  std::string options_json, facade_json;
   if (info.Length() < 3 || !info[0].IsNumber() || !ReadString(env, info[1], &options_json) ||
-      !ReadString(env, info[2], &sources_json)) {
-    return ThrowType(env, "beginSnapshot(createdAt, optionsJson, sourcesJson): wrong argument types");
+      !ReadString(env, info[2], &facade_json)) {
+    return ThrowType(env, "beginSnapshot(createdAt, optionsJson, facadeJson): wrong argument types");
   }
   if (wrap->snapshot_writer() != nullptr) {
     Napi::Error::New(env, "beginSnapshot: a snapshot is already being made").ThrowAsJavaScriptException();
@@ -97,7 +97,7 @@ Napi::Value BeginSnapshot(const Napi::CallbackInfo& info, ActivityIndexWrap* wra
   }
   const auto created_at = static_cast<int64_t>(info[0].As<Napi::Number>().DoubleValue());
   wrap->snapshot_writer() =
-      std::make_unique<snapshot::SnapshotWriter>(wrap->engine(), created_at, options_json, sources_json);
+      std::make_unique<snapshot::SnapshotWriter>(wrap->engine(), created_at, options_json, facade_json);
   return env.Undefined();
 }
 
@@ -138,9 +138,9 @@ Napi::Value InspectSnapshot(const Napi::CallbackInfo& info) {
   result.Set("version", static_cast<double>(view.version));
   result.Set("createdAt", static_cast<double>(view.created_at));
   const std::string_view options = view.sections[snapshot::kOptions];
-  const std::string_view sources = view.sections[snapshot::kSources];
+  const std::string_view facade = view.sections[snapshot::kFacade];
   result.Set("options", Napi::String::New(env, options.data(), options.size()));
-  result.Set("sources", Napi::String::New(env, sources.data(), sources.size()));
+  result.Set("facade", Napi::String::New(env, facade.data(), facade.size()));
   return result;
 }
 

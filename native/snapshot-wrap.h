@@ -1,6 +1,6 @@
 // The snapshot functions as JavaScript sees them (the facade is src/snapshot.ts):
 //
-//   index.beginSnapshot(createdAt, optionsJson, sourcesJson)
+//   index.beginSnapshot(createdAt, optionsJson, facadeJson)
 //   index.stepSnapshot(budgetMs) -> done: boolean
 //   index.finishSnapshot() -> Buffer
 //       the whole file image (snapshot-writer.h), made in steps of about budgetMs
@@ -9,7 +9,7 @@
 //       is of the moment begin was called; abortSnapshot() drops it. Writing the
 //       image to disk is the facade's job (src/snapshot.ts).
 //   inspectSnapshot(data: Uint8Array)
-//       -> { version, createdAt, options: string, sources: string } | { code, message }
+//       -> { version, createdAt, options: string, facade: string } | { code, message }
 //       checks the header and the small sections only (snapshot-reader.h ParseFile).
 //   index.restoreSnapshot(data: Uint8Array, callback(error | null))
 //       checks every checksum and builds a new engine from `data` on a worker thread

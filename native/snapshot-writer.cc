@@ -23,12 +23,12 @@ int64_t NowNs() {
 }  // namespace
 
 SnapshotWriter::SnapshotWriter(const Engine* engine, int64_t created_at, std::string_view options_json,
-                               std::string_view sources_json)
+                               std::string_view facade_json)
     : engine_(engine) {
   const EngineStats stats = engine->Stats();
   // Keys plus ~5 bytes an entry: one allocation in the common case.
   out_.reserve(kHeaderSize + (engine->users().size() + engine->pages().size()) * 24 + stats.entries * 6 +
-               options_json.size() + sources_json.size() + (1 << 16));
+               options_json.size() + facade_json.size() + (1 << 16));
   out_.resize(kHeaderSize);
   std::memcpy(&out_[0], kMagic, sizeof(kMagic));
   PutFixed32(&out_[8], kVersion);
@@ -49,8 +49,8 @@ SnapshotWriter::SnapshotWriter(const Engine* engine, int64_t created_at, std::st
   BeginSection(kOptions);
   out_.append(options_json.data(), options_json.size());
   EndSection();
-  BeginSection(kSources);
-  out_.append(sources_json.data(), sources_json.size());
+  BeginSection(kFacade);
+  out_.append(facade_json.data(), facade_json.size());
   EndSection();
 
   user_ids_.assign(engine->users().id_limit(), Interner::kNoId);

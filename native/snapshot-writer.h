@@ -24,9 +24,9 @@ namespace snapshot {
 
 class SnapshotWriter {
  public:
-  // `options_json` and `sources_json` are stored as the kOptions and kSources sections.
+  // `options_json` and `facade_json` are stored as the kOptions and kFacade sections.
   SnapshotWriter(const Engine* engine, int64_t created_at, std::string_view options_json,
-                 std::string_view sources_json);
+                 std::string_view facade_json);
 
   // Writes for about `budget_ns` nanoseconds (at least one owner or key); returns true
   // once the image is complete. budget_ns <= 0: until done.

@@ -179,8 +179,11 @@ export class ActivityIndex {
     const native = this.#open();
     const started = performance.now();
     const createdAt = Date.now();
-    const sources = JSON.stringify(collectPositions(options.sources));
-    native.beginSnapshot(createdAt, optionsToJson(this.#options), sources);
+    const facade = JSON.stringify({
+      sources: collectPositions(options.sources),
+      lead: Number.isFinite(this.#lead) ? this.#lead : null,
+    });
+    native.beginSnapshot(createdAt, optionsToJson(this.#options), facade);
     let finished!: () => void;
     const image: ImageInProgress = { done: new Promise<void>((resolve) => (finished = resolve)), finished, buffer: null, longestStepMs: 0 };
     this.#image = image;
@@ -218,7 +221,7 @@ export class ActivityIndex {
   }
 
   /** @internal Puts a snapshot's content in this (new, empty) index; see loadSnapshot(). */
-  async restoreFrom(file: string, data: Uint8Array): Promise<void> {
+  async restoreFrom(file: string, data: Uint8Array, lead: number | null): Promise<void> {
     const native = this.#open();
     await new Promise<void>((resolve, reject) => {
       native.restoreSnapshot(data, (error) => {
@@ -228,6 +231,8 @@ export class ActivityIndex {
     });
     this.#userKeys = [];
     this.#pageKeys = [];
+    this.#watermark = native.watermark();
+    this.#lead = lead ?? -Infinity;
   }
 
   /** The options in force, with defaults filled in (windows in ms). */
@@ -639,7 +644,7 @@ export async function loadSnapshot(file: string, options?: ActivityIndexOptions)
     throw new SnapshotError('EOPTIONS', file, `the snapshot's options are not valid here: ${(error as Error).message}`);
   }
   try {
-    await index.restoreFrom(file, data);
+    await index.restoreFrom(file, data, header.lead);
   } catch (error) {
     index.close();
     throw error;

@@ -31,7 +31,7 @@ export interface NativeActivityIndex {
   /** maxTs: a line with a later time is rejected as 'future' (default: no limit). */
   ingest(data: Uint8Array, options: NativeIngestOptions, maxTs?: number): IngestReport;
   /** native/snapshot-wrap.h */
-  beginSnapshot(createdAt: number, optionsJson: string, sourcesJson: string): void;
+  beginSnapshot(createdAt: number, optionsJson: string, facadeJson: string): void;
   stepSnapshot(budgetMs: number): boolean;
   finishSnapshot(): Buffer;
   abortSnapshot(): void;
@@ -87,7 +87,7 @@ interface Addon {
   NativeIngestSession: new (index: NativeActivityIndex, options: NativeIngestOptions) => NativeIngestSession;
   NativePartitionSplitter: new (options: NativeIngestOptions, partitions: number) => NativePartitionSplitter;
   /** native/snapshot-wrap.h */
-  inspectSnapshot(data: Uint8Array): { version: number; createdAt: number; options: string; sources: string } | { code: string; message: string };
+  inspectSnapshot(data: Uint8Array): { version: number; createdAt: number; options: string; facade: string } | { code: string; message: string };
   napiVersion: number;
 }
 

@@ -51,13 +51,15 @@ export interface SnapshotHeader {
   options: Record<string, unknown>;
   /** Source positions by source name. */
   sources: Record<string, SourcePosition>;
+  /** The 'stream' clock's lead over the wall clock (ms), or null before any event. */
+  lead: number | null;
 }
 
 interface NativeHeader {
   version: number;
   createdAt: number;
   options: string;
-  sources: string;
+  facade: string;
 }
 
 /**
@@ -122,11 +124,18 @@ export function inspectSnapshot(file: string, data: Uint8Array): SnapshotHeader 
     }
     throw new SnapshotError('ECHECKSUM', file, `the ${what} section is not a JSON object although its checksum matches`);
   };
+  const facade = parse(result.facade, 'facade state');
+  const sources: unknown = facade.sources ?? {};
+  const lead: unknown = facade.lead ?? null;
+  if (sources === null || typeof sources !== 'object' || (lead !== null && typeof lead !== 'number')) {
+    throw new SnapshotError('ECHECKSUM', file, 'the facade state section is malformed although its checksum matches');
+  }
   return {
     version: result.version,
     createdAt: result.createdAt,
     options: parse(result.options, 'options'),
-    sources: parse(result.sources, 'sources') as Record<string, SourcePosition>,
+    sources: sources as Record<string, SourcePosition>,
+    lead: lead as number | null,
   };
 }
 

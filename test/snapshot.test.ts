@@ -11,6 +11,10 @@ import { tempDir } from './live-helpers.js';
 
 const numRuns = process.env.CI ? 300 : 60;
 
+/** A frozen wall clock, so that the 'stream' clock does not run on between two looks. */
+const WALL = 1_000_000;
+const now = () => WALL;
+
 /** Every answer of the public API about the keys given, stats without memoryBytes. */
 function answers(index: ActivityIndex, pages: readonly string[], users: readonly string[]) {
   const { memoryBytes: _memory, ...stats } = index.stats();
@@ -32,10 +36,11 @@ const ALL_PAGES = [...PAGES, UNSEEN_PAGE];
 const ALL_USERS = [...USERS, UNSEEN_USER];
 const toEvent = ({ user, page, ts }: EventInput) => ({ user, page, ts });
 
-async function roundTrip(index: ActivityIndex, dir: string): Promise<ActivityIndex> {
+/** Saves and loads `index`; the loaded one reads the wall clock `wall` (a snapshot cannot hold a function). */
+async function roundTrip(index: ActivityIndex, dir: string, wall: () => number = now): Promise<ActivityIndex> {
   const file = path.join(dir, 'index.snap');
   await index.save(file);
-  const loaded = await ActivityIndex.load(file);
+  const loaded = await ActivityIndex.load(file, { now: wall });
   onTestFinished(() => loaded.close());
   return loaded;
 }
@@ -49,7 +54,7 @@ describe('ActivityIndex#save() and ActivityIndex.load()', () => {
         fc.array(eventArb, { maxLength: 40 }),
         fc.array(eventArb, { maxLength: 15 }),
         async (config, before, after) => {
-          const index = new ActivityIndex(config);
+          const index = new ActivityIndex({ ...config, now });
           try {
             index.recordMany(before.map(toEvent));
             const saved = answers(index, ALL_PAGES, ALL_USERS);
@@ -74,7 +79,7 @@ describe('ActivityIndex#save() and ActivityIndex.load()', () => {
   });
 
   it('round-trips lists in their skiplist form (over 128 entries) and keys in every script', async () => {
-    const index = new ActivityIndex({ usersPerPage: 1000, pagesPerUser: 1000, userWindow: '2h' });
+    const index = new ActivityIndex({ usersPerPage: 1000, pagesPerUser: 1000, userWindow: '2h', now: () => 3_000_000 });
     onTestFinished(() => index.close());
     const users = Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? `ü${i}` : i % 3 === 1 ? `😀${i}` : `u${i}`));
     const pages = Array.from({ length: 300 }, (_, i) => `/p/${i}`);
@@ -84,19 +89,33 @@ describe('ActivityIndex#save() and ActivityIndex.load()', () => {
       const late = i % 11 === 0 ? 5_000 : 0;
       index.record(users[(i * 7919) % users.length]!, pages[(i * 104729) % pages.length]!, ts - late);
     }
-    const loaded = await roundTrip(index, tempDir());
+    const loaded = await roundTrip(index, tempDir(), () => 3_000_000);
     loaded.validate();
     expect(answers(loaded, pages, users)).toEqual(answers(index, pages, users));
   });
 
   it('stores the options, so load() needs none, and a wall-clock index stays one', async () => {
-    const options = { usersPerPage: 7, pagesPerUser: 9, userWindow: '10m', pageWindow: '1h', presenceWindow: '1m', maxPages: 50, maxUsers: 60, maxKeyBytes: 100, clock: 'wall' } as const;
+    const options = { usersPerPage: 7, pagesPerUser: 9, userWindow: '10m', pageWindow: '1h', presenceWindow: '1m', maxPages: 50, maxUsers: 60, maxKeyBytes: 100, clock: 'wall', maxFutureSkew: '1h', now } as const;
     const index = new ActivityIndex(options);
     onTestFinished(() => index.close());
-    index.record('a', '/x', Date.now() - 1000);
+    index.record('a', '/x', WALL - 1000);
     const loaded = await roundTrip(index, tempDir());
     expect(loaded.options).toEqual(index.options);
     expect(loaded.onlineUsers('/x')).toEqual(index.onlineUsers('/x'));
+  });
+
+  it("keeps the 'stream' clock running as it did: its lead over the wall clock is stored", async () => {
+    let wall = 5_000_000;
+    const clock = () => wall;
+    const index = new ActivityIndex({ userWindow: '10m', now: clock });
+    onTestFinished(() => index.close());
+    index.record('a', '/x', wall - 30_000); // the log runs 30 s behind the wall clock
+    wall += 60_000;
+    const loaded = await roundTrip(index, tempDir(), clock);
+    expect(loaded.now).toBe(index.now);
+    wall += 120_000; // presence (default window 10m) and Q2's window move on alike
+    expect(loaded.now).toBe(wall - 30_000);
+    expect(answers(loaded, ['/x'], ['a'])).toEqual(answers(index, ['/x'], ['a']));
   });
 
   it('saves an empty index and a cleared one', async () => {

@@ -102,7 +102,7 @@ void TestRoundTrip() {
   snapshot::FileView view;
   CHECK(snapshot::ParseFile(image.data(), image.size(), true, &view).ok());
   CHECK(view.created_at == 1234);
-  CHECK(view.sections[snapshot::kSources] == "{\"s\":1}");
+  CHECK(view.sections[snapshot::kFacade] == "{\"s\":1}");
   Engine loaded(options);
   const snapshot::Error error = snapshot::Restore(view, &loaded);
   CHECK(error.ok());
@@ -136,7 +136,7 @@ void TestCraftedPayloads() {
     snapshot::FileView view;
     snapshot::ParseFile(image.data(), image.size(), true, &view);
     const uint32_t tag = snapshot::kMeta + random() % 8;
-    if (tag == snapshot::kOptions || tag == snapshot::kSources || view.sections[tag].empty()) continue;
+    if (tag == snapshot::kOptions || tag == snapshot::kFacade || view.sections[tag].empty()) continue;
     std::string payload(view.sections[tag]);
     for (int n = 1 + random() % 4; n > 0; --n) payload[random() % payload.size()] = static_cast<char>(random());
     view.sections[tag] = payload;
