@@ -5,8 +5,8 @@
  */
 
 import { parseDuration, type Duration } from './duration.js';
-import { rangeError, typeError, unknownOptionError } from './errors.js';
-import { INGEST_OPTION_NAMES } from './ingest.js';
+import { rangeError, rangeErrorWith, typeError, unknownOptionError } from './errors.js';
+import { INGEST_OPTION_NAMES, type IngestReport } from './ingest.js';
 
 /**
  * What "now" is for Q2 and Q3 when a query does not name it (docs/semantics.md, "Time"):
@@ -220,4 +220,78 @@ export function checkTime(value: unknown, name: string): number {
  */
 export function checkSourceOptions(options: unknown, owner: string, own: readonly string[]): Record<string, unknown> {
   return checkOptions(options, 'options', owner, new Set([...own, ...INGEST_OPTION_NAMES]));
+}
+
+/** Where a followed file's input to an index ends (follower.position(), docs/persistence.md). */
+export interface FollowPosition {
+  kind: 'follow';
+  /** The path followed, as given. */
+  path: string;
+  /** The file's identity: device and inode. */
+  dev: number;
+  ino: number;
+  /** The byte offset after the last whole line the index holds. */
+  offset: number;
+  /** The follower's report up to there. */
+  report: IngestReport;
+}
+
+/** A duration option, in ms. */
+export function checkDurationOption(value: unknown, name: string): number {
+  return parseDuration(value, name);
+}
+
+/** follow()'s `from`: 'start', 'end' or a duration (ms). */
+export function checkFollowStart(value: unknown, name: string): 'start' | 'end' | number {
+  if (value === 'start' || value === 'end') return value;
+  if (typeof value !== 'string' && typeof value !== 'number') throw typeError(name, "'start', 'end' or a duration", value);
+  try {
+    return parseDuration(value, name);
+  } catch {
+    throw rangeError(name, "'start', 'end' or a duration such as '30m'", value);
+  }
+}
+
+function checkReport(value: unknown, name: string): IngestReport {
+  if (value === null || typeof value !== 'object') throw typeError(name, 'an ingest report', value);
+  const report = value as Record<string, unknown>;
+  for (const field of ['lines', 'accepted', 'rejected', 'late']) checkInteger(report[field], `${name}.${field}`, 0, MAX_SAFE_TIME);
+  if (report.reasons === null || typeof report.reasons !== 'object') throw typeError(`${name}.reasons`, 'an object', report.reasons);
+  if (!Array.isArray(report.samples)) throw typeError(`${name}.samples`, 'an array', report.samples);
+  return value as IngestReport;
+}
+
+/** A stored follow position, as a snapshot gives it back. */
+export function checkFollowPosition(value: unknown, name: string): FollowPosition {
+  if (value === null || typeof value !== 'object') throw typeError(name, 'a follow position', value);
+  const position = value as Record<string, unknown>;
+  if (position.kind !== 'follow') throw rangeError(`${name}.kind`, "'follow'", position.kind);
+  if (typeof position.path !== 'string') throw typeError(`${name}.path`, 'a string', position.path);
+  checkInteger(position.dev, `${name}.dev`, 0, MAX_SAFE_TIME);
+  checkInteger(position.ino, `${name}.ino`, 0, MAX_SAFE_TIME);
+  checkInteger(position.offset, `${name}.offset`, 0, MAX_SAFE_TIME);
+  checkReport(position.report, `${name}.report`);
+  return value as FollowPosition;
+}
+
+/** A stored JetStream position. */
+export interface JetStreamPosition {
+  kind: 'jetstream';
+  stream: string;
+  /** The filter subject, if any. */
+  subject: string | null;
+  /** The stream sequence of the last message the index holds. */
+  sequence: number;
+  report: IngestReport;
+}
+
+export function checkJetStreamPosition(value: unknown, name: string): JetStreamPosition {
+  if (value === null || typeof value !== 'object') throw typeError(name, 'a JetStream position', value);
+  const position = value as Record<string, unknown>;
+  if (position.kind !== 'jetstream') throw rangeError(`${name}.kind`, "'jetstream'", position.kind);
+  if (typeof position.stream !== 'string') throw typeError(`${name}.stream`, 'a string', position.stream);
+  if (position.subject !== null && typeof position.subject !== 'string') throw typeError(`${name}.subject`, 'a string or null', position.subject);
+  checkInteger(position.sequence, `${name}.sequence`, 0, MAX_SAFE_TIME);
+  checkReport(position.report, `${name}.report`);
+  return value as JetStreamPosition;
 }

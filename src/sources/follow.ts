@@ -28,19 +28,42 @@
  * - close() reads what the file holds at that moment, ends the ingest stream and
  *   resolves with the final report. A partial last line still without "\n" is not
  *   ingested: it is reported in stats().pendingBytes.
+ * - position() names the file (device + inode) and the byte offset after the last whole
+ *   line the index holds, with the report up to there (docs/persistence.md). `resume`
+ *   continues from such a position: the same file from its offset; or, if the file was
+ *   rotated meanwhile, the old file found by its identity in the same folder, read to
+ *   its end, then the new one from its start; or, when neither can be found (or the
+ *   file is shorter than the offset), the current file from its start with a
+ *   `resumeGap` in stats() and a 'resumeGap' event, never silently.
+ * - `from` may be a duration ('30m'): start at the first line newer than the file's
+ *   last time minus it, found by a binary search over the file's times to that time
+ *   minus `fromSlack` (log times are only nearly sorted: Apache's %t is when a request
+ *   began), then a scan.
  */
 
 import { EventEmitter, once } from 'node:events';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { checkDurationOption, checkFollowPosition, checkFollowStart, type FollowPosition } from '../validate.js';
+import { findStartByTime } from './find-start.js';
 import type { IngestOptions, IngestReport, IngestStream, IngestTarget } from './ingest-target.js';
-import { copyReport, pickIngestOptions } from './ingest-target.js';
-import { checkBoolean, checkChoice, checkInteger, checkNonEmptyString, checkSourceOptions } from '../validate.js';
+import { bytesFed, copyReport, pickIngestOptions, sumReports } from './ingest-target.js';
+import { checkBoolean, checkInteger, checkNonEmptyString, checkSourceOptions } from '../validate.js';
+
+export type { FollowPosition } from '../validate.js';
 
 export interface FollowOptions extends IngestOptions {
-  /** Where to start in a file that exists when following starts. Default 'end'. */
-  from?: 'start' | 'end';
+  /**
+   * Where to start in a file that exists when following starts: 'end' (default),
+   * 'start', or a duration ('30m', or ms): the first line newer than the file's last
+   * time minus it.
+   */
+  from?: 'start' | 'end' | string | number;
+  /** With a duration `from`: how far out of time order lines may be. Default '1m'. */
+  fromSlack?: string | number;
+  /** A position from a snapshot (follower.position()): continue from there; `from` is then ignored. */
+  resume?: FollowPosition;
   /** How often to check the file when no watch event came, in ms. Default 250. */
   pollInterval?: number;
   /**
@@ -81,20 +104,34 @@ export interface FollowStats {
   missingChecks: number;
   /** Whether what the file held when following began has been read (a missing file held nothing). */
   caughtUp: boolean;
+  /** Set when a resume could not continue where the position said (lines may be missing). */
+  resumeGap: ResumeGap | null;
+}
+
+/** Why a follower resumed from the start of the file instead of its stored position. */
+export interface ResumeGap {
+  reason: 'file-not-found' | 'file-shorter';
+  /** The stored position. */
+  position: FollowPosition;
+  message: string;
 }
 
 /**
  * A running follower. Events: 'open' (path), 'rotate' (path), 'truncate' (path),
  * 'missing' (path: the name does not exist; emitted when first found, then every
  * missingWarningInterval while it stays missing), 'caught-up' (once: what the file held
- * at start has been read) and 'warning' (Error: a read or open failed; it is retried at
+ * at start has been read), 'resumeGap' (ResumeGap) and 'warning' (Error: a read or open failed; it is retried at
  * the next poll).
  */
 export interface Follower extends EventEmitter {
   readonly path: string;
-  /** The cumulative report: every line of every generation of the file so far. */
+  /** 'follow:' + path: the name its position is stored under in a snapshot. */
+  readonly name: string;
+  /** The cumulative report: every line of every generation of the file so far (and, resumed, before). */
   readonly report: IngestReport;
   stats(): FollowStats;
+  /** Where the index's input from this file ends now; null before any file was opened. */
+  position(): FollowPosition | null;
   /** Checks the file now; resolves when what it held at the call has been ingested. */
   poll(): Promise<void>;
   /**
@@ -116,13 +153,15 @@ const FEED_SLICE_BYTES = 64 << 10;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
-const FOLLOW_OPTION_NAMES = ['from', 'pollInterval', 'readBytes', 'persistent', 'missingWarningInterval'];
+const FOLLOW_OPTION_NAMES = ['from', 'fromSlack', 'resume', 'pollInterval', 'readBytes', 'persistent', 'missingWarningInterval'];
 
 /** Starts following `file`; see the module comment for the contract. */
 export function follow(index: IngestTarget, file: string, options: FollowOptions = {}): Follower {
   checkNonEmptyString(file, 'path');
   const given = checkSourceOptions(options, 'follow()', FOLLOW_OPTION_NAMES);
-  const from = given.from === undefined ? 'end' : checkChoice(given.from, 'options.from', ['start', 'end'] as const);
+  const from = given.from === undefined ? 'end' : checkFollowStart(given.from, 'options.from');
+  const fromSlack = given.fromSlack === undefined ? 60_000 : checkDurationOption(given.fromSlack, 'options.fromSlack');
+  if (given.resume !== undefined) checkFollowPosition(given.resume, 'options.resume');
   const pollInterval = given.pollInterval === undefined ? 250 : checkInteger(given.pollInterval, 'options.pollInterval', 1, 2 ** 31 - 1);
   const readBytes = given.readBytes === undefined ? 1 << 20 : checkInteger(given.readBytes, 'options.readBytes', 1, 1 << 30);
   if (given.persistent !== undefined) checkBoolean(given.persistent, 'options.persistent');
@@ -130,13 +169,23 @@ export function follow(index: IngestTarget, file: string, options: FollowOptions
     given.missingWarningInterval === undefined
       ? 60_000
       : checkInteger(given.missingWarningInterval, 'options.missingWarningInterval', 0, Number.MAX_SAFE_INTEGER);
-  return new FileFollower(index, file, { ...options, from, pollInterval, readBytes, missingWarningInterval });
+  return new FileFollower(index, file, { ...options, from, fromSlack, pollInterval, readBytes, missingWarningInterval });
 }
 
-type Resolved = FollowOptions & Required<Pick<FollowOptions, 'from' | 'pollInterval' | 'readBytes' | 'missingWarningInterval'>>;
+type Resolved = Omit<FollowOptions, 'from' | 'fromSlack'> &
+  Required<Pick<FollowOptions, 'pollInterval' | 'readBytes' | 'missingWarningInterval'>> & { from: 'start' | 'end' | number; fromSlack: number };
+
+/** At stream byte count `at` (once the stream has fed that much), the index holds the file up to `offset`. */
+interface Mark {
+  at: number;
+  dev: number;
+  ino: number;
+  offset: number;
+}
 
 class FileFollower extends EventEmitter implements Follower {
   readonly path: string;
+  readonly name: string;
   readonly #options: Resolved;
   readonly #stream: IngestStream;
   readonly #maxLineBytes: number;
@@ -149,8 +198,16 @@ class FileFollower extends EventEmitter implements Follower {
   #position = 0;
   /** A copy of the last bytes read (up to TAIL_BYTES), which must still end at #position. */
   #tail: Buffer = Buffer.alloc(0);
-  /** Only the first file found at start honours `from: 'end'`. */
+  /** Only the first file found at start honours `from` and `resume`. */
   #startAtEnd: boolean;
+  #resume: FollowPosition | null;
+  #resumeGap: ResumeGap | null = null;
+  /** The report of the input before a resume. */
+  readonly #baseReport: IngestReport | null;
+  /** Bytes written to the stream, and the positions they end at, oldest first. */
+  #written = 0;
+  #marks: Mark[] = [];
+  #settled: Mark | null = null;
   /** Drop bytes up to the first "\n" (from: 'end' began inside a line). */
   #skipToNewline = false;
   /** Drop NUL bytes up to the first other byte (a truncated file's leading hole). */
@@ -178,8 +235,11 @@ class FileFollower extends EventEmitter implements Follower {
   constructor(index: IngestTarget, file: string, options: Resolved) {
     super();
     this.path = file;
+    this.name = `follow:${file}`;
     this.#options = options;
-    this.#startAtEnd = options.from === 'end';
+    this.#resume = options.resume ?? null;
+    this.#startAtEnd = this.#resume === null && options.from !== 'start';
+    this.#baseReport = this.#resume === null ? null : copyReport(this.#resume.report);
     const ingestOptions = pickIngestOptions(options);
     this.#maxLineBytes = ingestOptions.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.#stream = index.createIngestStream(ingestOptions);
@@ -196,7 +256,7 @@ class FileFollower extends EventEmitter implements Follower {
   }
 
   get report(): IngestReport {
-    return this.#stream.report;
+    return this.#baseReport === null ? this.#stream.report : sumReports([this.#baseReport, this.#stream.report]);
   }
 
   stats(): FollowStats {
@@ -209,7 +269,22 @@ class FileFollower extends EventEmitter implements Follower {
       missing: this.#missingReportedAt !== null,
       missingChecks: this.#missingChecks,
       caughtUp: this.#caughtUp,
+      resumeGap: this.#resumeGap,
     };
+  }
+
+  position(): FollowPosition | null {
+    const fed = bytesFed(this.#stream, this.#written);
+    while (this.#marks.length > 0 && this.#marks[0]!.at <= fed) this.#settled = this.#marks.shift()!;
+    const mark = this.#settled;
+    if (mark === null) return this.#resume;
+    return { kind: 'follow', path: this.path, dev: mark.dev, ino: mark.ino, offset: mark.offset, report: copyReport(this.report) };
+  }
+
+  /** Once the stream has fed everything written so far, the index holds the file up to `offset`. */
+  #mark(offset: number): void {
+    this.#marks.push({ at: this.#written, dev: this.#dev, ino: this.#ino, offset });
+    this.position(); // drops marks already passed
   }
 
   poll(): Promise<void> {
@@ -246,7 +321,7 @@ class FileFollower extends EventEmitter implements Follower {
       await finished;
     }
     if (this.#streamError !== null) throw this.#streamError;
-    return copyReport(this.#stream.report);
+    return copyReport(this.report);
   }
 
   /** Watches the directory: a watch on the file itself would stay with the old inode after a rename. */
@@ -333,13 +408,23 @@ class FileFollower extends EventEmitter implements Follower {
     this.emit('missing', this.path);
   }
 
-  /** Opens the file at the path; false when it does not exist (yet). */
+  /** Opens the file at the path (or, resuming, the rotated file the position names); false when none exists (yet). */
   async #open(): Promise<boolean> {
+    let target = this.path;
+    let resumeAt: number | null = null;
+    if (this.#resume !== null) {
+      const found = await this.#findResumeFile(this.#resume);
+      if (found !== null) {
+        target = found;
+        resumeAt = this.#resume.offset;
+      }
+    }
     let handle: fsp.FileHandle;
     try {
-      handle = await fsp.open(this.path, 'r');
+      handle = await fsp.open(target, 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (this.#resume !== null && resumeAt === null) this.#gap('file-not-found');
         this.#startAtEnd = false; // a file that appears later is all new
         this.#missing();
         return false;
@@ -349,20 +434,34 @@ class FileFollower extends EventEmitter implements Follower {
     this.#missingReportedAt = null;
     try {
       const stat = await handle.stat();
-      if (!stat.isFile()) throw Object.assign(new Error(`${this.path} is not a regular file`), { code: 'EISDIR' });
+      if (!stat.isFile()) throw Object.assign(new Error(`${target} is not a regular file`), { code: 'EISDIR' });
       this.#ino = stat.ino;
       this.#dev = stat.dev;
       this.#position = 0;
       this.#tail = Buffer.alloc(0);
       this.#skipToNewline = false;
       this.#skipNulHole = false;
-      if (this.#startAtEnd && stat.size > 0) {
-        const length = Math.min(TAIL_BYTES, stat.size);
-        const tail = Buffer.alloc(length);
-        const { bytesRead } = await handle.read(tail, 0, length, stat.size - length);
-        this.#position = stat.size - length + bytesRead;
-        this.#tail = tail.subarray(0, bytesRead);
-        this.#skipToNewline = bytesRead > 0 && tail[bytesRead - 1] !== 0x0a;
+      if (this.#resume !== null) {
+        if (resumeAt === null) {
+          this.#gap('file-not-found');
+        } else if (stat.size < resumeAt) {
+          this.#gap('file-shorter');
+        } else {
+          this.#position = resumeAt;
+        }
+        this.#resume = null;
+      } else if (this.#startAtEnd && stat.size > 0) {
+        const from = this.#options.from;
+        if (typeof from === 'number') {
+          this.#position = await findStartByTime(handle, stat.size, from, this.#options.fromSlack, pickIngestOptions(this.#options));
+        } else {
+          const length = Math.min(TAIL_BYTES, stat.size);
+          const tail = Buffer.alloc(length);
+          const { bytesRead } = await handle.read(tail, 0, length, stat.size - length);
+          this.#position = stat.size - length + bytesRead;
+          this.#tail = tail.subarray(0, bytesRead);
+          this.#skipToNewline = bytesRead > 0 && tail[bytesRead - 1] !== 0x0a;
+        }
       }
     } catch (error) {
       await handle.close().catch(() => undefined);
@@ -370,8 +469,49 @@ class FileFollower extends EventEmitter implements Follower {
     }
     this.#startAtEnd = false;
     this.#handle = handle;
-    this.emit('open', this.path);
+    if (!this.#skipToNewline) this.#mark(this.#position);
+    this.emit('open', target);
     return true;
+  }
+
+  /**
+   * The file a stored position names: the followed path if it is still that file, else
+   * a file of the same folder with its device and inode (logrotate's access.log.1), else null.
+   */
+  async #findResumeFile(position: FollowPosition): Promise<string | null> {
+    const same = (stat: fs.Stats) => stat.isFile() && stat.ino === position.ino && stat.dev === position.dev;
+    try {
+      if (same(await fsp.stat(this.path))) return this.path;
+    } catch {
+      // missing: look for it under another name
+    }
+    const folder = path.dirname(this.path);
+    let names: string[];
+    try {
+      names = await fsp.readdir(folder);
+    } catch {
+      return null;
+    }
+    for (const name of names) {
+      const candidate = path.join(folder, name);
+      try {
+        if (same(await fsp.stat(candidate))) return candidate;
+      } catch {
+        // vanished meanwhile
+      }
+    }
+    return null;
+  }
+
+  #gap(reason: ResumeGap['reason']): void {
+    const position = this.#resume!;
+    const message =
+      reason === 'file-not-found'
+        ? `${this.path}: the file of the stored position (device ${position.dev}, inode ${position.ino}) is gone; reading the current file from its start: lines written after offset ${position.offset} of the old file are missing`
+        : `${this.path}: the file is shorter than the stored offset ${position.offset} (truncated while stopped); reading it from its start`;
+    this.#resumeGap = { reason, position, message };
+    this.#resume = null;
+    if (this.listenerCount('resumeGap') > 0) this.emit('resumeGap', this.#resumeGap);
   }
 
   /** Reads the open file from the current position until its end. */
@@ -383,6 +523,7 @@ class FileFollower extends EventEmitter implements Follower {
       this.#position = 0;
       this.#tail = Buffer.alloc(0);
       this.#skipNulHole = true;
+      this.#mark(0);
       this.#counts.truncations++;
       this.emit('truncate', this.path);
     }
@@ -399,10 +540,11 @@ class FileFollower extends EventEmitter implements Follower {
       this.#position += bytesRead;
       this.#counts.bytes += bytesRead;
       this.#rememberTail(chunk);
+      const chunkOffset = this.#position - bytesRead;
       for (let start = 0; start < chunk.length; start += FEED_SLICE_BYTES) {
         // Let the event loop answer queries between two slices of parsing.
         if (start > 0) await yieldToEventLoop();
-        await this.#feed(chunk.subarray(start, Math.min(start + FEED_SLICE_BYTES, chunk.length)));
+        await this.#feed(chunk.subarray(start, Math.min(start + FEED_SLICE_BYTES, chunk.length)), chunkOffset + start);
       }
       if (bytesRead < want) return;
       expected -= bytesRead;
@@ -424,8 +566,8 @@ class FileFollower extends EventEmitter implements Follower {
     return bytesRead === length && now.equals(this.#tail);
   }
 
-  /** Hands whole lines to the stream and holds the partial last one. */
-  async #feed(chunk: Buffer): Promise<void> {
+  /** Hands whole lines to the stream and holds the partial last one. `offset`: the chunk's place in the file. */
+  async #feed(chunk: Buffer, offset: number): Promise<void> {
     if (this.#skipNulHole) {
       let data = 0;
       while (data < chunk.length && chunk[data] === 0) data++;
@@ -433,12 +575,16 @@ class FileFollower extends EventEmitter implements Follower {
       if (data === chunk.length) return;
       this.#skipNulHole = false;
       chunk = chunk.subarray(data);
+      offset += data;
+      this.#mark(offset);
     }
     if (this.#skipToNewline) {
       const end = chunk.indexOf(0x0a);
       if (end < 0) return;
       this.#skipToNewline = false;
       chunk = chunk.subarray(end + 1);
+      offset += end + 1;
+      this.#mark(offset);
       if (chunk.length === 0) return;
     }
     const last = chunk.lastIndexOf(0x0a);
@@ -456,6 +602,7 @@ class FileFollower extends EventEmitter implements Follower {
     await this.#writeHeld();
     await this.#write(last === chunk.length - 1 ? chunk : chunk.subarray(0, last + 1));
     this.#streamMidLine = false;
+    this.#mark(offset + last + 1);
     if (last + 1 < chunk.length) {
       const rest = chunk.subarray(last + 1);
       this.#held.push(rest);
@@ -479,10 +626,12 @@ class FileFollower extends EventEmitter implements Follower {
     await this.#writeHeld();
     await this.#write(NEWLINE);
     this.#streamMidLine = false;
+    this.#mark(this.#position); // the unterminated last line is in: the whole file is
   }
 
   async #write(chunk: Buffer): Promise<void> {
     if (this.#streamError !== null) throw this.#streamError;
+    this.#written += chunk.length;
     if (!this.#stream.write(chunk)) await once(this.#stream, 'drain');
   }
 

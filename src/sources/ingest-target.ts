@@ -9,8 +9,17 @@ import { INGEST_OPTION_NAMES, type IngestOptions, type IngestReport, type Reject
 
 export type { IngestOptions, IngestReport, LogFormat, RejectedLine, RejectReason, UserField } from '../ingest.js';
 
-/** A Writable of log bytes cut anywhere, with its live report (index.createIngestStream()). */
-export type IngestStream = Writable & { readonly report: IngestReport };
+/**
+ * A Writable of log bytes cut anywhere, with its live report (index.createIngestStream()).
+ * `bytesFed`, when present, counts the bytes parsed so far (written bytes the stream
+ * still buffers are not): sources use it to say exactly which input the index holds.
+ */
+export type IngestStream = Writable & { readonly report: IngestReport; readonly bytesFed?: number };
+
+/** Bytes of `written` that `stream` has parsed. */
+export function bytesFed(stream: IngestStream, written: number): number {
+  return stream.bytesFed ?? written - stream.writableLength;
+}
 
 export interface IngestTarget {
   ingest(data: Uint8Array | string, options?: IngestOptions): IngestReport;
