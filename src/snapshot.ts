@@ -15,7 +15,9 @@ import { addon } from './binding.js';
 import { SnapshotError, type SnapshotErrorCode } from './errors.js';
 
 /** What a source stores in a snapshot to resume from it later (see each source). */
-export type SourcePosition = { kind: string } & Record<string, unknown>;
+export interface SourcePosition {
+  kind: string;
+}
 
 /** A source that can say where it is: the sources of skiptrail (follow, JetStream, …) are. */
 export interface PositionedSource {

@@ -5,7 +5,14 @@
  * NATS subject.
  */
 
-export { follow, type Follower, type FollowOptions, type FollowStats } from './follow.js';
+export { follow, type Follower, type FollowOptions, type FollowPosition, type FollowStats, type ResumeGap } from './follow.js';
+export {
+  subscribeJetStream,
+  type JetStreamPosition,
+  type JetStreamSource,
+  type JetStreamSourceOptions,
+  type JetStreamSourceStats,
+} from './jetstream.js';
 export type { IngestTarget } from './ingest-target.js';
 export { sumReports } from './ingest-target.js';
 export { subscribeNats, type NatsSource, type NatsSourceOptions, type NatsSourceStats } from './nats.js';

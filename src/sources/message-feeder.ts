@@ -7,7 +7,7 @@
 
 import { once } from 'node:events';
 import type { IngestOptions, IngestReport, IngestStream, IngestTarget } from './ingest-target.js';
-import { copyReport } from './ingest-target.js';
+import { bytesFed, copyReport } from './ingest-target.js';
 
 const NEWLINE = Buffer.from('\n');
 /** A batch is written at once when it reaches this many bytes (bounds one synchronous parse). */
@@ -28,6 +28,12 @@ export class MessageFeeder {
   #ended = false;
   #error: Error | null = null;
   readonly counts: MessageCounts = { messages: 0, bytes: 0 };
+  // Positions (docs/persistence.md): each write's end in stream bytes, with the tag of
+  // the last message it holds; the tag of the last message the index holds.
+  #written = 0;
+  #marks: { at: number; tag: unknown }[] = [];
+  #pendingTag: { tag: unknown } | null = null;
+  #settledTag: unknown = undefined;
 
   constructor(index: IngestTarget, options: IngestOptions) {
     this.#stream = index.createIngestStream(options);
@@ -43,12 +49,20 @@ export class MessageFeeder {
     return this.#stream.report;
   }
 
-  /** Queues one message. REQUIRES: `data` is not modified afterwards (it is not copied). */
-  push(data: Uint8Array): void {
+  /**
+   * Queues one message. REQUIRES: `data` is not modified afterwards (it is not copied).
+   * `tag` (a JetStream sequence, …) is what settledTag() answers once the index holds
+   * this message's lines.
+   */
+  push(data: Uint8Array, tag?: unknown): void {
     if (this.#ended) return;
     this.counts.messages++;
     this.counts.bytes += data.byteLength;
-    if (data.byteLength === 0) return;
+    if (tag !== undefined) this.#pendingTag = { tag };
+    if (data.byteLength === 0) {
+      if (this.#batch.length === 0) this.#mark();
+      return;
+    }
     const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.#batch.push(chunk);
     this.#batchBytes += chunk.length;
@@ -71,7 +85,23 @@ export class MessageFeeder {
     const data = this.#batch.length === 1 ? this.#batch[0]! : Buffer.concat(this.#batch, this.#batchBytes);
     this.#batch = [];
     this.#batchBytes = 0;
+    this.#written += data.length;
     this.#stream.write(data);
+    this.#mark();
+  }
+
+  /** Once the stream has parsed what was written so far, the pending tag is settled. */
+  #mark(): void {
+    if (this.#pendingTag === null) return;
+    this.#marks.push({ at: this.#written, tag: this.#pendingTag.tag });
+    this.#pendingTag = null;
+  }
+
+  /** The tag of the last tagged message whose lines the index holds, or undefined. */
+  settledTag(): unknown {
+    const fed = bytesFed(this.#stream, this.#written);
+    while (this.#marks.length > 0 && this.#marks[0]!.at <= fed) this.#settledTag = this.#marks.shift()!.tag;
+    return this.#settledTag;
   }
 
   /** Writes what is queued, ends the stream and resolves with the final report. */

@@ -1,0 +1,178 @@
+/**
+ * subscribeJetStream(index, options): feeds an index from a NATS JetStream stream whose
+ * messages each hold one or more whole log lines, through an ordered consumer (the
+ * client's own: ephemeral, in stream order, recreated by itself after a gap or a
+ * reconnect).
+ *
+ * Unlike core NATS (nats.ts), a stream keeps its messages, so this source can start
+ * where it is told (docs/persistence.md):
+ * - `resume` (a position from a snapshot): after the stream sequence it names, so the
+ *   index gets exactly the messages the snapshot lacks. If the stream no longer holds
+ *   the next one (its limits removed it), stats().resumeGap says how many are missing.
+ * - otherwise: the messages of the last `replayWindow` (default: the index's
+ *   userWindow), delivered by start time, so a fresh replica fills its window.
+ *
+ * position() names the stream, the filter subject and the sequence of the last message
+ * the index holds, with the report up to there. `subject` filters the stream (a
+ * partitioned cluster gives each shard its own).
+ *
+ * The `nats` client is an optional peer dependency, loaded on first use (load-nats.ts).
+ */
+
+import type { ConnectionOptions, ConsumerMessages, NatsConnection } from 'nats';
+import { typeError } from '../errors.js';
+import { loadNats } from '../load-nats.js';
+import {
+  checkDurationOption,
+  checkJetStreamPosition,
+  checkNonEmptyString,
+  checkSourceOptions,
+  type JetStreamPosition,
+} from '../validate.js';
+import type { IngestOptions, IngestReport, IngestTarget } from './ingest-target.js';
+import { copyReport, pickIngestOptions, sumReports } from './ingest-target.js';
+import { MessageFeeder } from './message-feeder.js';
+
+export type { JetStreamPosition } from '../validate.js';
+
+const JETSTREAM_OPTION_NAMES = ['stream', 'subject', 'servers', 'connection', 'connect', 'resume', 'replayWindow'];
+const DEFAULT_REPLAY_WINDOW = 30 * 60_000;
+
+export interface JetStreamSourceOptions extends IngestOptions {
+  /** The stream to read. */
+  stream: string;
+  /** Only the stream's messages on this subject (wildcards allowed); default: all of them. */
+  subject?: string;
+  /** Server URL(s). Ignored when `connection` is given. */
+  servers?: string | string[];
+  /** An open connection to share; close() then leaves it open. */
+  connection?: NatsConnection;
+  /** More options for the client's connect(). */
+  connect?: ConnectionOptions;
+  /** A position from a snapshot (source.position()): continue after its sequence. */
+  resume?: JetStreamPosition;
+  /** Without `resume`: replay the messages of this last stretch of time. Default: the index's userWindow (else 30m). */
+  replayWindow?: string | number;
+}
+
+export interface JetStreamSourceStats {
+  messages: number;
+  bytes: number;
+  /** The stream sequence of the last message the index holds (0 before any). */
+  sequence: number;
+  reconnects: number;
+  disconnects: number;
+  server: string | null;
+  /** Set when a resume found the stream without the messages right after its position. */
+  resumeGap: { expected: number; first: number; missing: number } | null;
+}
+
+export interface JetStreamSource {
+  /** 'jetstream:' + stream (+ ':' + subject when filtered): the name its position is stored under. */
+  readonly name: string;
+  readonly stream: string;
+  readonly subject: string | null;
+  readonly connection: NatsConnection;
+  /** Every line received so far (and, resumed, before). */
+  readonly report: IngestReport;
+  stats(): JetStreamSourceStats;
+  position(): JetStreamPosition;
+  /** Stops consuming, ingests what was received, and resolves with the final report. */
+  close(): Promise<IngestReport>;
+}
+
+/** Connects (unless given a connection) and starts consuming; resolves once the consumer exists. */
+export async function subscribeJetStream(index: IngestTarget, options: JetStreamSourceOptions): Promise<JetStreamSource> {
+  if (options === undefined) throw typeError('options', 'an object with a stream', options);
+  const given = checkSourceOptions(options, 'subscribeJetStream()', JETSTREAM_OPTION_NAMES);
+  const stream = checkNonEmptyString(given.stream, 'options.stream');
+  const subject = given.subject === undefined ? null : checkNonEmptyString(given.subject, 'options.subject');
+  const resume = given.resume === undefined ? null : checkJetStreamPosition(given.resume, 'options.resume');
+  const targetWindow = (index as { options?: { userWindow?: unknown } }).options?.userWindow;
+  const replayWindow =
+    given.replayWindow !== undefined
+      ? checkDurationOption(given.replayWindow, 'options.replayWindow')
+      : typeof targetWindow === 'number'
+        ? targetWindow
+        : DEFAULT_REPLAY_WINDOW;
+  if (given.servers !== undefined && typeof given.servers !== 'string' && !Array.isArray(given.servers)) {
+    throw typeError('options.servers', 'a URL string or an array of them', given.servers);
+  }
+  if (given.connect !== undefined && (typeof given.connect !== 'object' || given.connect === null)) {
+    throw typeError('options.connect', 'an object', given.connect);
+  }
+  const feeder = new MessageFeeder(index, pickIngestOptions(options));
+  const nats = await loadNats('subscribeJetStream()');
+  const ownsConnection = options.connection === undefined;
+  const connection =
+    options.connection ??
+    (await nats.connect({
+      maxReconnectAttempts: -1,
+      ...options.connect,
+      ...(options.servers === undefined ? {} : { servers: options.servers }),
+    }));
+  const counts = { reconnects: 0, disconnects: 0, server: connection.getServer() as string | null };
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === 'reconnect') {
+        counts.reconnects++;
+        counts.server = connection.getServer();
+      } else if (status.type === 'disconnect') {
+        counts.disconnects++;
+        counts.server = null;
+      }
+    }
+  })().catch(() => undefined);
+
+  let messages: ConsumerMessages;
+  try {
+    const consumer = await connection.jetstream().consumers.get(stream, {
+      ...(subject === null ? {} : { filterSubjects: subject }),
+      ...(resume !== null
+        ? { deliver_policy: nats.DeliverPolicy.StartSequence, opt_start_seq: resume.sequence + 1 }
+        : { deliver_policy: nats.DeliverPolicy.StartTime, opt_start_time: new Date(Date.now() - replayWindow).toISOString() }),
+    });
+    messages = await consumer.consume();
+  } catch (error) {
+    if (ownsConnection) await connection.close().catch(() => undefined);
+    throw error;
+  }
+
+  const base = resume === null ? null : copyReport(resume.report);
+  let resumeGap: JetStreamSourceStats['resumeGap'] = null;
+  let first = true;
+  const consuming = (async () => {
+    for await (const message of messages) {
+      if (first && resume !== null && message.seq > resume.sequence + 1) {
+        resumeGap = { expected: resume.sequence + 1, first: message.seq, missing: message.seq - resume.sequence - 1 };
+      }
+      first = false;
+      feeder.push(message.data, message.seq);
+    }
+  })();
+
+  const report = () => (base === null ? feeder.report : sumReports([base, feeder.report]));
+  const sequence = () => (feeder.settledTag() as number | undefined) ?? resume?.sequence ?? 0;
+  let closing: Promise<IngestReport> | null = null;
+  return {
+    name: `jetstream:${stream}${subject === null ? '' : `:${subject}`}`,
+    stream,
+    subject,
+    connection,
+    get report() {
+      return report();
+    },
+    stats: () => ({ messages: feeder.counts.messages, bytes: feeder.counts.bytes, sequence: sequence(), ...counts, resumeGap }),
+    position: () => ({ kind: 'jetstream', stream, subject, sequence: sequence(), report: copyReport(report()) }),
+    close() {
+      closing ??= (async () => {
+        messages.stop();
+        await consuming.catch(() => undefined);
+        if (ownsConnection && !connection.isClosed()) await connection.drain().catch(() => undefined);
+        await feeder.end();
+        return copyReport(report());
+      })();
+      return closing;
+    },
+  };
+}
