@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { UsageError } from './cli/flags.js';
+import { StartupError, UsageError } from './cli/flags.js';
 import { REPLAY_HELP, replay } from './cli/replay.js';
 import { SERVE_HELP, serve } from './cli/serve.js';
 import { GATEWAY_HELP, gateway } from './cli/gateway.js';
@@ -76,6 +76,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(args);
   } catch (error) {
+    if (error instanceof StartupError) {
+      process.stderr.write(`skiptrail ${name}: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`skiptrail ${name}: ${error.message}\nTry 'skiptrail ${name} --help'.\n`);
       return EXIT_USAGE;

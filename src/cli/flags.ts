@@ -13,6 +13,9 @@ import type { ActivityIndexOptions } from '../validate.js';
 /** A mistake in the command line: reported with the command's usage hint, exit code 2. */
 export class UsageError extends Error {}
 
+/** Bad input found while starting (a bad --snapshot file): reported as is, exit code 2. */
+export class StartupError extends Error {}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 

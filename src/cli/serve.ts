@@ -13,6 +13,10 @@ import type { ActivityIndex } from '../activity-index.js';
 import { parseDuration } from '../duration.js';
 import { createQueryServer, type SourceStatus } from '../http/query-server.js';
 import { follow } from '../sources/follow.js';
+import { subscribeJetStream } from '../sources/jetstream.js';
+import type { PositionedSource, SourcePosition } from '../snapshot.js';
+import { checkFollowPosition, checkFollowStart, checkJetStreamPosition, type FollowPosition, type JetStreamPosition } from '../validate.js';
+import { openFromSnapshot, SnapshotKeeper, type SnapshotSettings } from './snapshot-keeper.js';
 import type { IngestOptions, IngestReport } from '../sources/ingest-target.js';
 import { copyReport, sumReports } from '../sources/ingest-target.js';
 import { subscribeNats } from '../sources/nats.js';
@@ -28,6 +32,7 @@ import {
   INGEST_OPTIONS,
   UsageError,
   durationFlag,
+  indexOptions,
   ingestOptions,
   integerFlag,
   listFlag,
@@ -53,7 +58,9 @@ Keys are percent-encoded: the page /a/b is /pages/%2Fa%2Fb/users.
 Sources (any number, all sharing the log format options; with none, the index is
 fed only by POST /views, for example from createClient() in several processes):
   --follow FILE           follow a log file like tail -F (repeatable)
-  --from end|start        where to start in a file that exists already (default end)
+  --from end|start|D      where to start in a file that exists already (default end);
+                          a duration D (30m): at its first line newer than its last
+                          time minus D (found by binary search, not a full read)
   --poll-interval D       check followed files this often besides file events (default 250ms)
   --udp PORT              log lines in UDP datagrams
   --udp-host ADDR         address to bind for --udp (default 127.0.0.1; the group with --multicast)
@@ -62,6 +69,10 @@ fed only by POST /views, for example from createClient() in several processes):
   --nats URL              a NATS server (with --subject)
   --subject S             the NATS subject carrying log lines
   --queue Q               NATS queue group (share the messages with its other members)
+  --jetstream STREAM      with --nats: read the JetStream stream STREAM (ordered
+                          consumer; --subject filters it) instead of a core NATS
+                          subject: it replays the last --user-window at start, or
+                          resumes after the sequence a --snapshot stored
   --stdin                 read log lines from standard input
 
 HTTP:
@@ -71,6 +82,14 @@ HTTP:
   --auth-token-file F     require "Authorization: Bearer <token>" on every route but
                           /healthz, the token being F's content (re-read on SIGHUP);
                           use it, or a proxy, before binding beyond loopback
+
+Snapshots (docs/persistence.md):
+  --snapshot FILE         load FILE at start when it exists, resume every source from
+                          the position it stored, save to it every interval and once
+                          more on SIGTERM/SIGINT (temporary file, fsync, rename)
+  --snapshot-interval D   between two saves (default 60s)
+  --snapshot-on-error exit|ignore  a bad FILE at start: exit 2 with the error
+                          (default), or start empty and say so
 
 Cluster (docs/scaling.md):
   --partition I/N         be partition I (from 0) of N: index only the views whose user
@@ -113,10 +132,16 @@ const OPTIONS = {
   cluster: { type: 'string' },
   'poll-interval': { type: 'string' },
   'auth-token-file': { type: 'string' },
+  jetstream: { type: 'string' },
+  snapshot: { type: 'string' },
+  'snapshot-interval': { type: 'string' },
+  'snapshot-on-error': { type: 'string' },
 } as const;
 
 /** A running source as serve keeps it. */
 interface LiveSource extends SourceStatus {
+  /** Where it is, for a snapshot (sources that can resume). */
+  position?(): SourcePosition | null;
   close(): Promise<IngestReport>;
   /** Whether it has read what it held at start (/readyz). Default: at once. */
   ready?: () => boolean;
@@ -126,10 +151,14 @@ interface LiveSource extends SourceStatus {
 
 interface Plan {
   files: string[];
-  from: 'start' | 'end';
+  from: 'start' | 'end' | number;
+  /** With --nats: a JetStream stream to read instead of a core subject. */
+  jetstream: string | null;
+  snapshot: SnapshotSettings | null;
   pollInterval: number | undefined;
   udp: { port: number; host?: string; multicast?: string; multicastInterface?: string } | null;
-  nats: { servers: string; subject: string; queue?: string } | null;
+  /** A core NATS subject, or with `jetstream` a stream's filter subject (null: the whole stream). */
+  nats: { servers: string; subject: string | null; queue?: string } | null;
   /** With --partition and --nats: answer the cluster's queries for this partition. */
   shard: { servers: string; cluster: string } | null;
   stdin: boolean;
@@ -146,8 +175,34 @@ function plan(values: Values): Plan {
     if (value > 65535) throw new UsageError(`--${flag} must be a port number 0 .. 65535, received ${value}`);
     return value;
   };
-  const from = stringFlag(values, 'from') ?? 'end';
-  if (from !== 'start' && from !== 'end') throw new UsageError(`--from must be start or end, received ${JSON.stringify(from)}`);
+  const fromText = stringFlag(values, 'from') ?? 'end';
+  const from =
+    fromText === 'start' || fromText === 'end'
+      ? fromText
+      : withFlagNames(() => checkFollowStart(durationFlag(values, 'from'), 'options.from'), { from: 'from' });
+  const jetstream = stringFlag(values, 'jetstream') ?? null;
+  if (jetstream !== null && stringFlag(values, 'nats') === undefined) throw new UsageError('--jetstream STREAM needs --nats URL');
+  if (jetstream !== null && stringFlag(values, 'queue') !== undefined) throw new UsageError('--queue is for core NATS subjects, not --jetstream');
+  const snapshotPath = stringFlag(values, 'snapshot');
+  const intervalText = durationFlag(values, 'snapshot-interval');
+  const onError = stringFlag(values, 'snapshot-on-error');
+  if (snapshotPath === undefined && (intervalText !== undefined || onError !== undefined)) {
+    throw new UsageError('--snapshot-interval and --snapshot-on-error need --snapshot FILE');
+  }
+  if (onError !== undefined && onError !== 'exit' && onError !== 'ignore') {
+    throw new UsageError(`--snapshot-on-error must be exit or ignore, received ${JSON.stringify(onError)}`);
+  }
+  const snapshot: SnapshotSettings | null =
+    snapshotPath === undefined
+      ? null
+      : {
+          path: snapshotPath,
+          intervalMs:
+            intervalText === undefined
+              ? 60_000
+              : withFlagNames(() => parseDuration(intervalText, 'options.snapshotInterval'), { snapshotInterval: 'snapshot-interval' }),
+          onError: onError ?? 'exit',
+        };
   const udpPort = port('udp', null);
   const multicast = stringFlag(values, 'multicast');
   const udpHost = stringFlag(values, 'udp-host');
@@ -161,7 +216,7 @@ function plan(values: Values): Plan {
   const queue = stringFlag(values, 'queue');
   const partitionText = stringFlag(values, 'partition');
   if (subject !== undefined && natsUrl === undefined) throw new UsageError('--nats URL and --subject S go together');
-  if (natsUrl !== undefined && subject === undefined && partitionText === undefined) {
+  if (natsUrl !== undefined && subject === undefined && partitionText === undefined && jetstream === null) {
     throw new UsageError('--nats URL and --subject S go together (or give --partition I/N to serve as a cluster shard)');
   }
   const cluster = stringFlag(values, 'cluster');
@@ -185,6 +240,8 @@ function plan(values: Values): Plan {
   return {
     files,
     from,
+    jetstream,
+    snapshot,
     pollInterval,
     udp:
       udpPort === null
@@ -195,7 +252,10 @@ function plan(values: Values): Plan {
             ...(multicast === undefined ? {} : { multicast }),
             ...(multicastInterface === undefined ? {} : { multicastInterface }),
           },
-    nats: subject === undefined ? null : { servers: natsUrl!, subject, ...(queue === undefined ? {} : { queue }) },
+    nats:
+      subject === undefined && jetstream === null
+        ? null
+        : { servers: natsUrl!, subject: subject ?? null, ...(queue === undefined ? {} : { queue }) },
     shard: partition !== null && natsUrl !== undefined ? { servers: natsUrl, cluster: cluster ?? DEFAULT_CLUSTER } : null,
     stdin,
     port: port('port', 8080)!,
@@ -232,7 +292,15 @@ export async function serve(args: string[]): Promise<number> {
   const settings = plan(values);
   const tokenFile = stringFlag(values, 'auth-token-file');
   let token = tokenFile === undefined ? null : readToken(tokenFile);
-  const index = openIndex(values);
+  let positions: Record<string, SourcePosition> = {};
+  let index: ActivityIndex;
+  const restored = settings.snapshot === null ? null : await openFromSnapshot(settings.snapshot, withFlagNames(() => indexOptions(values)), log);
+  if (restored !== null) {
+    index = restored.index;
+    positions = restored.positions;
+  } else {
+    index = openIndex(values);
+  }
   const options = ingestOptions(values, index.options.maxKeyBytes);
   if (settings.partition !== null) options.partition = settings.partition;
   try {
@@ -244,7 +312,7 @@ export async function serve(args: string[]): Promise<number> {
 
   const sources: LiveSource[] = [];
   try {
-    await startSources(index, settings, options, sources);
+    await startSources(index, settings, options, sources, positions);
   } catch (error) {
     await Promise.allSettled(sources.map((source) => source.close()));
     index.close();
@@ -253,7 +321,7 @@ export async function serve(args: string[]): Promise<number> {
   let shard: { running: RunningShard; feed: LiveSource | null; close(): Promise<void> } | null = null;
   if (settings.shard !== null) {
     try {
-      shard = await startClusterShard(index, settings.shard, settings.partition!, settings.nats?.subject);
+      shard = await startClusterShard(index, settings.shard, settings.partition!, settings.nats?.subject ?? undefined);
       if (shard.feed !== null) sources.push(shard.feed);
     } catch (error) {
       await Promise.allSettled(sources.map((source) => source.close()));
@@ -262,9 +330,22 @@ export async function serve(args: string[]): Promise<number> {
     }
   }
   const shardDetails = shard === null ? undefined : { ...settings.shard!, partition: settings.partition!.index, partitions: settings.partition!.count };
+  const keeper =
+    settings.snapshot === null
+      ? null
+      : new SnapshotKeeper(index, settings.snapshot, () => positioned(sources), log);
+  keeper?.start();
   const query = createQueryServer(index, {
     sources: () => sources.map(status),
-    ...(shard === null ? {} : { statsDetails: () => ({ shard: { ...shardDetails, ...shard!.running.stats() } }) }),
+    ...(shard === null && keeper === null
+      ? {}
+      : {
+          statsDetails: () => ({
+            ...(shard === null ? {} : { shard: { ...shardDetails, ...shard.running.stats() } }),
+            ...(keeper === null ? {} : { snapshot: keeper.status() }),
+          }),
+        }),
+    ...(keeper === null ? {} : { metricsDetails: (out) => keeper.render(out) }),
     ...(settings.maxBodyBytes === undefined ? {} : { maxBodyBytes: settings.maxBodyBytes }),
     ...(settings.partition === null ? {} : { partition: settings.partition }),
     notReady: () => sources.filter((source) => source.ready !== undefined && !source.ready()).map((source) => source.name),
@@ -326,6 +407,7 @@ export async function serve(args: string[]): Promise<number> {
           ),
         );
         await closed;
+        await keeper?.stop();
         const total = sumReports(reports);
         log(
           `closed: ${total.lines} lines, ${total.accepted} accepted, ${total.rejected} rejected, ${total.late} late; ${index.stats().events} events indexed`,
@@ -339,13 +421,39 @@ export async function serve(args: string[]): Promise<number> {
   });
 }
 
-async function startSources(index: ActivityIndex, settings: Plan, options: IngestOptions, sources: LiveSource[]): Promise<void> {
+/** The sources that can say where they are, for a snapshot. */
+function positioned(sources: readonly LiveSource[]): PositionedSource[] {
+  return sources.filter((source) => source.position !== undefined).map((source) => ({ name: source.name, position: () => source.position!() }));
+}
+
+/** A stored position for `name` that `check` accepts, or undefined (said on stderr). */
+function storedPosition<T>(positions: Record<string, SourcePosition>, name: string, check: (value: unknown, name: string) => T): T | undefined {
+  const stored = positions[name];
+  if (stored === undefined) return undefined;
+  try {
+    return check(stored, `position of ${name}`);
+  } catch (error) {
+    log(`${name}: the snapshot's position is unusable (${(error as Error).message}); starting afresh`);
+    return undefined;
+  }
+}
+
+async function startSources(
+  index: ActivityIndex,
+  settings: Plan,
+  options: IngestOptions,
+  sources: LiveSource[],
+  positions: Record<string, SourcePosition>,
+): Promise<void> {
   for (const file of settings.files) {
+    const resume = storedPosition<FollowPosition>(positions, `follow:${file}`, checkFollowPosition);
     const follower = follow(index, file, {
       ...options,
       from: settings.from,
+      ...(resume === undefined ? {} : { resume }),
       ...(settings.pollInterval === undefined ? {} : { pollInterval: settings.pollInterval }),
     });
+    follower.on('resumeGap', (gap: { message: string }) => log(`follow ${file}: resume gap: ${gap.message}`));
     follower.on('warning', (error: Error) => log(`follow ${file}: ${error.message}`));
     follower.on('rotate', () => log(`follow ${file}: rotated, reading the new file`));
     follower.on('truncate', () => log(`follow ${file}: truncated, reading from the start`));
@@ -370,14 +478,21 @@ async function startSources(index: ActivityIndex, settings: Plan, options: Inges
         return { rotations: stats.rotations, truncations: stats.truncations, missingChecks: stats.missingChecks };
       },
       get details() {
-        const { path, position, pendingBytes, open, missing, caughtUp } = follower.stats();
-        return { path, position, pendingBytes, open, missing, caughtUp };
+        const { path, position, pendingBytes, open, missing, caughtUp, resumeGap } = follower.stats();
+        return { path, position, pendingBytes, open, missing, caughtUp, ...(resumeGap === null ? {} : { resumeGap: resumeGap.message }) };
       },
       ready: () => follower.stats().caughtUp,
       reopen: () => follower.reopen(),
+      position: () => follower.position(),
       close: () => follower.close(),
     });
-    log(`following ${file} (from ${settings.from})`);
+    const start =
+      resume !== undefined
+        ? `resuming at byte ${resume.offset} of the file with inode ${resume.ino}`
+        : typeof settings.from === 'number'
+          ? `from its lines of the last ${settings.from / 1000} s`
+          : `from ${settings.from}`;
+    log(`following ${file} (${start})`);
   }
   if (settings.udp !== null) {
     let udp;
@@ -403,7 +518,48 @@ async function startSources(index: ActivityIndex, settings: Plan, options: Inges
     });
     log(`listening for log lines on udp ${where}${settings.udp.multicast === undefined ? '' : ` (group ${settings.udp.multicast})`}`);
   }
-  if (settings.nats !== null) {
+  if (settings.nats !== null && settings.jetstream !== null) {
+    const { servers, subject } = settings.nats;
+    const stream = settings.jetstream;
+    const name = `jetstream:${stream}${subject === null ? '' : `:${subject}`}`;
+    const resume = storedPosition<JetStreamPosition>(positions, name, checkJetStreamPosition);
+    let js;
+    try {
+      js = await subscribeJetStream(index, {
+        ...options,
+        servers,
+        stream,
+        ...(subject === null ? {} : { subject }),
+        ...(resume === undefined ? {} : { resume }),
+        connect: { name: 'skiptrail serve', maxReconnectAttempts: -1, reconnectTimeWait: 500 },
+      });
+    } catch (error) {
+      throw new Error(`cannot read the JetStream stream ${stream} on ${servers}: ${(error as Error).message}`);
+    }
+    sources.push({
+      name,
+      get report() {
+        return js.report;
+      },
+      get bytes() {
+        return js.stats().bytes;
+      },
+      get counters() {
+        const stats = js.stats();
+        return { messages: stats.messages, reconnects: stats.reconnects, disconnects: stats.disconnects };
+      },
+      get details() {
+        const stats = js.stats();
+        return { stream, subject, sequence: stats.sequence, server: stats.server, ...(stats.resumeGap === null ? {} : { resumeGap: stats.resumeGap }) };
+      },
+      position: () => js.position(),
+      close: () => js.close(),
+    });
+    log(
+      `reading JetStream stream ${stream}${subject === null ? '' : ` (${subject})`} on ${servers}, ` +
+        (resume === undefined ? `from the last ${index.options.userWindow / 1000} s` : `after sequence ${resume.sequence}`),
+    );
+  } else if (settings.nats !== null && settings.nats.subject !== null) {
     const { servers, subject, queue } = settings.nats;
     let nats;
     try {

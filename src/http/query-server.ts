@@ -65,6 +65,8 @@ export interface QueryServerOptions {
    * null for none. Called per request, so that it can be reloaded. Default: none.
    */
   authToken?: () => string | null;
+  /** More families for /metrics (serve's snapshots). Called per request. */
+  metricsDetails?: (out: MetricsWriter) => void;
 }
 
 /** The default largest POST /views body. */
@@ -235,6 +237,7 @@ export function createQueryServer(index: QueryBackend, options: QueryServerOptio
       out.single('skiptrail_watermark_seconds', 'gauge', 'The largest accepted event time, in seconds since the epoch.', stats.watermark / 1000);
     }
     renderSources(out, sources());
+    options.metricsDetails?.(out);
     metrics.render(out);
     const memory = process.memoryUsage();
     out.single('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', memory.rss);
