@@ -167,9 +167,11 @@ export class ActivityIndex {
 
   /**
    * Saves the index to `file` (docs/persistence.md), with the positions of
-   * `options.sources` read at the same instant. The image is made in one synchronous
-   * step (a consistent moment of the index); the file is written, fsynced and renamed
-   * over `file` on libuv's thread pool, so a crash leaves the old file or the new one.
+   * `options.sources` read at the same instant. The image is of that moment: it is made
+   * natively in steps of about SNAPSHOT_STEP_MS, one per event-loop turn, while the
+   * index does not change (ingest streams wait; a synchronous change ends the image
+   * first). The file is written, fsynced and renamed over `file` on libuv's thread pool,
+   * so a crash leaves the old file or the new one.
    */
   async save(file: string, options: SaveOptions = {}): Promise<SavedSnapshot> {
     this.#open();
