@@ -333,3 +333,50 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('skiptrail publish to tw
     expect(refused.stderr).toMatch(/cannot connect to NATS/);
   });
 });
+
+describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('shards on a JetStream stream', () => {
+  it('replay their own partition after a restart (serve --jetstream --partition)', async () => {
+    if (NATS_SERVER === null) throw new Error('nats-server is missing and scripts/ensure-nats.sh could not install it (CI is set, so this fails)');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiptrail-js-cluster-'));
+    const nats = new NatsServer(NATS_SERVER, await freePort(), dir);
+    const started: Served[] = [];
+    try {
+      await nats.start();
+      const { connect } = await import('nats');
+      const nc = await connect({ servers: nats.url });
+      await (await nc.jetstreamManager()).streams.add({ name: 'LOGS', subjects: ['weblogs'] });
+      const js = nc.jetstream();
+      const text = workload(1500, 21);
+      const chunks = text.match(/(?:.*\n){1,100}/g)!;
+      for (const chunk of chunks) await js.publish('weblogs', Buffer.from(chunk));
+      const whole = new ActivityIndex(INDEX_OPTIONS);
+      whole.ingest(text);
+      const shard = async (partition: number) => {
+        const served = await startServe(['--nats', nats.url, '--jetstream', 'LOGS', '--subject', 'weblogs', '--partition', `${partition}/2`, ...INDEX_FLAGS], { outlive: true });
+        started.push(served);
+        await waitFor(async () => (await served.get('/stats')).body.index.watermark, (value) => value === whole.watermark, { what: `partition ${partition} to replay` });
+        return served;
+      };
+      await shard(0);
+      const second = await shard(1);
+      const cluster = await connectCluster({ servers: nats.url, partitions: 2 });
+      const check = async () => {
+        for (let p = 0; p < PAGES; p++) expect(await cluster.lastUsers(`/p${p}`)).toEqual(whole.lastUsers(`/p${p}`));
+        for (let u = 0; u < USERS; u += 2) expect(await cluster.userPages(`10.0.${u}.1`)).toEqual(whole.userPages(`10.0.${u}.1`));
+        expect(await cluster.onlineCount()).toBe(whole.onlineCount());
+      };
+      await check();
+      await second.stop('SIGKILL');
+      await expect(cluster.onlineCount()).rejects.toMatchObject({ code: 'EPARTITION', partitions: [1] });
+      await shard(1); // replays the stream through its filter
+      await check();
+      await cluster.close();
+      await nc.close();
+      whole.close();
+    } finally {
+      for (const served of started) await served.stop('SIGKILL');
+      await nats.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

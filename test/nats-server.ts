@@ -29,6 +29,8 @@ export class NatsServer {
   constructor(
     readonly binary: string,
     readonly port: number,
+    /** With a folder: JetStream on (-js), its store there. */
+    readonly jetStreamDir?: string,
   ) {}
 
   get url(): string {
@@ -38,7 +40,8 @@ export class NatsServer {
   async start(): Promise<void> {
     const env = { ...process.env };
     delete env.LD_PRELOAD; // the broker is not under test (npm run test:asan)
-    const child = spawn(this.binary, ['-a', '127.0.0.1', '-p', String(this.port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const js = this.jetStreamDir === undefined ? [] : ['-js', '-sd', this.jetStreamDir];
+    const child = spawn(this.binary, ['-a', '127.0.0.1', '-p', String(this.port), ...js], { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.#child = child;
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
