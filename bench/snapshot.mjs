@@ -33,7 +33,11 @@ const dir = flag('dir', fs.mkdtempSync(path.join(os.tmpdir(), 'skiptrail-snapsho
 const file = path.join(dir, 'index.snap');
 
 const workload = generateWorkload({ events });
-const index = new ActivityIndex();
+// A frozen wall clock at the stream's end: the 'stream' clock does not run on between
+// the answers before the save and after the load (the comparison is exact).
+const wall = workload.maxTs + 1000;
+const now = () => wall;
+const index = new ActivityIndex({ now });
 let fed = performance.now();
 for (const batch of eventBatches(workload, 10_000)) index.recordMany(batch);
 fed = performance.now() - fed;
@@ -72,17 +76,22 @@ for (let run = 1; run <= runs; run++) {
   await new Promise((resolve) => setTimeout(resolve, 50));
   last = performance.now();
   longestGap = 0;
+  const cpuBefore = process.cpuUsage();
   const saved = await index.save(file);
+  const saveCpu = process.cpuUsage(cpuBefore);
   const gapDuringSave = longestGap;
   histogram.disable();
   clearInterval(ticker);
-  const loaded = await loadSnapshot(file);
+  const loadCpuBefore = process.cpuUsage();
+  const loaded = await loadSnapshot(file, { now });
+  const loadCpu = process.cpuUsage(loadCpuBefore);
   const same = answers(loaded.index) === before;
   loaded.index.close();
   console.log(
     `run ${run}: size ${(saved.bytes / 2 ** 20).toFixed(1)} MiB; save ${saved.durationMs.toFixed(0)} ms ` +
       `(image ${saved.serializeMs.toFixed(0)} ms in steps, longest step ${saved.longestStepMs.toFixed(1)} ms); loop delay during save: longest gap between 1 ms ticks ` +
       `${gapDuringSave.toFixed(0)} ms, histogram max ${(histogram.max / 1e6).toFixed(0)} ms; load ${loaded.durationMs.toFixed(0)} ms; ` +
+      `CPU (all threads) save ${((saveCpu.user + saveCpu.system) / 1000).toFixed(0)} ms, load ${((loadCpu.user + loadCpu.system) / 1000).toFixed(0)} ms; ` +
       `answers ${same ? 'equal' : 'DIFFER'}`,
   );
   if (!same) process.exitCode = 1;
