@@ -103,6 +103,25 @@ describe('skiptrail replay', () => {
     ]);
   });
 
+  it('writes plurals right and hints at --format on stderr when most lines are unreadable', async () => {
+    const dir = tempDir();
+    const one = path.join(dir, 'one.log');
+    fs.writeFileSync(one, combinedLines(0, 1));
+    const single = await runCli(['replay', one]);
+    expect(single.stdout).toMatch(/^read 1 line from 1 file /m);
+    expect(single.stderr).not.toContain('warning');
+    const ndjson = path.join(dir, 'views.ndjson');
+    fs.writeFileSync(ndjson, Array.from({ length: 10 }, (_, i) => `{"user":"u${i}","page":"/p","ts":${1431857103000 + i}}\n`).join(''));
+    const wrong = await runCli(['replay', ndjson]);
+    expect(wrong.code).toBe(0);
+    expect(wrong.stderr).toContain(
+      'skiptrail replay: warning: 10 of 10 lines were rejected as unreadable (see "rejected by reason"); is the log in another format? Try --format common or ndjson',
+    );
+    const right = await runCli(['replay', ndjson, '--format', 'ndjson']);
+    expect(right.stdout).toMatch(/^accepted 10, rejected 0/m);
+    expect(right.stderr).not.toContain('warning');
+  });
+
   it('exits 1 when a file cannot be read, before ingesting anything', async () => {
     const result = await runCli(['replay', FIXTURE, '/no/such/file.log']);
     expect(result.code).toBe(1);

@@ -39,6 +39,28 @@ describe('GET /readyz', () => {
   });
 });
 
+describe('a page key without its leading "/"', () => {
+  it('gets a hint in the JSON when the page is unknown and "/" + key is known', async () => {
+    const index = new ActivityIndex({ now: () => Date.UTC(2026, 0, 1) });
+    index.record('ann', '/pricing', Date.UTC(2026, 0, 1));
+    const { server } = createQueryServer(index);
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    onTestFinished(async () => {
+      await new Promise((resolve) => server.close(resolve));
+      index.close();
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const get = async (route: string) => (await fetch(base + route)).json();
+    const hint = 'no page "pricing", but "/pricing" is known: its key is /pages/%2Fpricing/… (the leading "/" is part of the page, percent-encoded as %2F)';
+    expect(await get('/pages/pricing/users')).toEqual({ page: 'pricing', users: [], hint });
+    expect(await get('/pages/pricing/online')).toEqual({ page: 'pricing', count: 0, users: [], hint });
+    expect(await get('/pages/nothing/users')).toEqual({ page: 'nothing', users: [] });
+    expect(await get('/pages/%2Fnothing/users')).toEqual({ page: '/nothing', users: [] });
+    expect((await get('/pages/%2Fpricing/users')).users).toHaveLength(1);
+  });
+});
+
 describe('the bearer token', () => {
   it('is required on every route but /healthz, compared whole, with 401 and WWW-Authenticate otherwise', async () => {
     let token = 's3cret-token';

@@ -134,6 +134,8 @@ export async function replay(args: string[]): Promise<number> {
     total.samples = done.flatMap((result) => result.report.samples.map((sample) => ({ file: result.file, ...sample })));
     const answers = answer(index, queries);
     const stats = index.stats();
+    const warning = formatWarning(total, stringFlag(values, 'format') ?? 'combined');
+    if (warning !== null) process.stderr.write(`skiptrail replay: ${warning}\n`);
     if (json) {
       const watermark = Number.isFinite(stats.watermark) ? stats.watermark : null;
       process.stdout.write(
@@ -203,6 +205,22 @@ function answer(index: ActivityIndex, queries: Queries): Answers {
 }
 
 const number = (value: number) => value.toLocaleString('en-US');
+/** "1 line", "2 lines", "1,000 lines". */
+const count = (value: number, noun: string) => `${number(value)} ${noun}${value === 1 ? '' : 's'}`;
+
+/**
+ * A warning when most lines were rejected for a reason other than a filter (a 404 is
+ * not a mistake): the usual cause is the wrong --format. Null when all is well.
+ */
+function formatWarning(total: IngestReport, format: string): string | null {
+  const errors = total.rejected - (total.reasons.filtered ?? 0) - (total.reasons['other-partition'] ?? 0);
+  if (total.lines === 0 || errors * 2 <= total.lines) return null;
+  const others = ['combined', 'common', 'ndjson'].filter((name) => name !== format);
+  return (
+    `warning: ${number(errors)} of ${count(total.lines, 'line')} were rejected as unreadable ` +
+    `(see "rejected by reason"); is the log in another format? Try --format ${others.join(' or ')}, or see docs/ingest.md`
+  );
+}
 /** An ISO time, or the bare number for a time beyond Date's range (record() allows up to 2^53 - 1). */
 const time = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`);
 const rate = (lines: number, seconds: number) => (seconds > 0 ? Math.round(lines / seconds) : 0);
@@ -214,7 +232,7 @@ function describeRun(
   stats: ReturnType<ActivityIndex['stats']>,
 ): string {
   const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
-  let text = `read ${number(total.lines)} lines from ${files.length} file${files.length === 1 ? '' : 's'} (${formatBytes(bytes)}) in ${seconds.toFixed(2)} s, ${number(rate(total.lines, seconds))} lines/s\n`;
+  let text = `read ${count(total.lines, 'line')} from ${count(files.length, 'file')} (${formatBytes(bytes)}) in ${seconds.toFixed(2)} s, ${number(rate(total.lines, seconds))} lines/s\n`;
   text += `accepted ${number(total.accepted)}, rejected ${number(total.rejected)}, late ${number(total.late)}\n`;
   const reasons = Object.entries(total.reasons).filter(([, count]) => count > 0);
   if (reasons.length > 0) text += `rejected by reason: ${reasons.map(([reason, count]) => `${reason} ${number(count)}`).join(', ')}\n`;

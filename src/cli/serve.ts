@@ -410,7 +410,7 @@ export async function serve(args: string[]): Promise<number> {
         await keeper?.stop();
         const total = sumReports(reports);
         log(
-          `closed: ${total.lines} lines, ${total.accepted} accepted, ${total.rejected} rejected, ${total.late} late; ${index.stats().events} events indexed`,
+          `closed: ${plural(total.lines, 'line')}, ${total.accepted} accepted, ${total.rejected} rejected, ${total.late} late; ${plural(index.stats().events, 'event')} indexed`,
         );
         index.close();
         resolve(0);

@@ -138,7 +138,22 @@ export function createQueryServer(index: QueryBackend, options: QueryServerOptio
     accept(query, ['k']);
     const k = integerParam(query, 'k');
     const users = k === undefined ? index.lastUsers(page) : index.lastUsers(page, k);
-    return after(users, (rows) => json.answer('page', page, 'users', 'user', rows));
+    const answer = (rows: UserView[]) => (rows.length === 0 ? withSlashHint(page, { page, users: [] }) : json.answer('page', page, 'users', 'user', rows));
+    return users instanceof Promise ? users.then(answer) : answer(users);
+  };
+  /**
+   * The answer for an unknown page, with a hint when the page lacks its leading "/"
+   * and "/" + page is known ({ hint }: GET /pages/pricing/users for /pricing).
+   */
+  const withSlashHint = (page: string, body: Record<string, unknown>): MaybePromise<string> => {
+    if (page.startsWith('/')) return JSON.stringify(body);
+    const known = index.lastUsers(`/${page}`, 1);
+    const answer = (rows: UserView[]) => {
+      if (rows.length === 0) return JSON.stringify(body);
+      const hint = `no page ${JSON.stringify(page)}, but ${JSON.stringify(`/${page}`)} is known: its key is /pages/${encodeURIComponent(`/${page}`)}/… (the leading "/" is part of the page, percent-encoded as %2F)`;
+      return JSON.stringify({ ...body, hint });
+    };
+    return known instanceof Promise ? known.then(answer) : answer(known);
   };
   const userPages: Handler = (user, query) => {
     accept(query, ['window', 'limit', 'now']);
@@ -156,11 +171,13 @@ export function createQueryServer(index: QueryBackend, options: QueryServerOptio
     accept(query, ['k']);
     const k = integerParam(query, 'k');
     const users = k === undefined ? index.onlineUsers(page) : index.onlineUsers(page, k);
+    const answer = (rows: UserView[], count: number) =>
+      count === 0 && rows.length === 0 ? withSlashHint(page, { page, count: 0, users: [] }) : json.answer('page', page, 'users', 'user', rows, count);
     if (!(users instanceof Promise)) {
       const count = index.onlineCount(page);
-      if (!(count instanceof Promise)) return json.answer('page', page, 'users', 'user', users, count);
+      if (!(count instanceof Promise)) return answer(users, count);
     }
-    return Promise.all([users, index.onlineCount(page)]).then(([rows, count]) => json.answer('page', page, 'users', 'user', rows, count));
+    return Promise.all([users, index.onlineCount(page)]).then(([rows, count]) => answer(rows, count));
   };
   const recordViews = (body: Buffer, request: http.IncomingMessage) => {
     const events = parseViews(body, request.headers['content-type'], index.options.maxKeyBytes, options.partition);
