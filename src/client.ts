@@ -19,7 +19,7 @@ import type { Pool } from 'undici';
 import type { ActivityStats, PageView, UserPagesOptions, UserView, ViewEvent } from './activity-index.js';
 import { parseDuration } from './duration.js';
 import { rangeError, rangeErrorWith, typeError } from './errors.js';
-import { checkInteger, checkKey, checkQueryKey, checkTime, MAX_SAFE_TIME } from './validate.js';
+import { checkInteger, checkKey, checkOptions, checkQueryKey, checkTime, MAX_SAFE_TIME } from './validate.js';
 
 export interface ClientOptions {
   /** The server: 'http://127.0.0.1:8080' (a path prefix is kept: 'http://host/skiptrail'). */
@@ -80,13 +80,15 @@ export class ClientError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_CONNECTIONS = 8;
-const USER_PAGES_PARAMETERS = new Set(['window', 'limit', 'now']);
+const USER_PAGES_PARAMETERS: ReadonlySet<string> = new Set(['window', 'limit', 'now']);
+const CLIENT_OPTIONS: ReadonlySet<string> = new Set(['url', 'timeout', 'connections', 'headers']);
 /** Keys may be longer on the server than this only if it says so; it checks again. */
 const LARGEST_KEY_BYTES = 65_535;
 
 /** Creates a client; no connection is made before the first request. */
 export function createClient(options: ClientOptions): ActivityClient {
   if (options === null || typeof options !== 'object') throw typeError('options', 'an object', options);
+  checkOptions(options, 'options', 'createClient()', CLIENT_OPTIONS);
   let base: URL;
   try {
     base = new URL(String(options.url));
@@ -196,7 +198,7 @@ export function createClient(options: ClientOptions): ActivityClient {
     },
     async userPages(user, options = {}) {
       const mayExist = checkQueryKey(user, 'user');
-      if (options === null || typeof options !== 'object') throw typeError('options', 'an object', options);
+      checkOptions(options, 'options', 'userPages()', USER_PAGES_PARAMETERS);
       const query: string[] = [];
       if (options.window !== undefined) {
         parseDuration(options.window, 'options.window');

@@ -124,6 +124,11 @@ describe('createClient()', () => {
       await same(() => server.client.userPages('ann', { window: '2h' }), () => local.userPages('ann', { window: '2h' }));
       await same(() => server.client.userPages('ann', { window: '1y' }), () => local.userPages('ann', { window: '1y' }));
       await same(() => server.client.userPages('ann', { limit: 0 }), () => local.userPages('ann', { limit: 0 }));
+      // A misspelled option is refused as by the library, not sent or ignored.
+      await same(() => server.client.userPages('ann', { windw: '5m' } as never), () => local.userPages('ann', { windw: '5m' } as never));
+      expect(() => createClient({ url: 'http://127.0.0.1:1', timout: 5 } as never)).toThrow(
+        'options.timout is not an option of createClient() (did you mean timeout?)',
+      );
       await same(() => server.client.onlineUsers('/a', 1.5), () => local.onlineUsers('/a', 1.5));
       // A key longer than the server's maxKeyBytes (1024), named by its position.
       await expect(server.client.recordMany([{ user: 'a', page: '/', ts: 1 }, { user: 'x'.repeat(2000), page: '/', ts: 1 }])).rejects.toThrow(
