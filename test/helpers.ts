@@ -10,9 +10,15 @@ export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-/** A fresh index, closed when the current test finishes. */
+/**
+ * A fresh index, closed when the current test finishes. Its wall clock stands still
+ * (frozenClock) unless the test gives `now` or `clock: 'wall'`: the default 'stream'
+ * clock then reads the watermark, so answers depend on the events alone, however
+ * loaded the machine (test/time.test.ts moves clocks by hand).
+ */
 export function openIndex(options?: IndexOptions): ActivityIndex {
-  const index = new ActivityIndex(options);
+  const standStill = options?.now === undefined && options?.clock !== 'wall';
+  const index = new ActivityIndex(standStill ? { now: frozenClock, ...options } : options);
   onTestFinished(() => index.close());
   return index;
 }
