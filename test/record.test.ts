@@ -40,7 +40,7 @@ describe('ActivityIndex#record()', () => {
   });
 
   it('defaults ts to Date.now()', () => {
-    const index = openIndex({ now: Date.now }) // the real wall clock, the default;
+    const index = openIndex({ now: Date.now }); // the real wall clock, the default
     const before = Date.now();
     index.record('alice', '/home');
     const after = Date.now();
