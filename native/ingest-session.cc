@@ -30,7 +30,9 @@ IngestSession::IngestSession(const ParserOptions& options)
     : parser_(options),
       max_line_bytes_(options.max_line_bytes),
       partitions_(options.partitions),
-      partition_(options.partition) {}
+      partition_(options.partition) {
+  SKIPTRAIL_DCHECK(partitions_ == 0 || (partition_ < partitions_ && partitions_ <= kMaxPartitions));
+}
 
 void IngestSession::Feed(const char* data, size_t len, ViewSink sink) {
   const char* p = data;

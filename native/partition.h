@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dcheck.h"
+
 namespace skiptrail {
 
 constexpr uint32_t kFnv1aOffsetBasis = 2166136261u;
@@ -33,7 +35,10 @@ inline uint32_t Fnv1a32(std::string_view bytes) {
 }
 
 // REQUIRES: 1 <= partitions <= kMaxPartitions.
-inline uint32_t PartitionOf(std::string_view user, uint32_t partitions) { return Fnv1a32(user) % partitions; }
+inline uint32_t PartitionOf(std::string_view user, uint32_t partitions) {
+  SKIPTRAIL_DCHECK(partitions >= 1 && partitions <= kMaxPartitions);
+  return Fnv1a32(user) % partitions;
+}
 
 }  // namespace skiptrail
 
