@@ -43,6 +43,19 @@ describe('ActivityIndex#userPages()', () => {
   });
 
   describe('window', () => {
+    it('includes both bounds on a list past 128 entries (the skiplist encoding) too', () => {
+      const index = openIndex();
+      for (let i = 0; i <= 128; i++) index.record('u', `/p${i}`, i);
+      const newestFirst = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => ({ page: `/p${to - i}`, ts: to - i }));
+      // now = the watermark (128): [28, 128]
+      expect(index.userPages('u', { window: 100 })).toEqual(newestFirst(28, 128));
+      // [0, 100]: ends at a stored time
+      expect(index.userPages('u', { now: 100, window: 1000 })).toEqual(newestFirst(0, 100));
+      expect(index.userPages('u', { now: 100, window: 50 })).toEqual(newestFirst(50, 100));
+      expect(index.userPages('u', { now: 100, window: 50, limit: 3 })).toEqual(newestFirst(98, 100));
+    });
+
     it('narrows the answer to [now - window, now], in ms or as a duration string', () => {
       const index = openIndex({ now: frozenClock });
       index.record('alice', '/a', 100 * SECOND);
