@@ -584,6 +584,7 @@ bool ActivityIndexWrap::AdvancePresenceClock(Napi::Env env, int64_t now) {
 }
 
 void ActivityIndexWrap::AdoptEngine(Napi::Env env, std::unique_ptr<Engine> engine) {
+  SKIPTRAIL_DCHECK(engine_ != nullptr);
   // Ids of the new engine are new to JavaScript: every exported flag starts clear, so
   // the facade's id -> key caches (which it clears too) are refilled as keys appear.
   engine_ = std::move(engine);

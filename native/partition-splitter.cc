@@ -1,5 +1,6 @@
 #include "partition-splitter.h"
 
+#include "dcheck.h"
 #include "partition.h"
 
 namespace skiptrail {
@@ -21,7 +22,9 @@ void AppendJsonString(std::string* out, std::string_view text) {
 }
 
 PartitionSplitter::PartitionSplitter(const ParserOptions& options, uint32_t partitions)
-    : session_(options), outputs_(partitions) {}
+    : session_(options), outputs_(partitions) {
+  SKIPTRAIL_DCHECK(partitions >= 1 && partitions <= kMaxPartitions && options.partitions == 0);
+}
 
 void PartitionSplitter::Feed(const char* data, size_t len) {
   session_.Feed(data, len, [this](const ParsedView& view) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "crc32c.h"
+#include "dcheck.h"
 
 namespace skiptrail {
 namespace snapshot {
@@ -160,6 +161,7 @@ Error ParseFile(const char* data, size_t size, bool check_all, FileView* view) {
 }
 
 Error Restore(const FileView& view, Engine* engine) {
+  SKIPTRAIL_DCHECK(!engine->has_watermark() && engine->Stats().entries == 0);
   Engine::State state;
   {
     Decoder in(view.sections[kMeta].data(), view.sections[kMeta].size());

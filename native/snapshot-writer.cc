@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "crc32c.h"
+#include "dcheck.h"
 #include "snapshot-format.h"
 
 namespace skiptrail {
@@ -197,6 +198,7 @@ bool SnapshotWriter::Step(int64_t budget_ns) {
 }
 
 std::string SnapshotWriter::Finish() {
+  SKIPTRAIL_DCHECK(phase_ == Phase::kDone);
   PutFixed32(&out_[12], sections_);
   PutFixed64(&out_[24], out_.size() + kTrailerSize);
   PutFixed32(&out_[32], 0);
