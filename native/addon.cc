@@ -21,6 +21,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeIngestSession", ingest_session);
   exports.Set("NativePartitionSplitter", PartitionSplitterWrap::Init(env));
   exports.Set("inspectSnapshot", Napi::Function::New<InspectSnapshot>(env, "inspectSnapshot"));
+  exports.Set("checkLogFormat", Napi::Function::New(env, JS_checkLogFormat, "checkLogFormat"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

@@ -22,6 +22,8 @@
       "parse/request.cc",
       "parse/syslog.cc",
       "parse/json.cc",
+      "parse/format-compiler.cc",
+      "parse/compiled-format.cc",
       "ingest-session.cc",
       "partition-splitter.cc"
     ],

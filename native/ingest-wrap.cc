@@ -40,6 +40,23 @@ bool ReadMaxTs(const Napi::CallbackInfo& info, size_t index, int64_t* max_ts) {
   return true;
 }
 
+Napi::Value JS_checkLogFormat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString()) {
+    Napi::TypeError::New(env, "checkLogFormat(dialect, format, userList): three strings").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const std::string dialect = info[0].As<Napi::String>().Utf8Value();
+  FormatPlan plan;
+  std::string error;
+  if (CompileFormat(dialect == "nginx" ? FormatDialect::kNginx : FormatDialect::kApache,
+                    dialect == "vhost_combined" ? std::string(kVhostCombinedFormat) : info[1].As<Napi::String>().Utf8Value(),
+                    info[2].As<Napi::String>().Utf8Value(), &plan, &error)) {
+    return env.Null();
+  }
+  return Napi::String::New(env, error);
+}
+
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options) {
   auto fail = [&]() {
     Napi::TypeError::New(env, "ingest: malformed native options").ThrowAsJavaScriptException();
@@ -65,10 +82,26 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
     options->format = LogFormat::kCommon;
   } else if (format == "ndjson") {
     options->format = LogFormat::kNdjson;
+  } else if (format == "apache" || format == "nginx" || format == "vhost_combined") {
+    options->format = LogFormat::kCompiled;
+    options->dialect = format == "nginx" ? FormatDialect::kNginx : FormatDialect::kApache;
+    if (!ReadString(object, "formatText", &options->format_text) ||
+        !ReadString(object, "userList", &options->user_list)) {
+      return fail();
+    }
+    if (format == "vhost_combined") options->format_text = std::string(kVhostCombinedFormat);
+    FormatPlan plan;
+    std::string error;
+    if (!CompileFormat(options->dialect, options->format_text, options->user_list, &plan, &error)) {
+      Napi::RangeError::New(env, "ingest: " + error).ThrowAsJavaScriptException();
+      return false;
+    }
   } else {
     return fail();
   }
-  if (user == "host") {
+  if (options->format == LogFormat::kCompiled) {
+    // the user list (userList) replaces `user`
+  } else if (user == "host") {
     options->user = UserField::kHost;
   } else if (user == "authuser") {
     options->user = UserField::kAuthuser;

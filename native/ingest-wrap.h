@@ -27,6 +27,11 @@ namespace skiptrail {
 // maxKeyBytes, maxLineBytes }. Returns false with a pending TypeError on a malformed object.
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options);
 
+// checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined', format, userList): null
+// when the format compiles (CompileFormat), else the compiler's message. The facade
+// calls it while reading the options, so a bad format is a RangeError there.
+Napi::Value JS_checkLogFormat(const Napi::CallbackInfo& info);
+
 // Reads the optional argument `index`, the latest event time a call accepts (the
 // facade's wall clock plus maxFutureSkew): undefined or absent means no limit. Returns
 // false with a pending TypeError when it is not a number.

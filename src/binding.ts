@@ -88,6 +88,8 @@ interface Addon {
   NativePartitionSplitter: new (options: NativeIngestOptions, partitions: number) => NativePartitionSplitter;
   /** native/snapshot-wrap.h */
   inspectSnapshot(data: Uint8Array): { version: number; createdAt: number; options: string; facade: string } | { code: string; message: string };
+  /** null when the Apache/nginx format compiles with this user list, else the compiler's message. */
+  checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined', format: string, userList: string): string | null;
   napiVersion: number;
 }
 

@@ -5,9 +5,14 @@
 
 import { rangeError, rangeErrorWith, typeError } from './errors.js';
 import { checkPartition } from './partition.js';
+import { addon } from './binding.js';
 import { checkBoolean, checkChoice, checkInteger, checkNonEmptyString, checkOptions } from './validate.js';
 
-export type LogFormat = 'combined' | 'common' | 'ndjson';
+export type LogFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined';
+/** An Apache mod_log_config LogFormat string or an nginx log_format string, compiled once natively. */
+export type LogFormatString = { apache: string } | { nginx: string };
+/** The native side's name for the format family. */
+export type NativeFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined' | 'apache' | 'nginx';
 export type UserField = 'host' | 'authuser' | 'authuser|host';
 export type TimeUnit = 'ms' | 's' | 'us' | 'ns';
 export type RejectReason =
@@ -22,10 +27,14 @@ export type RejectReason =
   | 'future';
 
 export interface IngestOptions {
-  /** 'combined' (default), 'common' or 'ndjson'. */
-  format?: LogFormat;
-  /** combined/common: which field is the user. Default 'host'. */
-  user?: UserField;
+  /** 'combined' (default), 'common', 'ndjson', 'vhost_combined', or { apache: '%h ...' } / { nginx: '$remote_addr ...' }. */
+  format?: LogFormat | LogFormatString;
+  /**
+   * combined/common: which field is the user, 'host' (default), 'authuser' or 'authuser|host'.
+   * vhost_combined, apache, nginx: directives in order of preference, '|'-separated
+   * ('%{X-Forwarded-For}i|%h', '$cookie_uid|$remote_addr'); default the client address.
+   */
+  user?: UserField | string;
   /** combined/common: keep the query string in the page. Default false. */
   keepQuery?: boolean;
   /** combined/common: statuses that count as a page load. Default { min: 200, max: 399 }. */
@@ -67,8 +76,12 @@ export interface IngestReport {
 
 /** The options object the native side reads (native/ingest-wrap.h). */
 export interface NativeIngestOptions {
-  format: LogFormat;
+  format: NativeFormat;
   user: UserField;
+  /** apache/nginx: the format string; vhost_combined: '' (the native side knows it). */
+  formatText: string;
+  /** vhost_combined/apache/nginx: the user list; '' for the client address. */
+  userList: string;
   keepQuery: boolean;
   statusMin: number;
   statusMax: number;
@@ -97,7 +110,8 @@ export const INGEST_OPTION_NAMES: ReadonlySet<string> = new Set([
   'maxLineBytes',
   'partition',
 ]);
-const FORMATS = ['combined', 'common', 'ndjson'] as const;
+const FORMATS = ['combined', 'common', 'ndjson', 'vhost_combined'] as const;
+const TEXT_FORMATS: readonly NativeFormat[] = ['combined', 'common', 'vhost_combined', 'apache', 'nginx'];
 const USER_FIELDS = ['host', 'authuser', 'authuser|host'] as const;
 const FIELD_NAMES: ReadonlySet<string> = new Set(['user', 'page', 'ts']);
 const TIME_UNITS = ['ms', 's', 'us', 'ns'] as const;
@@ -106,10 +120,10 @@ const TIME_UNITS = ['ms', 's', 'us', 'ns'] as const;
  * The options that apply to some formats only, and those formats. Giving one with
  * another format is a RangeError naming both: it would otherwise be silently ignored.
  */
-const FORMAT_SPECIFIC: Record<string, readonly LogFormat[]> = {
-  user: ['combined', 'common'],
-  keepQuery: ['combined', 'common'],
-  statuses: ['combined', 'common'],
+const FORMAT_SPECIFIC: Record<string, readonly NativeFormat[]> = {
+  user: TEXT_FORMATS,
+  keepQuery: TEXT_FORMATS,
+  statuses: TEXT_FORMATS,
   fields: ['ndjson'],
   tsUnit: ['ndjson'],
 };
@@ -117,7 +131,7 @@ const FORMAT_SPECIFIC: Record<string, readonly LogFormat[]> = {
 /** Validates ingest options against an index whose maxKeyBytes is `indexMaxKeyBytes`. */
 export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number): NativeIngestOptions {
   const given = checkOptions(options, 'options', 'ingest', INGEST_OPTION_NAMES);
-  const format = given.format === undefined ? 'combined' : checkChoice(given.format, 'options.format', FORMATS);
+  const { format, formatText } = checkFormat(given.format);
   for (const [key, formats] of Object.entries(FORMAT_SPECIFIC)) {
     if (given[key] !== undefined && !formats.includes(format)) {
       throw rangeErrorWith(
@@ -126,9 +140,21 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
       );
     }
   }
+  const compiled = format === 'apache' || format === 'nginx' || format === 'vhost_combined';
+  let userList = '';
+  if (compiled && given.user !== undefined) userList = checkNonEmptyString(given.user, 'options.user');
+  if (compiled) {
+    const error = addon.checkLogFormat(format, formatText, userList);
+    if (error !== null) {
+      const blamesUser = error.startsWith('user ');
+      throw rangeErrorWith(blamesUser ? 'options.user' : 'options.format', `${blamesUser ? 'options.user' : 'options.format'}: ${error}`);
+    }
+  }
   const resolved: NativeIngestOptions = {
     format,
-    user: given.user === undefined ? 'host' : checkChoice(given.user, 'options.user', USER_FIELDS),
+    user: given.user === undefined || compiled ? 'host' : checkChoice(given.user, 'options.user', USER_FIELDS),
+    formatText,
+    userList,
     keepQuery: false,
     statusMin: 200,
     statusMax: 399,
@@ -174,6 +200,20 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     resolved.partition = index;
   }
   return resolved;
+}
+
+/** options.format: a name, or { apache } / { nginx } with a format string. */
+function checkFormat(value: unknown): { format: NativeFormat; formatText: string } {
+  if (value === undefined) return { format: 'combined', formatText: '' };
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    const dialect = keys[0];
+    if (keys.length !== 1 || (dialect !== 'apache' && dialect !== 'nginx')) {
+      throw rangeErrorWith('options.format', `options.format must be a format name or { apache: string } or { nginx: string }, received keys ${JSON.stringify(keys)}`);
+    }
+    return { format: dialect, formatText: checkNonEmptyString((value as Record<string, unknown>)[dialect], `options.format.${dialect}`) };
+  }
+  return { format: checkChoice(value, 'options.format', FORMATS), formatText: '' };
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

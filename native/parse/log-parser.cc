@@ -30,6 +30,11 @@ LogParser::LogParser(const ParserOptions& options) : options_(options) {
     case TimeUnit::kMicroseconds: ts_unit_shift_ = -3; break;
     case TimeUnit::kNanoseconds: ts_unit_shift_ = -6; break;
   }
+  if (options_.format == LogFormat::kCompiled) {
+    std::string error;
+    plan_ok_ = CompileFormat(options_.dialect, options_.format_text, options_.user_list, &plan_, &error);
+    values_.resize(plan_.fields.size());
+  }
   auto accept = [this](unsigned s) {
     if (s >= 100 && s <= 599) status_bits_[s >> 6] |= uint64_t{1} << (s & 63);
   };
@@ -47,6 +52,9 @@ RejectReason LogParser::Parse(std::string_view line, ParsedView* out) {
   if (options_.syslog && (p = SkipSyslogFrame(p, end)) == nullptr) return RejectReason::kMalformed;
   if (end - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
   if (options_.format == LogFormat::kNdjson) return ParseNdjson(p, end, out);
+  if (options_.format == LogFormat::kCompiled) {
+    return plan_ok_ ? ParseWithPlan(p, end, out) : RejectReason::kMalformed;
+  }
   return ParseAccessLog(p, end, out);
 }
 

@@ -46,10 +46,13 @@
 #include <vector>
 
 #include "calendar.h"  // kMaxTimeMs, ClfTimeReader
+#include "format-compiler.h"
 
 namespace skiptrail {
 
-enum class LogFormat : uint8_t { kCombined, kCommon, kNdjson };
+// kCompiled: an Apache LogFormat or nginx log_format string (ParserOptions::dialect,
+// format_text, user_list), compiled once into a FormatPlan.
+enum class LogFormat : uint8_t { kCombined, kCommon, kNdjson, kCompiled };
 
 // JS: 'host' | 'authuser' | 'authuser|host'.
 enum class UserField : uint8_t { kHost, kAuthuser, kAuthuserOrHost };
@@ -103,6 +106,13 @@ struct ParserOptions {
   // frame is stripped first, and a line without one is malformed.
   bool syslog = false;
 
+  // kCompiled: the format string, its dialect and the user list ("%{X-Forwarded-For}i|%h";
+  // empty: the client address). The string must compile (CompileFormat); if it does
+  // not, every line is malformed.
+  FormatDialect dialect = FormatDialect::kApache;
+  std::string format_text;
+  std::string user_list;
+
   uint32_t max_key_bytes = 1024;        // a longer user or page is key-too-long
   uint32_t max_line_bytes = 64 * 1024;  // enforced by IngestSession, not by Parse()
 
@@ -144,6 +154,9 @@ class LogParser {
   // parse/access-log.cc: combined and common.
   RejectReason ParseAccessLog(const char* p, const char* end, ParsedView* out);
 
+  // parse/compiled-format.cc: a compiled Apache or nginx format.
+  RejectReason ParseWithPlan(const char* p, const char* end, ParsedView* out);
+
   // parse/ndjson.cc.
   RejectReason ParseNdjson(const char* p, const char* end, ParsedView* out);
   RejectReason NdjsonTime(ParsedView* out);
@@ -157,6 +170,11 @@ class LogParser {
   uint64_t status_bits_[10] = {};  // bit s set <=> status s (0..639) is accepted
 
   ClfTimeReader clf_time_;  // access-log times, with the last date cached
+
+  // kCompiled: the plan, whether it compiled, and each field's value in the current line.
+  FormatPlan plan_;
+  bool plan_ok_ = false;
+  std::vector<std::string_view> values_;
 
   // ndjson: where the last ts member's value was seen (last duplicate wins).
   enum class TsKind : uint8_t { kMissing, kNumber, kString, kOther };

@@ -39,6 +39,7 @@ export const INDEX_OPTIONS: Options = Object.fromEntries(Object.keys(INDEX_FLAGS
 
 export const INGEST_OPTIONS: Options = {
   format: { type: 'string' },
+  'log-format': { type: 'string' },
   user: { type: 'string' },
   'keep-query': { type: 'boolean' },
   statuses: { type: 'string' },
@@ -66,7 +67,9 @@ export const INDEX_HELP = `Index options:
   A duration D needs its unit: 500ms, 90s, 30m, 2h or 1d.`;
 
 export const INGEST_HELP = `Log format options:
-  --format F              combined (default), common or ndjson
+  --format F              combined (default), common, ndjson or vhost_combined
+  --log-format apache:F   an Apache LogFormat string ('apache:%h %l %u %t "%r" %>s %b')
+  --log-format nginx:F    an nginx log_format string ('nginx:$remote_addr - [$time_local] "$request" $status')
   --user U                combined/common user field: host (default), authuser, authuser|host
   --keep-query            keep ?query in the page
   --statuses S            statuses that count as a page load: 200-399 (default) or 200,304
@@ -189,13 +192,25 @@ export function ingestOptions(values: Values, maxKeyBytes: number): IngestOption
   const options: IngestOptions = { maxKeyBytes };
   const format = stringFlag(values, 'format');
   if (format !== undefined) {
-    if (format !== 'combined' && format !== 'common' && format !== 'ndjson') {
-      throw new UsageError(`--format must be combined, common or ndjson, received ${JSON.stringify(format)}`);
+    if (format !== 'combined' && format !== 'common' && format !== 'ndjson' && format !== 'vhost_combined') {
+      throw new UsageError(`--format must be combined, common, ndjson or vhost_combined, received ${JSON.stringify(format)}`);
     }
     options.format = format;
   }
+  const logFormat = stringFlag(values, 'log-format');
+  if (logFormat !== undefined) {
+    if (format !== undefined) throw new UsageError('--log-format and --format are alternatives: give one');
+    const match = /^(apache|nginx):([^]+)$/.exec(logFormat);
+    if (match === null) {
+      throw new UsageError(`--log-format must be apache:FORMAT or nginx:FORMAT, received ${JSON.stringify(logFormat)}`);
+    }
+    options.format = match[1] === 'apache' ? { apache: match[2]! } : { nginx: match[2]! };
+  }
+  const compiled = logFormat !== undefined || format === 'vhost_combined';
   const user = stringFlag(values, 'user');
-  if (user !== undefined) {
+  if (user !== undefined && compiled) {
+    options.user = user;
+  } else if (user !== undefined) {
     if (user !== 'host' && user !== 'authuser' && user !== 'authuser|host') {
       throw new UsageError(`--user must be host, authuser or authuser|host, received ${JSON.stringify(user)}`);
     }

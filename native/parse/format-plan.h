@@ -1,0 +1,60 @@
+// A compiled log format: the plan that Apache LogFormat and nginx log_format strings
+// compile to (format-compiler.h), run once per line by LogParser with no look at the
+// format string. Compile once, report every error at compile time, as better-sqlite3's
+// prepare() does; GoAccess re-reads its format string on every line.
+//
+// A plan is literal_0 field_1 literal_1 ... field_n literal_n: a line matches when it is
+// exactly that sequence. Each field ends where the literal after it next occurs (so a
+// user name with a space, followed by " [", reads whole), or, when that literal and the
+// one before the field are both '"', at the first '"' no backslash escapes (Apache
+// writes \", nginx \x22); the last field, with an empty literal after it, ends at a
+// space or the end of the line, and the line must end there. Two fields with no literal between them do not compile.
+#ifndef SKIPTRAIL_PARSE_FORMAT_PLAN_H_
+#define SKIPTRAIL_PARSE_FORMAT_PLAN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace skiptrail {
+
+// What a field's value is used for. The user candidates are read only when named in
+// the plan's user list; everything kIgnore is skipped unread.
+enum class FieldRole : uint8_t {
+  kIgnore,
+  kUserCandidate,   // a value the user list may name (index in user_order)
+  kRequestLine,     // "GET /a?b HTTP/1.1": method, page and protocol
+  kRequestUri,      // "/a?b" as requested (nginx $request_uri)
+  kPath,            // "/a" (Apache %U, nginx $uri)
+  kQuery,           // "?b" or "" (Apache %q)
+  kArgs,            // "b" or "" (nginx $args)
+  kStatus,          // three digits
+  kTimeClf,         // "10/Oct/2000:13:55:36 -0700"
+  kTimeIso,         // "2000-10-10T13:55:36-07:00"
+  kTimeSeconds,     // "971211336" (Apache %{sec}t)
+  kTimeMillis,      // "971211336000" (Apache %{msec}t)
+  kTimeMicros,      // "971211336000000" (Apache %{usec}t)
+  kTimeSecondsFrac  // "971211336.123" (nginx $msec)
+};
+
+struct PlanField {
+  FieldRole role = FieldRole::kIgnore;
+  bool quoted = false;          // between '"' literals: ends at an unescaped '"'
+  bool first_of_list = false;   // a user candidate taken up to its first ", " (X-Forwarded-For)
+  uint8_t user_slot = 0;        // kUserCandidate: its position in the user list
+  std::string directive;        // as written in the format, for messages
+};
+
+struct FormatPlan {
+  std::vector<std::string> literals;  // literals.size() == fields.size() + 1
+  std::vector<PlanField> fields;
+  // The user list in order of preference ("%{X-Forwarded-For}i|%h"): slot i is taken
+  // from the field whose user_slot is i; the first present one (not "-", not empty)
+  // is the user.
+  size_t user_slots = 0;
+  bool has_status = false;  // without a status field every line counts
+};
+
+}  // namespace skiptrail
+
+#endif  // SKIPTRAIL_PARSE_FORMAT_PLAN_H_

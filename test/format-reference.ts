@@ -1,0 +1,114 @@
+/**
+ * A plain TypeScript reading of Apache LogFormat and nginx log_format lines, written
+ * from docs/ingest.md ("Apache and nginx format strings") for the tests: the format is
+ * split into literals and directives, and a line is read by looking for each literal in
+ * turn with indexOf. Only the directives the tests use are known here.
+ */
+import { accessLogTime, isoTime, pageOfTarget } from './ingest-reference.js';
+
+export interface RefView {
+  user: string;
+  page: string;
+  ts: number;
+}
+
+type Piece = { literal: string } | { directive: string };
+
+/** Splits a format into literals and directives (%X, %>s, %{Name}X; $name). */
+export function splitFormat(dialect: 'apache' | 'nginx', format: string): Piece[] {
+  const pattern = dialect === 'apache' ? /%U%q|%(?:[<>]?)(?:\{[^}]*\})?[a-zA-Z]/g : /\$[A-Za-z0-9_]+/g;
+  const pieces: Piece[] = [];
+  let last = 0;
+  for (const match of format.matchAll(pattern)) {
+    let literal = format.slice(last, match.index);
+    if (match[0] === '%t') {
+      literal += '[';
+      pieces.push({ literal }, { directive: '%t' });
+      last = match.index! + 2;
+      pieces.push({ literal: ']' });
+      continue;
+    }
+    pieces.push({ literal }, { directive: match[0] });
+    last = match.index! + match[0].length;
+  }
+  pieces.push({ literal: format.slice(last) });
+  // Merge adjacent literals (the "]" of %t and what follows it).
+  const merged: Piece[] = [];
+  for (const piece of pieces) {
+    const previous = merged[merged.length - 1];
+    if (previous !== undefined && 'literal' in previous && 'literal' in piece) previous.literal += piece.literal;
+    else merged.push({ ...piece });
+  }
+  return merged;
+}
+
+function closingQuote(line: string, from: number): number {
+  for (let i = line.indexOf('"', from); i >= 0; i = line.indexOf('"', i + 1)) {
+    let backslashes = 0;
+    for (let j = i - 1; j >= from && line[j] === '\\'; j--) backslashes++;
+    if (backslashes % 2 === 0) return i;
+  }
+  return -1;
+}
+
+/** Each directive's value, or undefined when the line does not have the format's shape. */
+export function readFields(dialect: 'apache' | 'nginx', format: string, line: string): Map<string, string> | undefined {
+  const pieces = splitFormat(dialect, format);
+  const values = new Map<string, string>();
+  let at = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    if ('literal' in piece) {
+      if (!line.startsWith(piece.literal, at)) return undefined;
+      at += piece.literal.length;
+      continue;
+    }
+    const before = (pieces[i - 1] as { literal: string }).literal;
+    const after = (pieces[i + 1] as { literal: string }).literal;
+    let end: number;
+    if (before.endsWith('"') && after.startsWith('"')) end = closingQuote(line, at);
+    else if (after === '') end = line.indexOf(' ', at) < 0 ? line.length : line.indexOf(' ', at);
+    else end = line.indexOf(after, at);
+    if (end < 0) return undefined;
+    if (!values.has(piece.directive)) values.set(piece.directive, line.slice(at, end));
+    at = end;
+  }
+  return at === line.length ? values : undefined;
+}
+
+const absent = (value: string | undefined) => value === undefined || value === '' || value === '-' || value === '""';
+
+/** The view a sound line gives: the user from the first present entry of `userList`. */
+export function referenceView(dialect: 'apache' | 'nginx', format: string, userList: string, line: string): RefView | undefined {
+  const values = readFields(dialect, format, line);
+  if (values === undefined) return undefined;
+  let user: string | undefined;
+  for (const entry of userList.split('|')) {
+    let value = values.get(entry);
+    if (value !== undefined && /forwarded-for|forwarded_for/i.test(entry)) value = value.split(',')[0]!.trim();
+    if (!absent(value)) {
+      user = value;
+      break;
+    }
+  }
+  const time = values.get('%t') ?? values.get('$time_local');
+  const ts =
+    time !== undefined
+      ? accessLogTime(time)
+      : values.has('$time_iso8601')
+        ? isoTime(values.get('$time_iso8601')!)
+        : values.has('%{sec}t')
+          ? Number(values.get('%{sec}t')) * 1000
+          : values.has('%{msec}t')
+            ? Number(values.get('%{msec}t'))
+            : undefined;
+  const request = values.get('%r') ?? values.get('$request');
+  const page =
+    request !== undefined
+      ? pageOfTarget(request.split(' ')[1] ?? '', false)
+      : pageOfTarget(values.get('%U') ?? values.get('$uri') ?? values.get('$request_uri') ?? values.get('%U%q') ?? '', false);
+  const status = values.get('%>s') ?? values.get('%s') ?? values.get('$status');
+  if (status !== undefined && !(Number(status) >= 200 && Number(status) <= 399)) return undefined;
+  if (user === undefined || ts === undefined || page === undefined) return undefined;
+  return { user, page, ts };
+}
