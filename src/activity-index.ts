@@ -122,6 +122,8 @@ export class ActivityIndex {
   #batchTimes = new Float64Array(0);
   /** The snapshot image save() is making; the index must not change meanwhile. */
   #image: ImageInProgress | null = null;
+  /** How long one step of a snapshot image may hold the event loop (ms). */
+  readonly #snapshotStepMs: number;
 
   // Time (docs/semantics.md, "Time"). Every event that moves the watermark passes
   // through record(), recordMany(), ingest() or an ingest stream, which keep these.
@@ -151,6 +153,7 @@ export class ActivityIndex {
       resolved.maxKeyBytes,
       engineTuning(),
     );
+    this.#snapshotStepMs = engineTuning()?.snapshotStepMs ?? SNAPSHOT_STEP_MS;
     this.#ensureCapacity(Math.min(INITIAL_RESULT_CAPACITY, Math.max(resolved.usersPerPage, resolved.pagesPerUser)));
   }
 
@@ -192,7 +195,7 @@ export class ActivityIndex {
     while (image.buffer === null) {
       const stepStarted = performance.now();
       if (this.#native === null) throw closedError();
-      const done = native.stepSnapshot(SNAPSHOT_STEP_MS);
+      const done = native.stepSnapshot(this.#snapshotStepMs);
       image.longestStepMs = Math.max(image.longestStepMs, performance.now() - stepStarted);
       if (done) this.#finishImage();
       else await yieldToEventLoop();

@@ -13,6 +13,12 @@ export interface EngineTuning {
   tombstoneSlack?: number;
   /** The presence expiry queue is compacted past 2 * online + this many moves. Default 64. */
   queueSlack?: number;
+  /**
+   * How long one step of a snapshot image made by save() may run, in ms. Default 8. A
+   * tiny value makes every image take many steps, so tests of what happens between
+   * steps do not depend on how fast the machine is.
+   */
+  snapshotStepMs?: number;
 }
 
 let current: EngineTuning | undefined;
