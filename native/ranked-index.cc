@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -12,16 +13,16 @@ namespace skiptrail {
 
 namespace {
 constexpr uint32_t kFirstSmallCapacity = 2;
+constexpr size_t kSmallEntryBytes = sizeof(int64_t) + sizeof(uint32_t);
 constexpr size_t kMallocOverhead = sizeof(size_t);
 }  // namespace
 
-RankedIndex::RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity,
-                         uint32_t small_max)
+RankedIndex::RankedIndex(Interner* owners, Interner* members, uint32_t cap, OwnerOrder order, uint32_t small_max)
     : owners_(owners),
       members_(members),
       cap_(cap),
-      small_max_(small_max),
-      track_activity_(track_activity),
+      small_max_(std::min(small_max, kSmallMaxLimit)),
+      order_(order),
       less_(LowestFirst{members}),
       node_context_(LowestFirst{members}),
       activity_context_(LowestRankedFirst{owners}),
@@ -47,7 +48,7 @@ bool RankedIndex::Record(uint32_t owner, uint32_t member, int64_t ts, int64_t ex
     if (ts <= kept_node->key.ts) return false;
     state.big->Update(kept_node, NodeKey{ts, owner, member});
   } else if (kept_index >= 0) {
-    if (ts <= state.small[kept_index].ts) return false;
+    if (ts <= Times(state)[kept_index]) return false;
     RaiseSmall(state, kept_index, ts);
   } else {
     // Expired entries rank below every live one: trim them before judging room.
@@ -69,12 +70,13 @@ bool RankedIndex::Record(uint32_t owner, uint32_t member, int64_t ts, int64_t ex
     members_->Ref(member);
     if (state.size == 1) {
       ++owner_count_;
-      if (track_activity_) state.activity = by_activity_.Insert(ActivityKey{ts, owner});
+      if (order_ == OwnerOrder::kRank) state.activity = by_activity_.Insert(ActivityKey{ts, owner});
+      if (order_ == OwnerOrder::kExpiry && !state.queued) Queue(owner, state, ts);
     }
   }
 
   const SmallEntry latest_now = Highest(state);
-  if (track_activity_ && state.activity->key.ts != latest_now.ts) {
+  if (order_ == OwnerOrder::kRank && state.activity->key.ts != latest_now.ts) {
     by_activity_.Update(state.activity, ActivityKey{latest_now.ts, owner});
   }
   if (had_entries && latest_now.ts == latest_before.ts && latest_now.member == latest_before.member) return false;
@@ -100,11 +102,13 @@ uint32_t RankedIndex::Query(uint32_t owner, int64_t from, int64_t to, uint32_t l
       ++count;
     }
   } else {
+    const int64_t* entry_times = Times(state);
+    const uint32_t* entry_members = Members(state);
     int index = static_cast<int>(state.size) - 1;
-    while (index >= 0 && state.small[index].ts > to) --index;
-    for (; index >= 0 && count < limit && state.small[index].ts >= from; --index) {
-      members[count] = state.small[index].member;
-      times[count] = static_cast<double>(state.small[index].ts);
+    while (index >= 0 && entry_times[index] > to) --index;
+    for (; index >= 0 && count < limit && entry_times[index] >= from; --index) {
+      members[count] = entry_members[index];
+      times[count] = static_cast<double>(entry_times[index]);
       ++count;
     }
   }
@@ -114,22 +118,27 @@ uint32_t RankedIndex::Query(uint32_t owner, int64_t from, int64_t to, uint32_t l
 int RankedIndex::FindSmall(const OwnerState& state, uint32_t member) const {
   SKIPTRAIL_DCHECK(!state.big);
   // Newest entries are the likeliest to be seen again: scan from the end.
+  const uint32_t* entry_members = Members(state);
   for (int index = static_cast<int>(state.size) - 1; index >= 0; --index) {
-    if (state.small[index].member == member) return index;
+    if (entry_members[index] == member) return index;
   }
   return -1;
 }
 
 void RankedIndex::RaiseSmall(OwnerState& state, int index, int64_t ts) {
-  SKIPTRAIL_DCHECK(!state.big && index >= 0 && static_cast<uint32_t>(index) < state.size && ts > state.small[index].ts);
-  const SmallEntry raised{ts, state.small[index].member};
+  SKIPTRAIL_DCHECK(!state.big && index >= 0 && static_cast<uint32_t>(index) < state.size && ts > Times(state)[index]);
+  int64_t* entry_times = Times(state);
+  uint32_t* entry_members = Members(state);
+  const uint32_t member = entry_members[index];
   int slot = index;
   while (slot + 1 < static_cast<int>(state.size) &&
-         less_(state.small[slot + 1].ts, state.small[slot + 1].member, raised.ts, raised.member)) {
-    state.small[slot] = state.small[slot + 1];
+         less_(entry_times[slot + 1], entry_members[slot + 1], ts, member)) {
+    entry_times[slot] = entry_times[slot + 1];
+    entry_members[slot] = entry_members[slot + 1];
     ++slot;
   }
-  state.small[slot] = raised;
+  entry_times[slot] = ts;
+  entry_members[slot] = member;
 }
 
 // REQUIRES: the member is not in the list; the caller counts the entry.
@@ -138,50 +147,69 @@ void RankedIndex::InsertSmall(OwnerState& state, int64_t ts, uint32_t member) {
   if (state.size == state.small_capacity) {
     ResizeSmall(state, state.small_capacity == 0 ? kFirstSmallCapacity : 2 * state.small_capacity);
   }
+  int64_t* entry_times = Times(state);
+  uint32_t* entry_members = Members(state);
   // Find the first entry that the new one orders before; usually none (the newest).
   uint32_t low = 0, high = state.size;
-  if (high > 0 && less_(state.small[high - 1].ts, state.small[high - 1].member, ts, member)) {
+  if (high > 0 && less_(entry_times[high - 1], entry_members[high - 1], ts, member)) {
     low = high;
   }
   while (low < high) {
     const uint32_t mid = (low + high) / 2;
-    if (less_(ts, member, state.small[mid].ts, state.small[mid].member)) {
+    if (less_(ts, member, entry_times[mid], entry_members[mid])) {
       high = mid;
     } else {
       low = mid + 1;
     }
   }
-  std::memmove(state.small + low + 1, state.small + low, (state.size - low) * sizeof(SmallEntry));
-  state.small[low] = SmallEntry{ts, member};
+  const uint32_t after = state.size - low;
+  if (after > 0) {
+    std::memmove(entry_times + low + 1, entry_times + low, after * sizeof(int64_t));
+    std::memmove(entry_members + low + 1, entry_members + low, after * sizeof(uint32_t));
+  }
+  entry_times[low] = ts;
+  entry_members[low] = member;
 }
 
-// Removes small[0]; the caller counts the entry.
+// Removes entry 0; the caller counts the entry.
 void RankedIndex::RemoveSmallFirst(OwnerState& state) {
   SKIPTRAIL_DCHECK(!state.big && state.size > 0);
-  std::memmove(state.small, state.small + 1, (state.size - 1) * sizeof(SmallEntry));
+  const uint32_t rest = state.size - 1;
+  std::memmove(Times(state), Times(state) + 1, rest * sizeof(int64_t));
+  std::memmove(Members(state), Members(state) + 1, rest * sizeof(uint32_t));
 }
 
 void RankedIndex::ResizeSmall(OwnerState& state, uint32_t capacity) {
-  if (state.small != nullptr) small_bytes_ -= malloc_usable_size(state.small) + kMallocOverhead;
+  char* old = state.small;
+  if (old != nullptr) small_bytes_ -= malloc_usable_size(old) + kMallocOverhead;
   if (capacity == 0) {
-    std::free(state.small);
+    std::free(old);
     state.small = nullptr;
-  } else {
-    void* memory = std::realloc(state.small, capacity * sizeof(SmallEntry));
-    if (memory == nullptr) std::abort();
-    state.small = static_cast<SmallEntry*>(memory);
-    small_bytes_ += malloc_usable_size(state.small) + kMallocOverhead;
+    state.small_capacity = 0;
+    return;
   }
+  char* memory = static_cast<char*>(std::malloc(capacity * kSmallEntryBytes));
+  if (memory == nullptr) std::abort();
+  if (old != nullptr) {
+    const uint32_t old_capacity = state.small_capacity;
+    std::memcpy(memory, old, state.size * sizeof(int64_t));
+    std::memcpy(memory + capacity * sizeof(int64_t), old + old_capacity * sizeof(int64_t),
+                state.size * sizeof(uint32_t));
+    std::free(old);
+  }
+  state.small = memory;
   state.small_capacity = capacity;
+  small_bytes_ += malloc_usable_size(memory) + kMallocOverhead;
 }
 
 void RankedIndex::ConvertToBig(uint32_t owner, OwnerState& state) {
   SKIPTRAIL_DCHECK(!state.big);
   state.big = std::make_unique<BigList>(&node_context_);
   ++big_lists_;
+  const int64_t* entry_times = Times(state);
+  const uint32_t* entry_members = Members(state);
   for (uint32_t index = 0; index < state.size; ++index) {
-    const SmallEntry& entry = state.small[index];
-    big_nodes_.Insert(state.big->Insert(NodeKey{entry.ts, owner, entry.member}));
+    big_nodes_.Insert(state.big->Insert(NodeKey{entry_times[index], owner, entry_members[index]}));
   }
   ResizeSmall(state, 0);
 }
@@ -192,7 +220,7 @@ RankedIndex::SmallEntry RankedIndex::Lowest(const OwnerState& state) const {
     const BigList::Node* node = state.big->First();
     return SmallEntry{node->key.ts, node->key.member};
   }
-  return state.small[0];
+  return SmallEntry{Times(state)[0], Members(state)[0]};
 }
 
 RankedIndex::SmallEntry RankedIndex::Highest(const OwnerState& state) const {
@@ -201,7 +229,7 @@ RankedIndex::SmallEntry RankedIndex::Highest(const OwnerState& state) const {
     const BigList::Node* node = state.big->Last();
     return SmallEntry{node->key.ts, node->key.member};
   }
-  return state.small[state.size - 1];
+  return SmallEntry{Times(state)[state.size - 1], Members(state)[state.size - 1]};
 }
 
 void RankedIndex::RemoveLowest(uint32_t owner, OwnerState& state) {
@@ -212,28 +240,12 @@ void RankedIndex::RemoveLowest(uint32_t owner, OwnerState& state) {
     big_nodes_.Erase(node);
     state.big->Erase(node);
   } else {
-    member = state.small[0].member;
+    member = Members(state)[0];
     RemoveSmallFirst(state);
   }
   EntryRemoved(owner, state, member);
 }
 
-bool RankedIndex::Remove(uint32_t owner, uint32_t member) {
-  if (owner >= states_.size()) return false;
-  OwnerState& state = states_[owner];
-  if (state.big) {
-    BigList::Node* node = big_nodes_.Find(PackPair(owner, member));
-    if (node == nullptr) return false;
-    big_nodes_.Erase(node);
-    state.big->Erase(node);
-  } else {
-    const int index = FindSmall(state, member);
-    if (index < 0) return false;
-    std::memmove(state.small + index, state.small + index + 1, (state.size - index - 1) * sizeof(SmallEntry));
-  }
-  EntryRemoved(owner, state, member);
-  return true;
-}
 
 void RankedIndex::EntryRemoved(uint32_t owner, OwnerState& state, uint32_t member) {
   --state.size;
@@ -249,7 +261,7 @@ void RankedIndex::EntryRemoved(uint32_t owner, OwnerState& state, uint32_t membe
 
 void RankedIndex::OwnerEmptied(OwnerState& state) {
   --owner_count_;
-  if (track_activity_) {
+  if (order_ == OwnerOrder::kRank) {
     by_activity_.Erase(state.activity);
     state.activity = nullptr;
   }
@@ -268,7 +280,7 @@ void RankedIndex::DropOwner(uint32_t owner) {
 
 size_t RankedIndex::memory_bytes() const {
   return small_bytes_ + node_context_.allocated_bytes() + activity_context_.allocated_bytes() +
-         big_nodes_.memory_bytes() + states_.capacity() * sizeof(OwnerState) +
+         expiry_.memory_bytes() + big_nodes_.memory_bytes() + states_.capacity() * sizeof(OwnerState) +
          big_lists_ * (sizeof(BigList) + kMallocOverhead);
 }
 
@@ -280,6 +292,7 @@ void RankedIndex::Clear() {
   states_.clear();
   states_.shrink_to_fit();
   by_activity_.Abandon();
+  expiry_.Clear();
   big_nodes_.Clear();
   node_context_.pool().Reset();
   activity_context_.pool().Reset();
@@ -289,12 +302,27 @@ void RankedIndex::Clear() {
 }
 
 bool RankedIndex::Validate(std::string* error) const {
-  if (track_activity_ && !by_activity_.Validate()) return *error = "activity list out of order", false;
+  const bool ranked = order_ == OwnerOrder::kRank;
+  if (ranked && !by_activity_.Validate()) return *error = "activity list out of order", false;
+  if (!expiry_.Validate()) return *error = "owner expiry queue out of order", false;
+  // kExpiry: one item per queued owner, no later than its latest time.
+  std::vector<bool> item_seen(states_.size());
+  bool items_ok = true;
+  expiry_.ForEach([&](const OwnerTime& item) {
+    if (item.owner >= states_.size() || item_seen[item.owner] || !states_[item.owner].queued) {
+      items_ok = false;
+      return;
+    }
+    item_seen[item.owner] = true;
+    const OwnerState& state = states_[item.owner];
+    if (state.size > 0 && item.ts > Highest(state).ts) items_ok = false;
+  });
+  if (!items_ok) return *error = "owner expiry queue disagrees with the owners", false;
   uint64_t entries = 0, owners = 0, big_entries = 0;
   for (uint32_t owner = 0; owner < states_.size(); ++owner) {
     const OwnerState& state = states_[owner];
     if (state.size > cap_) return *error = "a list holds more than its cap", false;
-    if (track_activity_ && (state.size == 0) != (state.activity == nullptr)) {
+    if (ranked && (state.size == 0) != (state.activity == nullptr)) {
       return *error = "activity link wrong", false;
     }
     if (state.size == 0) {
@@ -304,9 +332,10 @@ bool RankedIndex::Validate(std::string* error) const {
     ++owners;
     entries += state.size;
     if (!owners_->live(owner)) return *error = "entries on a freed owner id", false;
-    if (track_activity_ && (state.activity->key.id != owner || state.activity->key.ts != Highest(state).ts)) {
+    if (ranked && (state.activity->key.id != owner || state.activity->key.ts != Highest(state).ts)) {
       return *error = "activity key differs from the latest entry", false;
     }
+    if (order_ == OwnerOrder::kExpiry && !item_seen[owner]) return *error = "an owner with entries is not queued", false;
     if (state.big) {
       if (!state.big->Validate()) return *error = "big list out of order", false;
       if (state.big->size() != state.size) return *error = "big list size wrong", false;
@@ -317,12 +346,12 @@ bool RankedIndex::Validate(std::string* error) const {
       }
     } else {
       if (state.size > small_max_ || state.size > state.small_capacity) return *error = "small list size wrong", false;
+      const int64_t* entry_times = Times(state);
+      const uint32_t* entry_members = Members(state);
       for (uint32_t index = 0; index < state.size; ++index) {
-        const SmallEntry& entry = state.small[index];
-        if (!members_->live(entry.member)) return *error = "small entry on a freed member id", false;
-        if (index > 0) {
-          const SmallEntry& before = state.small[index - 1];
-          if (!less_(before.ts, before.member, entry.ts, entry.member)) return *error = "small list out of order", false;
+        if (!members_->live(entry_members[index])) return *error = "small entry on a freed member id", false;
+        if (index > 0 && !less_(entry_times[index - 1], entry_members[index - 1], entry_times[index], entry_members[index])) {
+          return *error = "small list out of order", false;
         }
       }
     }
@@ -330,7 +359,7 @@ bool RankedIndex::Validate(std::string* error) const {
   if (entries != entry_count_ || owners != owner_count_ || big_entries != big_nodes_.size()) {
     return *error = "list counts disagree", false;
   }
-  if (track_activity_ && by_activity_.size() != owner_count_) return *error = "activity count wrong", false;
+  if (ranked && by_activity_.size() != owner_count_) return *error = "activity count wrong", false;
   return true;
 }
 

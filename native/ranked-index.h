@@ -7,14 +7,23 @@
 // Rank is contract section 2's: larger ts first, on equal ts the byte-wise smaller member.
 //
 // A list has two encodings, as Redis's sorted sets do (listpack, then skiplist +
-// dict): a small list is a sorted array of (ts, member) in one allocation, which a
-// lookup scans and a query reads front to back from one or two cache lines; past
-// kSmallMax entries it becomes a skiplist whose nodes are found through a PairMap
-// keyed by (owner, member). Both keep the lowest-ranked entry first, so the newest
-// view lands at the end and the entry to drop is at the front.
+// dict): a small list is one allocation holding its times, then its members (two
+// parallel arrays, 12 bytes an entry: a lookup scans only the 4-byte members), which
+// a query reads back to front; past kSmallMax entries it becomes a skiplist whose
+// nodes are found through a PairMap keyed by (owner, member). Both keep the
+// lowest-ranked entry first, so the newest view lands at the end and the entry to
+// drop is at the front.
 //
-// With `track_activity`, owners are also kept in an ActivityList by their latest
-// entry, for time expiry and cap eviction of whole owners.
+// Owners are dropped whole by time expiry or cap eviction, as OwnerOrder says:
+//   - kNone: never (the page index without pageWindow or maxPages);
+//   - kExpiry: by time only. Each owner with entries has one item (ts, owner) in an
+//     ExpiryQueue, with ts at most its latest time: queued when it gains its first
+//     entry, and checked lazily when popped (ts < cutoff): the owner is dropped if its
+//     latest time is before the cutoff too, else queued again at its latest time. So
+//     an event costs nothing here (an owner is re-queued about once per window),
+//     where keeping owners sorted moved a skiplist node on every event;
+//   - kRank: also by cap, which needs the exact rank order of owners (ties by key):
+//     an ActivityList by latest entry, updated on every change.
 //
 // Every entry holds one reference on its owner id and one on its member id.
 //
@@ -29,6 +38,7 @@
 
 #include "activity-list.h"
 #include "dcheck.h"
+#include "expiry-queue.h"
 #include "interner.h"
 #include "pair-map.h"
 #include "skiplist.h"
@@ -41,14 +51,18 @@ struct LatestView {
   uint32_t member;
 };
 
+enum class OwnerOrder { kNone, kExpiry, kRank };
+
 class RankedIndex {
  public:
   // Lists longer than this use the skiplist encoding (unless the engine says otherwise:
   // EngineOptions::small_list_max).
   static constexpr uint32_t kSmallMax = 128;
 
-  RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity,
-              uint32_t small_max = kSmallMax);
+  // The largest small_max honoured (OwnerState::small_capacity is 16 bits).
+  static constexpr uint32_t kSmallMaxLimit = uint32_t{1} << 14;
+
+  RankedIndex(Interner* owners, Interner* members, uint32_t cap, OwnerOrder order, uint32_t small_max = kSmallMax);
   ~RankedIndex();
   RankedIndex(const RankedIndex&) = delete;
   RankedIndex& operator=(const RankedIndex&) = delete;
@@ -60,8 +74,6 @@ class RankedIndex {
   // entry changed (or appeared), and then sets *latest.
   bool Record(uint32_t owner, uint32_t member, int64_t ts, int64_t expired_before, LatestView* latest);
 
-  // Removes `member` from the owner's list, if there. Returns whether it was.
-  bool Remove(uint32_t owner, uint32_t member);
   // How many entries the owner's list holds.
   uint32_t Size(uint32_t owner) const { return owner < states_.size() ? states_[owner].size : 0; }
 
@@ -69,23 +81,41 @@ class RankedIndex {
   // members[i]/times[i]; returns how many.
   uint32_t Query(uint32_t owner, int64_t from, int64_t to, uint32_t limit, uint32_t* members, double* times) const;
 
-  // REQUIRES: track_activity. Drops every owner whose latest entry is older than
+  // REQUIRES: order != kNone. Drops every owner whose latest entry is older than
   // `cutoff`, calling on_drop(owner) before each one goes.
   template <typename OnDrop>
   void ExpireBefore(int64_t cutoff, OnDrop on_drop) {
-    SKIPTRAIL_DCHECK(track_activity_);
-    while (const ActivityList::Node* oldest = by_activity_.First()) {
-      if (oldest->key.ts >= cutoff) break;
-      const uint32_t owner = oldest->key.id;
+    SKIPTRAIL_DCHECK(order_ != OwnerOrder::kNone);
+    if (order_ == OwnerOrder::kRank) {
+      while (const ActivityList::Node* oldest = by_activity_.First()) {
+        if (oldest->key.ts >= cutoff) break;
+        const uint32_t owner = oldest->key.id;
+        on_drop(owner);
+        DropOwner(owner);
+      }
+      return;
+    }
+    while (const OwnerTime* oldest = expiry_.Oldest()) {
+      if (oldest->ts >= cutoff) break;
+      const uint32_t owner = oldest->owner;
+      expiry_.PopOldest();
+      OwnerState& state = states_[owner];
+      state.queued = false;
+      if (state.size == 0) continue;  // dropped since it was queued
+      const int64_t latest = Highest(state).ts;
+      if (latest >= cutoff) {
+        Queue(owner, state, latest);
+        continue;
+      }
       on_drop(owner);
       DropOwner(owner);
     }
   }
-  // REQUIRES: track_activity. Drops lowest-ranked owners until at most `max_owners`
+  // REQUIRES: order == kRank. Drops lowest-ranked owners until at most `max_owners`
   // remain, calling on_drop(owner) before each one goes; returns how many.
   template <typename OnDrop>
   uint64_t EvictOver(uint64_t max_owners, OnDrop on_drop) {
-    SKIPTRAIL_DCHECK(track_activity_);
+    SKIPTRAIL_DCHECK(order_ == OwnerOrder::kRank);
     uint64_t evicted = 0;
     while (owner_count_ > max_owners) {
       const uint32_t owner = by_activity_.First()->key.id;
@@ -102,7 +132,11 @@ class RankedIndex {
     if (owner < states_.size()) __builtin_prefetch(&states_[owner]);
   }
   void PrefetchEntries(uint32_t owner) const {
-    if (owner < states_.size() && states_[owner].small != nullptr) __builtin_prefetch(states_[owner].small);
+    if (owner >= states_.size() || states_[owner].small == nullptr) return;
+    const OwnerState& state = states_[owner];
+    // A lookup scans the members from the newest; an update then reads the times.
+    __builtin_prefetch(Members(state) + state.size - 1);
+    __builtin_prefetch(Times(state) + state.size - 1);
   }
 
   uint64_t owners() const { return owner_count_; }
@@ -140,12 +174,24 @@ class RankedIndex {
     uint64_t operator()(const BigList::Node* node) const { return PackPair(node->key.owner, node->key.member); }
   };
   struct OwnerState {
-    SmallEntry* small = nullptr;  // small encoding: `size` entries, lowest first
+    // Small encoding: int64_t times[small_capacity], then uint32_t
+    // members[small_capacity]; entries [0, size), lowest first.
+    char* small = nullptr;
     std::unique_ptr<BigList> big;  // skiplist encoding, once the list outgrew small_max_
     uint32_t size = 0;
-    uint32_t small_capacity = 0;
-    ActivityList::Node* activity = nullptr;  // with track_activity: set iff size > 0
+    uint16_t small_capacity = 0;  // at most 2 * kSmallMaxLimit
+    bool queued = false;          // kExpiry: the owner has its item in expiry_
+    ActivityList::Node* activity = nullptr;  // kRank: set iff size > 0
   };
+  // An owner's expiry item (kExpiry): ts is at most its latest time.
+  struct OwnerTime {
+    int64_t ts;
+    uint32_t owner;
+  };
+  static int64_t* Times(const OwnerState& state) { return reinterpret_cast<int64_t*>(state.small); }
+  static uint32_t* Members(const OwnerState& state) {
+    return reinterpret_cast<uint32_t*>(state.small + sizeof(int64_t) * state.small_capacity);
+  }
 
   // Small encoding helpers. REQUIRES: !state.big.
   int FindSmall(const OwnerState& state, uint32_t member) const;
@@ -163,20 +209,24 @@ class RankedIndex {
   // Bookkeeping after an entry left: counts, empty owner, shrinking, references.
   void EntryRemoved(uint32_t owner, OwnerState& state, uint32_t member);
   void DropOwner(uint32_t owner);
-  // Bookkeeping when an owner gains its first entry or loses its last.
-  void OwnerAppeared(uint32_t owner, OwnerState& state, int64_t ts);
   void OwnerEmptied(OwnerState& state);
+  // kExpiry: gives the owner its item. REQUIRES: !state.queued.
+  void Queue(uint32_t owner, OwnerState& state, int64_t ts) {
+    expiry_.Push(OwnerTime{ts, owner});
+    state.queued = true;
+  }
 
   Interner* owners_;
   Interner* members_;
   uint32_t cap_;
   uint32_t small_max_;  // lists longer than this are skiplists
-  bool track_activity_;
+  OwnerOrder order_;
   LowestFirst less_;
   BigList::Context node_context_;
   ActivityList::Context activity_context_;
   std::vector<OwnerState> states_;  // by owner id
-  ActivityList by_activity_;
+  ActivityList by_activity_;            // kRank
+  ExpiryQueue<OwnerTime> expiry_;       // kExpiry
   PairMap<BigList::Node, PairOfNode> big_nodes_;
   uint64_t owner_count_ = 0;
   uint64_t entry_count_ = 0;

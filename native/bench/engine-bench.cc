@@ -2,7 +2,7 @@
 // users, 2,000 events per simulated second, 5% up to 2 s late) and prints the thread
 // CPU time per event and per query, so the cost of the engine itself can be told
 // apart from the Node-API boundary and the TypeScript facade. Build and run:
-//   bash scripts/engine-bench.sh [events] [s]
+//   bash scripts/engine-bench.sh [events] [s|ms] [once]
 #include <time.h>
 
 #include <cmath>
@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   // A second argument "s" truncates times to the second, as combined logs do: then
   // about a thousand events share each time, and ties decide most orderings.
   const bool seconds = argc > 2 && argv[2][0] == 's';
+  // A third argument "once" runs RecordBatch once (with presence) and the queries: for
+  // profilers (valgrind --tool=callgrind --toggle-collect='*RecordBatch*').
+  const bool once = argc > 3 && std::string(argv[3]) == "once";
   const size_t kUsers = 100000, kPages = 20000;
   std::mt19937_64 rng(42);
   std::vector<std::string> users(kUsers), pages(kPages);
@@ -68,7 +71,7 @@ int main(int argc, char** argv) {
     stream[i] = Event{uint32_t(user_zipf(rng)), uint32_t(page_zipf(rng)), ts};
   }
 
-  {
+  if (!once) {
     Engine one_by_one(EngineOptions{});
     double t0 = CpuSeconds();
     for (const Event& e : stream) one_by_one.Record(users[e.user], pages[e.page], e.ts);
@@ -88,13 +91,15 @@ int main(int argc, char** argv) {
   EngineOptions without_presence;
   without_presence.track_presence = false;
   double with_seconds = 1e300, without_seconds = 1e300;
-  for (int run = 0; run < 2; ++run) {
+  for (int run = 0; run < (once ? 0 : 2); ++run) {
     Engine with(EngineOptions{}), without(without_presence);
     with_seconds = std::min(with_seconds, record_batches(with));
     without_seconds = std::min(without_seconds, record_batches(without));
   }
-  std::printf("RecordBatch without presence: %.0f ns/event; presence costs %.0f%% of ingest speed\n",
-              without_seconds * 1e9 / events, (1 - without_seconds / with_seconds) * 100);
+  if (!once) {
+    std::printf("RecordBatch without presence: %.0f ns/event; presence costs %.0f%% of ingest speed\n",
+                without_seconds * 1e9 / events, (1 - without_seconds / with_seconds) * 100);
+  }
   Engine engine(EngineOptions{});
   const double batch_seconds = std::min(with_seconds, record_batches(engine));
   std::printf("RecordBatch: %.0f ns/event (%.2f M events/s)\n", batch_seconds * 1e9 / events,
