@@ -3,7 +3,9 @@
 #include "ingest-wrap.h"
 #include "snapshot-wrap.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -128,6 +130,7 @@ Napi::Function ActivityIndexWrap::Init(Napi::Env env) {
                      {
                          InstanceMethod<&ActivityIndexWrap::JS_bindResults>("bindResults"),
                          InstanceMethod<&ActivityIndexWrap::JS_recordMany>("recordMany"),
+                         InstanceMethod<&ActivityIndexWrap::JS_takeFreedIds>("takeFreedIds"),
                          InstanceMethod<&ActivityIndexWrap::JS_watermark>("watermark"),
                          InstanceMethod<&ActivityIndexWrap::JS_advanceWatermark>("advanceWatermark"),
                          InstanceMethod<&ActivityIndexWrap::JS_stats>("stats"),
@@ -270,30 +273,32 @@ Napi::Value ActivityIndexWrap::JS_record(const Napi::CallbackInfo& info) {
 Napi::Value ActivityIndexWrap::JS_recordMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (MutableEngine(env) == nullptr) return env.Undefined();
-  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
-      !info[3].IsNumber()) {
-    return ThrowType(env, "recordMany(keys, lengths, times, count): wrong argument types");
+  if (info.Length() < 5 || !info[0].IsString() || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
+      !info[3].IsNumber() || !info[4].IsTypedArray()) {
+    return ThrowType(env, "recordMany(keys, lengths, times, count, ids): wrong argument types");
   }
   Napi::TypedArray lengths_array = info[1].As<Napi::TypedArray>();
   Napi::TypedArray times_array = info[2].As<Napi::TypedArray>();
-  if (lengths_array.TypedArrayType() != napi_uint32_array || times_array.TypedArrayType() != napi_float64_array) {
-    return ThrowType(env, "recordMany: lengths must be a Uint32Array and times a Float64Array");
+  Napi::TypedArray ids_array = info[4].As<Napi::TypedArray>();
+  if (lengths_array.TypedArrayType() != napi_uint32_array || times_array.TypedArrayType() != napi_float64_array ||
+      ids_array.TypedArrayType() != napi_uint32_array) {
+    return ThrowType(env, "recordMany: lengths and ids must be Uint32Arrays and times a Float64Array");
   }
   const double count_value = info[3].As<Napi::Number>().DoubleValue();
   if (!IsSafeInteger(count_value, 0) || count_value > times_array.ElementLength() ||
-      count_value * 2 > lengths_array.ElementLength()) {
+      count_value * 2 > lengths_array.ElementLength() || count_value * 2 > ids_array.ElementLength()) {
     return ThrowRange(env, "recordMany: count exceeds the arrays");
   }
   const size_t count = static_cast<size_t>(count_value);
   const uint32_t* lengths = lengths_array.As<Napi::Uint32Array>().Data();
   const double* times = times_array.As<Napi::Float64Array>().Data();
+  uint32_t* ids = ids_array.As<Napi::Uint32Array>().Data();
+  Interner* interners[2] = {&engine_->users(), &engine_->pages()};
 
   size_t total_units = 0;
   if (napi_get_value_string_utf16(env, info[0], nullptr, 0, &total_units) != napi_ok) {
     return ThrowType(env, "recordMany: keys must be a string");
   }
-  batch_keys_.resize(total_units + 1);
-  napi_get_value_string_utf16(env, info[0], batch_keys_.data(), batch_keys_.size(), &total_units);
 
   // Check the whole batch before indexing any of it.
   size_t units = 0;
@@ -301,24 +306,35 @@ Napi::Value ActivityIndexWrap::JS_recordMany(const Napi::CallbackInfo& info) {
     if (!IsSafeInteger(times[i], 0)) {
       return ThrowRange(env, "events[" + std::to_string(i) + "].ts must be a safe integer >= 0");
     }
-    const size_t user_units = lengths[2 * i], page_units = lengths[2 * i + 1];
-    if (user_units == 0 || page_units == 0 || user_units > max_key_bytes_ || page_units > max_key_bytes_) {
-      return ThrowRange(env, "events[" + std::to_string(i) + "]: key length out of range");
+    for (size_t side = 0; side < 2; ++side) {
+      const size_t key = 2 * i + side;
+      if (ids[key] != Interner::kNoId) {
+        // A cached id must name a live key; the facade forgets freed ids first.
+        if (lengths[key] != 0 || !interners[side]->live(ids[key])) {
+          return ThrowRange(env, "recordMany: ids[" + std::to_string(key) + "] names no key");
+        }
+      } else if (lengths[key] == 0 || lengths[key] > max_key_bytes_) {
+        return ThrowRange(env, "events[" + std::to_string(i) + "]: key length out of range");
+      }
+      units += lengths[key];
     }
-    units += user_units + page_units;
   }
   if (units != total_units) return ThrowRange(env, "recordMany: key lengths do not add up to the keys");
   batch_offsets_.resize(2 * count);
 
   // Convert every key to UTF-8 first, then index the batch in one engine call.
-  batch_utf8_.clear();
-  const char16_t* cursor = batch_keys_.data();
-  for (size_t i = 0; i < 2 * count; ++i) {
-    // The facade leaves this check to us: it then validates the batch itself and
-    // throws its own error, naming the event.
-    if (!AppendUtf8(cursor, lengths[i], &batch_utf8_)) return Napi::Number::New(env, -1.0 - static_cast<double>(i / 2));
-    cursor += lengths[i];
-    batch_offsets_[i] = batch_utf8_.size();  // end of key i
+  if (!SplitUtf8Keys(env, info[0], lengths, count, total_units)) {
+    batch_keys_.resize(total_units + 1);
+    napi_get_value_string_utf16(env, info[0], batch_keys_.data(), batch_keys_.size(), &total_units);
+    batch_utf8_.clear();
+    const char16_t* cursor = batch_keys_.data();
+    for (size_t i = 0; i < 2 * count; ++i) {
+      // The facade leaves this check to us: it then validates the batch itself and
+      // throws its own error, naming the event.
+      if (!AppendUtf8(cursor, lengths[i], &batch_utf8_)) return Napi::Number::New(env, -1.0 - static_cast<double>(i / 2));
+      cursor += lengths[i];
+      batch_offsets_[i] = batch_utf8_.size();  // end of key i
+    }
   }
   batch_events_.resize(count);
   size_t begin = 0;
@@ -326,12 +342,104 @@ Napi::Value ActivityIndexWrap::JS_recordMany(const Napi::CallbackInfo& info) {
     const size_t user_end = batch_offsets_[2 * i], page_end = batch_offsets_[2 * i + 1];
     batch_events_[i] = Engine::EventView{std::string_view(batch_utf8_.data() + begin, user_end - begin),
                                          std::string_view(batch_utf8_.data() + user_end, page_end - user_end),
-                                         static_cast<int64_t>(times[i])};
+                                         static_cast<int64_t>(times[i]), ids[2 * i], ids[2 * i + 1]};
     begin = page_end;
   }
-  const uint64_t late = engine_->RecordBatch(batch_events_.data(), count);
+  // Pin the cached ids for the batch (RecordBatch's REQUIRES): an event may drop the
+  // last entry of a key that a later event names by id.
+  for (size_t key = 0; key < 2 * count; ++key) {
+    if (ids[key] != Interner::kNoId) interners[key & 1]->Ref(ids[key]);
+  }
+  batch_ids_.resize(2 * count);
+  const uint64_t late = engine_->RecordBatch(batch_events_.data(), count, batch_ids_.data());
+  for (size_t key = 0; key < 2 * count; ++key) {
+    if (ids[key] != Interner::kNoId) interners[key & 1]->Unref(ids[key]);
+  }
+  // Hand back the ids of the keys that came as strings, where the id still names that
+  // key (a later event may have freed it, and another key taken it): JavaScript then
+  // caches key -> id and id -> key, so the key never crosses again while it lives.
+  begin = 0;
+  for (size_t key = 0; key < 2 * count; ++key) {
+    const size_t end = batch_offsets_[key];
+    if (ids[key] == Interner::kNoId) {
+      Interner& keys = *interners[key & 1];
+      const uint32_t id = batch_ids_[key];
+      if (keys.live(id) && keys.View(id) == std::string_view(batch_utf8_.data() + begin, end - begin)) {
+        ids[key] = id;
+        keys.set_exported(id);
+      }
+    }
+    begin = end;
+  }
   ReportMemory(env);
   return Napi::Number::New(env, static_cast<double>(late));
+}
+
+Napi::Value ActivityIndexWrap::JS_takeFreedIds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  Interner& users = engine_->users();
+  Interner& pages = engine_->pages();
+  if (users.freed_log().empty() && pages.freed_log().empty() && !users.freed_log_overflowed() &&
+      !pages.freed_log_overflowed()) {
+    return env.Null();
+  }
+  const size_t user_count = users.freed_log().size(), page_count = pages.freed_log().size();
+  Napi::Uint32Array freed = Napi::Uint32Array::New(env, 2 + user_count + page_count);
+  uint32_t* out = freed.Data();
+  out[0] = static_cast<uint32_t>(user_count);
+  out[1] = (users.freed_log_overflowed() ? 1 : 0) | (pages.freed_log_overflowed() ? 2 : 0);
+  std::copy(users.freed_log().begin(), users.freed_log().end(), out + 2);
+  std::copy(pages.freed_log().begin(), pages.freed_log().end(), out + 2 + user_count);
+  users.ClearFreedLog();
+  pages.ClearFreedLog();
+  return freed;
+}
+
+bool ActivityIndexWrap::SplitUtf8Keys(Napi::Env env, Napi::Value keys, const uint32_t* lengths, size_t count,
+                                      size_t total_units) {
+  // At most 3 UTF-8 bytes per UTF-16 unit (a pair's 4 bytes stand for 2 units), and
+  // napi's terminator.
+  // Grown, never shrunk: no fill per call. Bytes past `written` are garbage.
+  if (batch_utf8_.size() < 3 * total_units + 1) batch_utf8_.resize(3 * total_units + 1);
+  size_t written = 0;
+  if (napi_get_value_string_utf8(env, keys, batch_utf8_.data(), batch_utf8_.size(), &written) != napi_ok) return false;
+  const char* bytes = batch_utf8_.data();
+  // V8 writes a lone surrogate as U+FFFD: such a batch (or one that honestly holds
+  // U+FFFD) takes the exact path.
+  if (std::string_view(bytes, written).find("\xEF\xBF\xBD") != std::string_view::npos) return false;
+  size_t at = 0;
+  for (size_t i = 0; i < 2 * count; ++i) {
+    size_t units = lengths[i];
+    // Eight ASCII bytes at a time, then one character at a time.
+    while (units >= 8 && at + 8 <= written) {
+      uint64_t word;
+      std::memcpy(&word, bytes + at, 8);
+      if ((word & 0x8080808080808080ull) != 0) break;
+      at += 8;
+      units -= 8;
+    }
+    while (units > 0) {
+      if (at >= written) return false;
+      const auto lead = static_cast<unsigned char>(bytes[at]);
+      if (lead < 0x80) {
+        at += 1;
+      } else if (lead < 0xE0) {
+        at += 2;
+      } else if (lead < 0xF0) {
+        at += 3;
+      } else {
+        // A pair: two units. One left means the pair straddles two keys, each of
+        // which then holds a lone surrogate.
+        if (units < 2) return false;
+        at += 4;
+        --units;
+      }
+      --units;
+    }
+    batch_offsets_[i] = at;  // end of key i
+  }
+  return at == written;
 }
 
 Napi::Value ActivityIndexWrap::ResultsFor(Napi::Env env, Interner& keys, uint32_t count) {

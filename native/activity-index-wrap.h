@@ -67,10 +67,18 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   Napi::Value JS_bindResults(const Napi::CallbackInfo& info);
   // record(user, page, ts) -> late: boolean
   Napi::Value JS_record(const Napi::CallbackInfo& info);
-  // recordMany(keys: string, lengths: Uint32Array, times: Float64Array, count) -> late count.
-  // keys holds user0 page0 user1 page1 ... concatenated; lengths their UTF-16 lengths.
+  // recordMany(keys: string, lengths: Uint32Array, times: Float64Array, count, ids:
+  // Uint32Array) -> late count. Key 2i is event i's user, 2i + 1 its page. ids[k] is
+  // key k's id when JavaScript has it cached (lengths[k] is then 0), else 0xFFFFFFFF
+  // and the key is in `keys`: the keys sent, concatenated in order, lengths[k] their
+  // UTF-16 lengths. On return ids[k] holds the id of every key sent whose id still
+  // names it (else stays 0xFFFFFFFF); those ids are marked exported.
   // If a key holds a lone surrogate, indexes nothing and returns -1 - its event's index.
   Napi::Value JS_recordMany(const Napi::CallbackInfo& info);
+  // takeFreedIds() -> null | Uint32Array [userCount, overflowed (bit 0 users, bit 1
+  // pages), ...freed user ids, ...freed page ids]: the ids freed since the last call
+  // (see Interner::freed_log), for the facade's key -> id caches.
+  Napi::Value JS_takeFreedIds(const Napi::CallbackInfo& info);
   // lastUsers(page, k) -> count | new keys (see the top of this file)
   Napi::Value JS_lastUsers(const Napi::CallbackInfo& info);
   // userPages(user, from, to, limit) -> count | new keys (see the top of this file)
@@ -114,6 +122,11 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   // string; a key longer than maxKeyBytes sets *too_long.
   bool ReadKey(Napi::Env env, Napi::Value value, const char* name, std::string* buffer, std::string_view* key,
                bool* too_long);
+  // recordMany's fast conversion: has V8 write `keys` (total_units UTF-16 units) as
+  // UTF-8 into batch_utf8_ and sets batch_offsets_[i] to the end of key i, whose
+  // UTF-16 length is lengths[i]. Returns false when the exact UTF-16 path must decide
+  // (a lone surrogate may be present).
+  bool SplitUtf8Keys(Napi::Env env, Napi::Value keys, const uint32_t* lengths, size_t count, size_t total_units);
   // The count, or the new keys (see the top of this file) when some ids are new to
   // JavaScript; marks those exported.
   Napi::Value ResultsFor(Napi::Env env, Interner& keys, uint32_t count);
@@ -132,12 +145,13 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   uint32_t records_since_report_ = 0;
   std::string key_a_, key_b_;  // scratch UTF-8 key buffers, maxKeyBytes + 2 bytes each
   std::string export_utf8_;    // scratch: the new keys of one result, concatenated
-  // Scratch for recordMany: the keys as UTF-16, then as UTF-8 with each key's end
-  // offset, then as events.
+  // Scratch for recordMany: the keys as UTF-8 with each key's end offset (through
+  // UTF-16 in batch_keys_ when SplitUtf8Keys cannot decide), then as events.
   std::u16string batch_keys_;
   std::string batch_utf8_;
   std::vector<size_t> batch_offsets_;
   std::vector<Engine::EventView> batch_events_;
+  std::vector<uint32_t> batch_ids_;  // the ids RecordBatch used, two per event
 };
 
 }  // namespace skiptrail

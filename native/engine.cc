@@ -25,53 +25,70 @@ Engine::Engine(const EngineOptions& options)
   SKIPTRAIL_DCHECK(options.presence_window <= options.user_window);
 }
 
-uint64_t Engine::RecordBatch(const EventView* events, size_t count) {
+uint64_t Engine::RecordBatch(const EventView* events, size_t count, uint32_t* ids) {
   // Stages ahead of the event being indexed: hash and prefetch the table slots of
   // event i + kAhead; once those have arrived, the interner entries of event
   // i + kAhead/2; then the index and presence states of events i + 3 .. i + 1, each
   // stage reading what the one before loaded (ids peeked from the slots, unverified:
-  // a hint only).
+  // a hint only). Keys given as ids skip the first two stages.
   constexpr size_t kAhead = 8;
   constexpr size_t kRing = 2 * kAhead;  // hashes in flight: user and page per event
   uint32_t user_hashes[kRing], page_hashes[kRing];
   auto start = [&](size_t i) {
-    user_hashes[i % kRing] = Interner::Hash(events[i].user);
-    page_hashes[i % kRing] = Interner::Hash(events[i].page);
-    users_.PrefetchSlot(user_hashes[i % kRing]);
-    pages_.PrefetchSlot(page_hashes[i % kRing]);
+    const EventView& event = events[i];
+    if (event.user_id == Interner::kNoId) {
+      user_hashes[i % kRing] = Interner::Hash(event.user);
+      users_.PrefetchSlot(user_hashes[i % kRing]);
+    }
+    if (event.page_id == Interner::kNoId) {
+      page_hashes[i % kRing] = Interner::Hash(event.page);
+      pages_.PrefetchSlot(page_hashes[i % kRing]);
+    }
+  };
+  auto user_hint = [&](size_t i) {
+    return events[i].user_id != Interner::kNoId ? events[i].user_id : users_.PeekId(user_hashes[i % kRing]);
+  };
+  auto page_hint = [&](size_t i) {
+    return events[i].page_id != Interner::kNoId ? events[i].page_id : pages_.PeekId(page_hashes[i % kRing]);
   };
   for (size_t i = 0; i < count && i < kAhead; ++i) start(i);
   uint64_t late = 0;
   for (size_t i = 0; i < count; ++i) {
     if (i + kAhead < count) start(i + kAhead);
     if (i + kAhead / 2 < count) {
-      users_.PrefetchEntry(user_hashes[(i + kAhead / 2) % kRing]);
-      pages_.PrefetchEntry(page_hashes[(i + kAhead / 2) % kRing]);
+      const EventView& ahead = events[i + kAhead / 2];
+      if (ahead.user_id == Interner::kNoId) users_.PrefetchEntry(user_hashes[(i + kAhead / 2) % kRing]);
+      if (ahead.page_id == Interner::kNoId) pages_.PrefetchEntry(page_hashes[(i + kAhead / 2) % kRing]);
     }
-    if (i + 3 < count) {
-      presence_.PrefetchStates(users_.PeekId(user_hashes[(i + 3) % kRing]), pages_.PeekId(page_hashes[(i + 3) % kRing]));
-    }
+    if (i + 3 < count) presence_.PrefetchStates(user_hint(i + 3), page_hint(i + 3));
     if (i + 2 < count) {
-      const uint32_t user = users_.PeekId(user_hashes[(i + 2) % kRing]);
-      const uint32_t page = pages_.PeekId(page_hashes[(i + 2) % kRing]);
+      const uint32_t user = user_hint(i + 2);
+      const uint32_t page = page_hint(i + 2);
       user_index_.PrefetchState(user);
       page_index_.PrefetchState(page);
       presence_.PrefetchMove(user, page);
     }
     if (i + 1 < count) {
-      const uint32_t user = users_.PeekId(user_hashes[(i + 1) % kRing]);
+      const uint32_t user = user_hint(i + 1);
       user_index_.PrefetchEntries(user);
-      page_index_.PrefetchEntries(pages_.PeekId(page_hashes[(i + 1) % kRing]));
+      page_index_.PrefetchEntries(page_hint(i + 1));
       presence_.PrefetchDeparture(user);
     }
     const EventView& event = events[i];
-    late += RecordHashed(event.user, user_hashes[i % kRing], event.page, page_hashes[i % kRing], event.ts) ? 1 : 0;
+    const uint32_t user_id =
+        event.user_id != Interner::kNoId ? event.user_id : users_.Intern(event.user, user_hashes[i % kRing]);
+    const uint32_t page_id =
+        event.page_id != Interner::kNoId ? event.page_id : pages_.Intern(event.page, page_hashes[i % kRing]);
+    if (ids != nullptr) {
+      ids[2 * i] = user_id;
+      ids[2 * i + 1] = page_id;
+    }
+    late += RecordIds(user_id, page_id, event.ts) ? 1 : 0;
   }
   return late;
 }
 
-bool Engine::RecordHashed(std::string_view user, uint32_t user_hash, std::string_view page, uint32_t page_hash,
-                          int64_t ts) {
+bool Engine::RecordIds(uint32_t user_id, uint32_t page_id, int64_t ts) {
   const bool late = ts < Cutoff(options_.user_window);
   ++events_;
   if (!has_watermark_ || ts > watermark_) {
@@ -79,8 +96,6 @@ bool Engine::RecordHashed(std::string_view user, uint32_t user_hash, std::string
     has_watermark_ = true;
   }
   presence_clock_ = std::max(presence_clock_, watermark_);
-  const uint32_t user_id = users_.Intern(user, user_hash);
-  const uint32_t page_id = pages_.Intern(page, page_hash);
   // Hold both ids until the end: evictions below may drop their last entries.
   users_.Ref(user_id);
   pages_.Ref(page_id);

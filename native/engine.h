@@ -61,17 +61,23 @@ class Engine {
     return RecordHashed(user, Interner::Hash(user), page, Interner::Hash(page), ts);
   }
 
-  // One event of a batch; the keys are views into memory the caller owns.
+  // One event of a batch; the keys are views into memory the caller owns. A key may
+  // come as its id instead (user_id or page_id != Interner::kNoId; the view is then
+  // ignored). REQUIRES: such an id is live and the caller holds a reference on it
+  // (Interner::Ref) for the whole RecordBatch call.
   struct EventView {
     std::string_view user;
     std::string_view page;
     int64_t ts;
+    uint32_t user_id = Interner::kNoId;
+    uint32_t page_id = Interner::kNoId;
   };
   // Indexes events[0 .. count) in order, exactly as Record() one by one would, and
   // returns how many were late. Faster: while one event is indexed, the key lookups
   // of the next few are already loading (software prefetch), so their cache misses
-  // overlap instead of queueing.
-  uint64_t RecordBatch(const EventView* events, size_t count);
+  // overlap instead of queueing. With `ids`, writes the user and page id each event
+  // used to ids[2i] and ids[2i + 1] (an id may have been freed by a later event).
+  uint64_t RecordBatch(const EventView* events, size_t count, uint32_t* ids = nullptr);
 
   // Q1: up to k users of `page`, rank order. Returns the count written.
   uint32_t LastUsers(std::string_view page, uint32_t k, uint32_t* users, double* times) const;
@@ -138,7 +144,11 @@ class Engine {
     if (!has_watermark_ || window == kNoWindow) return std::numeric_limits<int64_t>::min();
     return watermark_ - window;
   }
-  bool RecordHashed(std::string_view user, uint32_t user_hash, std::string_view page, uint32_t page_hash, int64_t ts);
+  bool RecordHashed(std::string_view user, uint32_t user_hash, std::string_view page, uint32_t page_hash, int64_t ts) {
+    return RecordIds(users_.Intern(user, user_hash), pages_.Intern(page, page_hash), ts);
+  }
+  // REQUIRES: both ids live (possibly unreferenced: just interned).
+  bool RecordIds(uint32_t user_id, uint32_t page_id, int64_t ts);
   void ExpireAndEvict();
 
   EngineOptions options_;

@@ -103,6 +103,11 @@ void Interner::Free(uint32_t id) {
   exported_[id >> 6] &= ~(uint64_t{1} << (id & 63));
   free_ids_.push_back(id);
   --live_;
+  if (freed_log_.size() < kMaxFreedLog) {
+    freed_log_.push_back(id);
+  } else {
+    freed_log_overflowed_ = true;
+  }
 }
 
 void Interner::Grow() {
@@ -119,7 +124,7 @@ void Interner::Grow() {
 
 size_t Interner::memory_bytes() const {
   return key_bytes_ + table_.capacity() * sizeof(uint32_t) + entries_.capacity() * sizeof(Entry) +
-         free_ids_.capacity() * sizeof(uint32_t) + exported_.capacity() * sizeof(uint64_t);
+         (free_ids_.capacity() + freed_log_.capacity()) * sizeof(uint32_t) + exported_.capacity() * sizeof(uint64_t);
 }
 
 void Interner::Clear() {
@@ -134,6 +139,8 @@ void Interner::Clear() {
   table_.shrink_to_fit();
   live_ = 0;
   key_bytes_ = 0;
+  std::vector<uint32_t>().swap(freed_log_);
+  freed_log_overflowed_ = true;
 }
 
 bool Interner::Validate() const {

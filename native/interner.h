@@ -10,6 +10,11 @@
 // reused id starts with the flag clear. The flags live in a bitmap apart from the
 // entries (one bit per id), so checking a query result's ids stays in cache.
 //
+// JavaScript also caches key -> id, to hand hot keys over as ids. For that cache the
+// interner logs every id it frees (freed_log()), until the log is taken; past
+// kMaxFreedLog ids, or on Clear(), it only says that it overflowed (the cache must then
+// forget everything).
+//
 // Thread safety: none.
 #ifndef SKIPTRAIL_INTERNER_H_
 #define SKIPTRAIL_INTERNER_H_
@@ -86,6 +91,16 @@ class Interner {
   // Byte-wise order of two live ids' keys (Buffer.compare's order).
   bool Less(uint32_t a, uint32_t b) const;
 
+  // Ids freed since the log was last taken, oldest first; overflowed() when some are
+  // missing.
+  static constexpr size_t kMaxFreedLog = size_t{1} << 16;
+  const std::vector<uint32_t>& freed_log() const { return freed_log_; }
+  bool freed_log_overflowed() const { return freed_log_overflowed_; }
+  void ClearFreedLog() {
+    freed_log_.clear();
+    freed_log_overflowed_ = false;
+  }
+
   // REQUIRES: id < id_limit().
   bool exported(uint32_t id) const {
     SKIPTRAIL_DCHECK(id < id_limit());
@@ -125,6 +140,8 @@ class Interner {
   std::vector<uint32_t> free_ids_;
   std::vector<uint64_t> exported_;  // bit id: the exported flag; covers every id < id_limit()
   std::vector<uint32_t> table_;  // open addressing, linear probing; kNoId = empty
+  std::vector<uint32_t> freed_log_;
+  bool freed_log_overflowed_ = false;
   size_t live_ = 0;
   size_t key_bytes_ = 0;  // usable bytes of every key allocation
 };

@@ -102,6 +102,39 @@ const SNAPSHOT_STEP_MS = 8;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** recordMany's marker for "this key is sent as a string" (native/activity-index-wrap.h). */
+const NO_ID = 0xffffffff;
+
+/**
+ * key -> id for the keys recordMany has sent, so a hot key crosses as a number rather
+ * than a string (no concatenation, UTF-8 conversion, hashing or probing). Holds only
+ * ids that name their key as of the last takeFreedIds(): the engine logs every id it
+ * frees, and the cache forgets them before each batch. `keyOf` is the cache's own
+ * reverse map (the query caches' id -> key arrays may have moved on to a reused id).
+ */
+class KeyIdCache {
+  readonly ids = new Map<string, number>();
+  keyOf: (string | undefined)[] = [];
+
+  learn(key: string, id: number): void {
+    this.ids.set(key, id);
+    while (this.keyOf.length < id) this.keyOf.push(undefined);
+    this.keyOf[id] = key;
+  }
+
+  forget(id: number): void {
+    const key = this.keyOf[id];
+    if (key === undefined) return;
+    this.ids.delete(key);
+    this.keyOf[id] = undefined;
+  }
+
+  clear(): void {
+    this.ids.clear();
+    this.keyOf = [];
+  }
+}
+
 /** Result arrays start this long and grow on demand up to what a query may return. */
 const INITIAL_RESULT_CAPACITY = 256;
 /** Result arrays never grow past this many rows by doubling alone. */
@@ -117,11 +150,15 @@ export class ActivityIndex {
   /** id -> key caches, filled from native results (see native/activity-index-wrap.h). */
   #userKeys: string[] = [];
   #pageKeys: string[] = [];
+  /** key -> id caches for recordMany (see KeyIdCache). */
+  #userIds = new KeyIdCache();
+  #pageIds = new KeyIdCache();
   /** Scratch for recordMany, reused across calls. */
   #batchLengths = new Uint32Array(0);
   #batchTimes = new Float64Array(0);
   /** The snapshot image save() is making; the index must not change meanwhile. */
   #image: ImageInProgress | null = null;
+  #batchIds = new Uint32Array(0);
   /** How long one step of a snapshot image may hold the event loop (ms). */
   readonly #snapshotStepMs: number;
 
@@ -281,10 +318,15 @@ export class ActivityIndex {
     if (this.#batchTimes.length < count) {
       this.#batchLengths = new Uint32Array(2 * count);
       this.#batchTimes = new Float64Array(count);
+      this.#batchIds = new Uint32Array(2 * count);
     }
     const lengths = this.#batchLengths;
     const times = this.#batchTimes;
+    const ids = this.#batchIds;
     const maxKeyBytes = this.#options.maxKeyBytes;
+    this.#forgetFreedIds(native);
+    const userIds = this.#userIds.ids;
+    const pageIds = this.#pageIds.ids;
     // Events before this index have passed the full check (#checkEvents).
     let checked = 0;
     let keys = '';
@@ -316,10 +358,24 @@ export class ActivityIndex {
       const time = typeof ts === 'number' ? ts : ts.getTime(); // checked: a number or a valid Date
       times[i] = time;
       if (time > newest) newest = time;
-      lengths[2 * i] = user.length;
-      lengths[2 * i + 1] = page.length;
-      keys += user;
-      keys += page;
+      const userId = userIds.get(user);
+      if (userId === undefined) {
+        ids[2 * i] = NO_ID;
+        lengths[2 * i] = user.length;
+        keys += user;
+      } else {
+        ids[2 * i] = userId;
+        lengths[2 * i] = 0;
+      }
+      const pageId = pageIds.get(page);
+      if (pageId === undefined) {
+        ids[2 * i + 1] = NO_ID;
+        lengths[2 * i + 1] = page.length;
+        keys += page;
+      } else {
+        ids[2 * i + 1] = pageId;
+        lengths[2 * i + 1] = 0;
+      }
     }
     if (count === 0) return 0;
     const moves = newest > this.#watermark;
@@ -330,13 +386,46 @@ export class ActivityIndex {
       this.#checkEvents(list, checked, at); // an earlier invalid event is the first error
       throw this.#futureError(`events[${at}].ts`, list[at]!.ts, wall);
     }
-    if (native.recordMany(keys, lengths, times, count) < 0) {
+    if (native.recordMany(keys, lengths, times, count, ids) < 0) {
       // A key holds a lone surrogate: nothing was indexed. Throw the first error in order.
       this.#checkEvents(list, checked, count);
       throw new Error('skiptrail: recordMany rejected a batch that passed validation');
     }
     if (moves) this.#moved(newest, wall);
+    // Forget the ids the batch freed, then learn the ids of the keys sent as strings
+    // (those still valid: see native/activity-index-wrap.h), for both caches.
+    this.#forgetFreedIds(native);
+    for (let i = 0; i < count; i++) {
+      if (lengths[2 * i] !== 0 && ids[2 * i] !== NO_ID) {
+        const user = list[i]!.user;
+        this.#userIds.learn(user, ids[2 * i]!);
+        this.#remember(this.#userKeys, ids[2 * i]!, user);
+      }
+      if (lengths[2 * i + 1] !== 0 && ids[2 * i + 1] !== NO_ID) {
+        const page = list[i]!.page;
+        this.#pageIds.learn(page, ids[2 * i + 1]!);
+        this.#remember(this.#pageKeys, ids[2 * i + 1]!, page);
+      }
+    }
     return count;
+  }
+
+  /** Applies the engine's log of freed ids to the key -> id caches. */
+  #forgetFreedIds(native: NativeActivityIndex): void {
+    const freed = native.takeFreedIds();
+    if (freed === null) return;
+    const userCount = freed[0]!;
+    const overflowed = freed[1]!;
+    if (overflowed & 1) this.#userIds.clear();
+    else for (let i = 0; i < userCount; i++) this.#userIds.forget(freed[2 + i]!);
+    if (overflowed & 2) this.#pageIds.clear();
+    else for (let i = 2 + userCount; i < freed.length; i++) this.#pageIds.forget(freed[i]!);
+  }
+
+  /** Sets keys[id] = key, keeping the array packed (see #learn). */
+  #remember(keys: string[], id: number, key: string): void {
+    while (keys.length < id) keys.push('');
+    keys[id] = key;
   }
 
   /** The full check of events[from .. to): throws, naming the first invalid event. */
@@ -475,6 +564,8 @@ export class ActivityIndex {
     this.#lead = -Infinity;
     this.#userKeys = [];
     this.#pageKeys = [];
+    this.#userIds.clear();
+    this.#pageIds.clear();
   }
 
   /** Releases the native engine. Any later call throws; closing twice is fine. */
@@ -487,6 +578,8 @@ export class ActivityIndex {
     image?.finished();
     this.#userKeys = [];
     this.#pageKeys = [];
+    this.#userIds.clear();
+    this.#pageIds.clear();
   }
 
   /** Debug: walks every native structure's invariants; throws an Error if one is broken. */

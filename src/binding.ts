@@ -17,7 +17,8 @@ import type { IngestReport, NativeIngestOptions } from './ingest.js';
 export interface NativeActivityIndex {
   bindResults(ids: Uint32Array, times: Float64Array, keyLengths: Uint32Array): void;
   record(user: string, page: string, ts: number): boolean;
-  recordMany(keys: string, lengths: Uint32Array, times: Float64Array, count: number): number;
+  recordMany(keys: string, lengths: Uint32Array, times: Float64Array, count: number, ids: Uint32Array): number;
+  takeFreedIds(): Uint32Array | null;
   lastUsers(page: string, k: number): NativeResult;
   userPages(user: string, from: number, to: number, limit: number): NativeResult;
   onlineUsers(page: string, k: number, now: number): NativeResult;

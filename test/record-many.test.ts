@@ -133,4 +133,74 @@ describe('ActivityIndex#recordMany()', () => {
       expect(() => index.recordMany(bad as never)).toThrow(/events/);
     }
   });
+
+  // recordMany hands known keys over as ids (a JavaScript key -> id cache); ids are
+  // freed with a key's last entry and reused for other keys, by any write path.
+  describe('when a key\'s id is freed and taken by another key between batches', () => {
+    const freeAlice = (index: ReturnType<typeof openIndex>) => {
+      index.recordMany([{ user: 'alice', page: '/p', ts: 0 }]);
+      // bob takes alice's place on /p (usersPerPage 1) and her user entry expires.
+      index.recordMany([{ user: 'bob', page: '/p', ts: 5000 }]);
+    };
+
+    it('through recordMany', () => {
+      const index = openIndex({ usersPerPage: 1, userWindow: 1000 });
+      freeAlice(index);
+      index.recordMany([{ user: 'carol', page: '/r', ts: 5001 }]);
+      index.recordMany([{ user: 'alice', page: '/s', ts: 5002 }]);
+      expect(index.userPages('alice')).toEqual([{ page: '/s', ts: 5002 }]);
+      expect(index.userPages('carol')).toEqual([{ page: '/r', ts: 5001 }]);
+      expect(index.lastUsers('/r')).toEqual([{ user: 'carol', ts: 5001 }]);
+      expect(index.lastUsers('/s')).toEqual([{ user: 'alice', ts: 5002 }]);
+      index.validate();
+    });
+
+    it('through record() and ingest()', () => {
+      for (const write of ['record', 'ingest'] as const) {
+        const index = openIndex({ usersPerPage: 1, userWindow: 1000 });
+        freeAlice(index);
+        if (write === 'record') index.record('carol', '/r', 5001);
+        else index.ingest('{"user":"carol","page":"/r","ts":5001}\n', { format: 'ndjson' });
+        index.recordMany([{ user: 'alice', page: '/s', ts: 5002 }]);
+        expect(index.userPages('alice'), write).toEqual([{ page: '/s', ts: 5002 }]);
+        expect(index.userPages('carol'), write).toEqual([{ page: '/r', ts: 5001 }]);
+        expect(index.lastUsers('/s'), write).toEqual([{ user: 'alice', ts: 5002 }]);
+        index.validate();
+      }
+    });
+
+    it('within one batch', () => {
+      const index = openIndex({ usersPerPage: 1, userWindow: 1000 });
+      index.recordMany([{ user: 'alice', page: '/p', ts: 0 }]);
+      index.recordMany([
+        { user: 'bob', page: '/p', ts: 5000 },
+        { user: 'carol', page: '/r', ts: 5001 },
+        { user: 'alice', page: '/s', ts: 5002 },
+        { user: 'carol', page: '/t', ts: 5003 },
+      ]);
+      expect(index.userPages('alice')).toEqual([{ page: '/s', ts: 5002 }]);
+      expect(index.userPages('carol')).toEqual([
+        { page: '/t', ts: 5003 },
+        { page: '/r', ts: 5001 },
+      ]);
+      index.recordMany([{ user: 'carol', page: '/u', ts: 5004 }, { user: 'alice', page: '/u', ts: 5005 }]);
+      expect(index.lastUsers('/u')).toEqual([{ user: 'alice', ts: 5005 }]);
+      expect(index.userPages('carol')[0]).toEqual({ page: '/u', ts: 5004 });
+      index.validate();
+    });
+
+    it('after more ids were freed than the engine logs (the cache starts over)', () => {
+      const index = openIndex({ usersPerPage: 1, userWindow: 1000 });
+      const many = Array.from({ length: 70_000 }, (_, i) => ({ user: `u${i}`, page: `/p${i}`, ts: 0 }));
+      index.recordMany(many);
+      // Every user but the last is pushed off their page, then all expire.
+      index.recordMany(many.map((e) => ({ user: 'x', page: e.page, ts: 5000 })));
+      index.recordMany(many.slice(0, 1000).map((e, i) => ({ user: `new${i}`, page: '/new', ts: 5001 })));
+      index.recordMany([{ user: 'u1', page: '/back', ts: 5002 }]);
+      expect(index.userPages('u1')).toEqual([{ page: '/back', ts: 5002 }]);
+      expect(index.lastUsers('/back')).toEqual([{ user: 'u1', ts: 5002 }]);
+      expect(index.userPages('new999')).toEqual([{ page: '/new', ts: 5001 }]);
+      index.validate();
+    });
+  });
 });
