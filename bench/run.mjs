@@ -3,7 +3,7 @@
 //   node bench/run.mjs [--events N] [--all] [--contenders a,b,c] [--reference NAME]
 //                      [--queries N] [--q3-queries N] [--mixed-events N] [--batch N]
 //                      [--seed S] [--resolution ms|s] [--min-phase-ms MS] [--timeout-min MIN] [--out DIR]
-//                      [--user-window-ms MS] [--no-log] [--no-svg]
+//                      [--user-window-ms MS] [--no-log] [--no-svg] [--heap-events N]
 //
 // Every contender runs in its own child process (bench/lib/contender-process.mjs) on the
 // same seeded workload (bench/workload.mjs) and answers the same sampled queries. Every
@@ -13,6 +13,10 @@
 // Default contenders: the embedded ones (skiptrail, pure JS, SQLite in memory and WAL,
 // both schemas). --all adds PostgreSQL, MariaDB and Redis: each server is started by
 // bench/servers/<name>.sh before its contender and stopped right after.
+//
+// Then "what the heap costs" (bench/heap-cost.mjs): skiptrail and the pure-JS structure
+// each holding a 30-minute window of --heap-events events (default 10,000,000; 0 skips
+// it) while ingesting and answering queries: event-loop delay, GC pauses, RSS.
 //
 // Output: tables on stdout; bench/results/run-<date>.json (machine, versions, settings,
 // every figure) and bench/results/run-<date>.svg (log-scale bars, one group per phase).
@@ -28,6 +32,7 @@ import { machineInfo, machineLine, packageVersions, stamp } from './lib/machine.
 import { processTreeMemory } from './lib/proc-mem.mjs';
 import { fmtNum, fmtBytes } from './lib/stats.mjs';
 import { barChartSvg } from './lib/svg-chart.mjs';
+import { heapCost, printHeapCost } from './heap-cost.mjs';
 import { DEFAULTS as WORKLOAD } from './workload.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -42,6 +47,7 @@ function parseArgs(argv) {
     events: WORKLOAD.events, all: false, contenders: null, reference: null, queries: 2000, q3Queries: null,
     mixedEvents: null, batch: 1000, seed: WORKLOAD.seed, minPhaseMs: 1000, timeoutMin: 60,
     out: path.join(HERE, 'results'), svg: true, resolution: 'ms', log: true, userWindowMs: 30 * 60_000,
+    heapEvents: 10_000_000,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -71,6 +77,7 @@ function parseArgs(argv) {
       case '--out': a.out = path.resolve(val()); break;
       case '--no-svg': a.svg = false; break;
       case '--no-log': a.log = false; break;
+      case '--heap-events': a.heapEvents = num(); break;
       case '-h': case '--help':
         console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
         process.exit(0);
@@ -297,10 +304,16 @@ async function main() {
     latencyRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
   for (const n of notes) console.log(`note: ${n}`);
 
+  let heap = null;
+  if (args.heapEvents > 0 && skiptrail === true) {
+    heap = await heapCost({ events: args.heapEvents });
+    printHeapCost(heap);
+  }
+
   const stripped = results.map(({ answers, ...rest }) => rest);
   const report = {
     runId, date: new Date().toISOString(), command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-    machine, versions, loadAverage: { before: loadBefore, after: os.loadavg() }, settings, reference, notes, failed, results: stripped,
+    machine, versions, loadAverage: { before: loadBefore, after: os.loadavg() }, settings, reference, notes, failed, results: stripped, heap,
   };
   const jsonPath = path.join(args.out, `run-${runId}.json`);
   fs.writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n');

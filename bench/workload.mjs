@@ -299,6 +299,11 @@ export function formatClfTime(ts) {
 }
 
 function combinedLines(w, start, end, emit) {
+  for (const text of combinedTexts(w, start, end)) emit(text);
+}
+
+// Yields events [start, end) as combined log text, 4,096 whole lines (~1 MiB) at a time.
+function* combinedTexts(w, start, end) {
   // Decorations (size, referer, agent) come from their own seeded stream so they never
   // disturb the events.
   const rng = new Rng((w.options.seed ^ 0x10c10c) >>> 0);
@@ -312,9 +317,9 @@ function combinedLines(w, start, end, emit) {
     parts.push(
       `${w.users[w.user[i]]} - - ${timeStr} "GET ${w.pages[w.page[i]]} HTTP/1.1" 200 ` +
       `${200 + rng.int(50_000)} "${rng.pick(REFERERS)}" "${rng.pick(AGENTS)}"\n`);
-    if (parts.length === 4096) { emit(parts.join('')); parts.length = 0; }
+    if (parts.length === 4096) { yield parts.join(''); parts.length = 0; }
   }
-  if (parts.length) emit(parts.join(''));
+  if (parts.length) yield parts.join('');
 }
 
 function ndjsonLines(w, start, end, emit) {
@@ -361,6 +366,14 @@ export function writeCombinedLog(w, target, start = 0, end = w.length) {
 /** Events [start, end) as a Buffer of combined log lines. */
 export function combinedLogBuffer(w, start = 0, end = w.length) {
   return collect((emit) => combinedLines(w, start, end, emit));
+}
+
+/**
+ * Yields events [start, end) as Buffers of 4,096 whole combined log lines (~1 MiB),
+ * the same bytes as combinedLogBuffer, without holding the whole log.
+ */
+export function* combinedLogChunks(w, start = 0, end = w.length) {
+  for (const text of combinedTexts(w, start, end)) yield Buffer.from(text, 'utf8');
 }
 
 /** Writes events [start, end) as NDJSON lines {"user","page","ts"} (ts in ms). */
