@@ -2,13 +2,14 @@
 // users, 2,000 events per simulated second, 5% up to 2 s late) and prints the thread
 // CPU time per event and per query, so the cost of the engine itself can be told
 // apart from the Node-API boundary and the TypeScript facade. Build and run:
-//   bash scripts/engine-bench.sh [events] [s|ms] [once]
+//   bash scripts/engine-bench.sh [events] [s|ms] [once|growth]
 #include <time.h>
 
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
   // A third argument "once" runs RecordBatch once (with presence) and the queries: for
   // profilers (valgrind --tool=callgrind --toggle-collect='*RecordBatch*').
   const bool once = argc > 3 && std::string(argv[3]) == "once";
+  // "growth" feeds `events` events in batches of 10,000, generated as it goes (no
+  // stream held: 100 M events fit), and prints memory per retained entry and CPU time
+  // per event at 1, 3, 10, 30 and 100 M events.
+  const bool growth = argc > 3 && std::string(argv[3]) == "growth";
   const size_t kUsers = 100000, kPages = 20000;
   std::mt19937_64 rng(42);
   std::vector<std::string> users(kUsers), pages(kPages);
@@ -62,6 +67,40 @@ int main(int argc, char** argv) {
     uint32_t user, page;
     int64_t ts;
   };
+  if (growth) {
+    Engine engine(EngineOptions{});
+    std::vector<Engine::EventView> batch(10000);
+    double seconds_in_batches = 0;
+    const size_t reports[] = {1000000, 3000000, 10000000, 30000000, 100000000, 300000000, 1000000000};
+    size_t next_report = 0;
+    for (size_t done = 0; done < events;) {
+      const size_t count = std::min<size_t>(batch.size(), events - done);
+      for (size_t j = 0; j < count; ++j) {
+        int64_t ts = 1431820800000 + int64_t((done + j) / 2);
+        if (rng() % 100 < 5) ts -= rng() % 2000;
+        if (seconds) ts -= ts % 1000;
+        batch[j] = Engine::EventView{users[user_zipf(rng)], pages[page_zipf(rng)], ts};
+      }
+      const double t0 = CpuSeconds();
+      engine.RecordBatch(batch.data(), count);
+      seconds_in_batches += CpuSeconds() - t0;
+      done += count;
+      if (done == events || (next_report < std::size(reports) && done == reports[next_report])) {
+        const EngineStats stats = engine.Stats();
+        std::printf("%zu events: %llu entries, %.1f bytes/entry, %.0f ns/event (RecordBatch, CPU)\n", done,
+                    (unsigned long long)stats.entries, double(stats.memory_bytes) / stats.entries,
+                    seconds_in_batches * 1e9 / done);
+        std::fflush(stdout);
+        if (next_report < std::size(reports) && done == reports[next_report]) ++next_report;
+      }
+    }
+    std::string error;
+    if (!engine.Validate(&error)) {
+      std::printf("INVALID: %s\n", error.c_str());
+      return 1;
+    }
+    return 0;
+  }
   std::vector<Event> stream(events);
   const int64_t start = 1431820800000;
   for (size_t i = 0; i < events; ++i) {
