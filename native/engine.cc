@@ -4,23 +4,12 @@
 
 namespace skiptrail {
 
-namespace {
-
-// The owner order an index needs: the exact rank order only for cap eviction, a lazy
-// expiry queue for a window alone, nothing for neither.
-OwnerOrder OrderFor(int64_t window, uint64_t max_owners) {
-  if (max_owners != kNoCap) return OwnerOrder::kRank;
-  return window != kNoWindow ? OwnerOrder::kExpiry : OwnerOrder::kNone;
-}
-
-}  // namespace
-
 Engine::Engine(const EngineOptions& options)
     : options_(options),
-      page_index_(&pages_, &users_, options.users_per_page, OrderFor(options.page_window, options.max_pages),
-                  options.small_list_max),
-      user_index_(&users_, &pages_, options.pages_per_user, OrderFor(options.user_window, options.max_users),
-                  options.small_list_max),
+      // Pages need an activity order only to expire or evict them.
+      page_index_(&pages_, &users_, options.users_per_page,
+                  options.page_window != kNoWindow || options.max_pages != kNoCap, options.small_list_max),
+      user_index_(&users_, &pages_, options.pages_per_user, true, options.small_list_max),
       presence_(&users_, options.tombstone_slack, options.queue_slack) {
   SKIPTRAIL_DCHECK(options.presence_window <= options.user_window);
 }

@@ -17,16 +17,15 @@ constexpr size_t kSmallEntryBytes = sizeof(int64_t) + sizeof(uint32_t);
 constexpr size_t kMallocOverhead = sizeof(size_t);
 }  // namespace
 
-RankedIndex::RankedIndex(Interner* owners, Interner* members, uint32_t cap, OwnerOrder order, uint32_t small_max)
+RankedIndex::RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity,
+                         uint32_t small_max)
     : owners_(owners),
       members_(members),
       cap_(cap),
       small_max_(std::min(small_max, kSmallMaxLimit)),
-      order_(order),
+      track_activity_(track_activity),
       less_(LowestFirst{members}),
-      node_context_(LowestFirst{members}),
-      activity_context_(LowestRankedFirst{owners}),
-      by_activity_(&activity_context_) {}
+      node_context_(LowestFirst{members}) {}
 
 RankedIndex::~RankedIndex() { Clear(); }
 
@@ -70,15 +69,11 @@ bool RankedIndex::Record(uint32_t owner, uint32_t member, int64_t ts, int64_t ex
     members_->Ref(member);
     if (state.size == 1) {
       ++owner_count_;
-      if (order_ == OwnerOrder::kRank) state.activity = by_activity_.Insert(ActivityKey{ts, owner});
-      if (order_ == OwnerOrder::kExpiry && !state.queued) Queue(owner, state, ts);
+      if (track_activity_ && !state.queued) Queue(owner, state, ts);
     }
   }
 
   const SmallEntry latest_now = Highest(state);
-  if (order_ == OwnerOrder::kRank && state.activity->key.ts != latest_now.ts) {
-    by_activity_.Update(state.activity, ActivityKey{latest_now.ts, owner});
-  }
   if (had_entries && latest_now.ts == latest_before.ts && latest_now.member == latest_before.member) return false;
   *latest = LatestView{latest_now.ts, latest_now.member};
   return true;
@@ -261,15 +256,44 @@ void RankedIndex::EntryRemoved(uint32_t owner, OwnerState& state, uint32_t membe
 
 void RankedIndex::OwnerEmptied(OwnerState& state) {
   --owner_count_;
-  if (order_ == OwnerOrder::kRank) {
-    by_activity_.Erase(state.activity);
-    state.activity = nullptr;
-  }
   if (state.big) {
     state.big.reset();
     --big_lists_;
   }
   ResizeSmall(state, 0);
+}
+
+uint32_t RankedIndex::TakeLowestRanked() {
+  SKIPTRAIL_DCHECK(track_activity_ && owner_count_ > 0);
+  // Settle the queue's head: items behind their owner's latest time move up to it,
+  // until the oldest items are exact. Collect every exact item of that oldest time.
+  ties_.clear();
+  int64_t tie_ts = 0;
+  while (const OwnerTime* oldest = expiry_.Oldest()) {
+    if (!ties_.empty() && oldest->ts != tie_ts) break;
+    const OwnerTime item = *oldest;
+    expiry_.PopOldest();
+    OwnerState& state = states_[item.owner];
+    state.queued = false;
+    if (state.size == 0) continue;  // dropped since it was queued
+    const int64_t latest = Highest(state).ts;
+    if (latest != item.ts) {
+      Queue(item.owner, state, latest);
+      continue;
+    }
+    tie_ts = item.ts;
+    ties_.push_back(item.owner);
+  }
+  SKIPTRAIL_DCHECK(!ties_.empty());
+  // On equal times the byte-wise larger key ranks lower; the others keep their items.
+  uint32_t lowest = ties_[0];
+  for (size_t i = 1; i < ties_.size(); ++i) {
+    if (owners_->Less(lowest, ties_[i])) lowest = ties_[i];
+  }
+  for (const uint32_t owner : ties_) {
+    if (owner != lowest) Queue(owner, states_[owner], tie_ts);
+  }
+  return lowest;
 }
 
 void RankedIndex::DropOwner(uint32_t owner) {
@@ -279,8 +303,8 @@ void RankedIndex::DropOwner(uint32_t owner) {
 }
 
 size_t RankedIndex::memory_bytes() const {
-  return small_bytes_ + node_context_.allocated_bytes() + activity_context_.allocated_bytes() +
-         expiry_.memory_bytes() + big_nodes_.memory_bytes() + states_.capacity() * sizeof(OwnerState) +
+  return small_bytes_ + node_context_.allocated_bytes() + expiry_.memory_bytes() +
+         ties_.capacity() * sizeof(uint32_t) + big_nodes_.memory_bytes() + states_.capacity() * sizeof(OwnerState) +
          big_lists_ * (sizeof(BigList) + kMallocOverhead);
 }
 
@@ -291,21 +315,17 @@ void RankedIndex::Clear() {
   }
   states_.clear();
   states_.shrink_to_fit();
-  by_activity_.Abandon();
   expiry_.Clear();
   big_nodes_.Clear();
   node_context_.pool().Reset();
-  activity_context_.pool().Reset();
   owner_count_ = entry_count_ = 0;
   small_bytes_ = 0;
   big_lists_ = 0;
 }
 
 bool RankedIndex::Validate(std::string* error) const {
-  const bool ranked = order_ == OwnerOrder::kRank;
-  if (ranked && !by_activity_.Validate()) return *error = "activity list out of order", false;
   if (!expiry_.Validate()) return *error = "owner expiry queue out of order", false;
-  // kExpiry: one item per queued owner, no later than its latest time.
+  // With track_activity: one item per queued owner, no later than its latest time.
   std::vector<bool> item_seen(states_.size());
   bool items_ok = true;
   expiry_.ForEach([&](const OwnerTime& item) {
@@ -322,9 +342,6 @@ bool RankedIndex::Validate(std::string* error) const {
   for (uint32_t owner = 0; owner < states_.size(); ++owner) {
     const OwnerState& state = states_[owner];
     if (state.size > cap_) return *error = "a list holds more than its cap", false;
-    if (ranked && (state.size == 0) != (state.activity == nullptr)) {
-      return *error = "activity link wrong", false;
-    }
     if (state.size == 0) {
       if (state.big || state.small != nullptr) return *error = "an empty list holds memory", false;
       continue;
@@ -332,10 +349,7 @@ bool RankedIndex::Validate(std::string* error) const {
     ++owners;
     entries += state.size;
     if (!owners_->live(owner)) return *error = "entries on a freed owner id", false;
-    if (ranked && (state.activity->key.id != owner || state.activity->key.ts != Highest(state).ts)) {
-      return *error = "activity key differs from the latest entry", false;
-    }
-    if (order_ == OwnerOrder::kExpiry && !item_seen[owner]) return *error = "an owner with entries is not queued", false;
+    if (track_activity_ && !item_seen[owner]) return *error = "an owner with entries is not queued", false;
     if (state.big) {
       if (!state.big->Validate()) return *error = "big list out of order", false;
       if (state.big->size() != state.size) return *error = "big list size wrong", false;
@@ -359,7 +373,6 @@ bool RankedIndex::Validate(std::string* error) const {
   if (entries != entry_count_ || owners != owner_count_ || big_entries != big_nodes_.size()) {
     return *error = "list counts disagree", false;
   }
-  if (ranked && by_activity_.size() != owner_count_) return *error = "activity count wrong", false;
   return true;
 }
 

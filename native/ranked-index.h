@@ -14,16 +14,17 @@
 // lowest-ranked entry first, so the newest view lands at the end and the entry to
 // drop is at the front.
 //
-// Owners are dropped whole by time expiry or cap eviction, as OwnerOrder says:
-//   - kNone: never (the page index without pageWindow or maxPages);
-//   - kExpiry: by time only. Each owner with entries has one item (ts, owner) in an
-//     ExpiryQueue, with ts at most its latest time: queued when it gains its first
-//     entry, and checked lazily when popped (ts < cutoff): the owner is dropped if its
-//     latest time is before the cutoff too, else queued again at its latest time. So
-//     an event costs nothing here (an owner is re-queued about once per window),
-//     where keeping owners sorted moved a skiplist node on every event;
-//   - kRank: also by cap, which needs the exact rank order of owners (ties by key):
-//     an ActivityList by latest entry, updated on every change.
+// With `track_activity`, owners are dropped whole by time expiry and cap eviction,
+// lowest-ranked first by their latest entry (oldest first, ties: byte-wise larger key
+// first). No order is kept per event: each owner with entries has one item (ts, owner)
+// in an ExpiryQueue, ts at most its latest time, queued when it gains its first entry.
+// A popped item whose owner has a later latest time is queued again at that time. So
+// an event costs nothing here, where keeping owners sorted moved a skiplist node on
+// every event; an active owner is re-queued about once per window, and the queue holds
+// one item per owner. The oldest item is exact once its owner's latest time equals it:
+// then no owner is older (every item is at most its owner's latest). Expiry drops such
+// owners while they are before the cutoff; eviction collects every exact item of that
+// time and drops the tie's byte-wise largest key.
 //
 // Every entry holds one reference on its owner id and one on its member id.
 //
@@ -36,7 +37,6 @@
 #include <string>
 #include <vector>
 
-#include "activity-list.h"
 #include "dcheck.h"
 #include "expiry-queue.h"
 #include "interner.h"
@@ -51,8 +51,6 @@ struct LatestView {
   uint32_t member;
 };
 
-enum class OwnerOrder { kNone, kExpiry, kRank };
-
 class RankedIndex {
  public:
   // Lists longer than this use the skiplist encoding (unless the engine says otherwise:
@@ -62,7 +60,8 @@ class RankedIndex {
   // The largest small_max honoured (OwnerState::small_capacity is 16 bits).
   static constexpr uint32_t kSmallMaxLimit = uint32_t{1} << 14;
 
-  RankedIndex(Interner* owners, Interner* members, uint32_t cap, OwnerOrder order, uint32_t small_max = kSmallMax);
+  RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity,
+              uint32_t small_max = kSmallMax);
   ~RankedIndex();
   RankedIndex(const RankedIndex&) = delete;
   RankedIndex& operator=(const RankedIndex&) = delete;
@@ -81,20 +80,11 @@ class RankedIndex {
   // members[i]/times[i]; returns how many.
   uint32_t Query(uint32_t owner, int64_t from, int64_t to, uint32_t limit, uint32_t* members, double* times) const;
 
-  // REQUIRES: order != kNone. Drops every owner whose latest entry is older than
+  // REQUIRES: track_activity. Drops every owner whose latest entry is older than
   // `cutoff`, calling on_drop(owner) before each one goes.
   template <typename OnDrop>
   void ExpireBefore(int64_t cutoff, OnDrop on_drop) {
-    SKIPTRAIL_DCHECK(order_ != OwnerOrder::kNone);
-    if (order_ == OwnerOrder::kRank) {
-      while (const ActivityList::Node* oldest = by_activity_.First()) {
-        if (oldest->key.ts >= cutoff) break;
-        const uint32_t owner = oldest->key.id;
-        on_drop(owner);
-        DropOwner(owner);
-      }
-      return;
-    }
+    SKIPTRAIL_DCHECK(track_activity_);
     while (const OwnerTime* oldest = expiry_.Oldest()) {
       if (oldest->ts >= cutoff) break;
       const uint32_t owner = oldest->owner;
@@ -111,14 +101,14 @@ class RankedIndex {
       DropOwner(owner);
     }
   }
-  // REQUIRES: order == kRank. Drops lowest-ranked owners until at most `max_owners`
+  // REQUIRES: track_activity. Drops lowest-ranked owners until at most `max_owners`
   // remain, calling on_drop(owner) before each one goes; returns how many.
   template <typename OnDrop>
   uint64_t EvictOver(uint64_t max_owners, OnDrop on_drop) {
-    SKIPTRAIL_DCHECK(order_ == OwnerOrder::kRank);
+    SKIPTRAIL_DCHECK(track_activity_);
     uint64_t evicted = 0;
     while (owner_count_ > max_owners) {
-      const uint32_t owner = by_activity_.First()->key.id;
+      const uint32_t owner = TakeLowestRanked();
       on_drop(owner);
       DropOwner(owner);
       ++evicted;
@@ -180,10 +170,9 @@ class RankedIndex {
     std::unique_ptr<BigList> big;  // skiplist encoding, once the list outgrew small_max_
     uint32_t size = 0;
     uint16_t small_capacity = 0;  // at most 2 * kSmallMaxLimit
-    bool queued = false;          // kExpiry: the owner has its item in expiry_
-    ActivityList::Node* activity = nullptr;  // kRank: set iff size > 0
+    bool queued = false;          // the owner has its item in expiry_ (track_activity)
   };
-  // An owner's expiry item (kExpiry): ts is at most its latest time.
+  // An owner's item in expiry_: ts is at most its latest time.
   struct OwnerTime {
     int64_t ts;
     uint32_t owner;
@@ -210,23 +199,25 @@ class RankedIndex {
   void EntryRemoved(uint32_t owner, OwnerState& state, uint32_t member);
   void DropOwner(uint32_t owner);
   void OwnerEmptied(OwnerState& state);
-  // kExpiry: gives the owner its item. REQUIRES: !state.queued.
+  // Gives the owner its item. REQUIRES: track_activity, !state.queued.
   void Queue(uint32_t owner, OwnerState& state, int64_t ts) {
     expiry_.Push(OwnerTime{ts, owner});
     state.queued = true;
   }
+  // The lowest-ranked owner, whose item it takes out of the queue (the caller drops
+  // the owner). REQUIRES: track_activity, owners() > 0.
+  uint32_t TakeLowestRanked();
 
   Interner* owners_;
   Interner* members_;
   uint32_t cap_;
   uint32_t small_max_;  // lists longer than this are skiplists
-  OwnerOrder order_;
+  bool track_activity_;
   LowestFirst less_;
   BigList::Context node_context_;
-  ActivityList::Context activity_context_;
   std::vector<OwnerState> states_;  // by owner id
-  ActivityList by_activity_;            // kRank
-  ExpiryQueue<OwnerTime> expiry_;       // kExpiry
+  ExpiryQueue<OwnerTime> expiry_;   // with track_activity: one item per owner with entries
+  std::vector<uint32_t> ties_;      // TakeLowestRanked's scratch
   PairMap<BigList::Node, PairOfNode> big_nodes_;
   uint64_t owner_count_ = 0;
   uint64_t entry_count_ = 0;
