@@ -156,9 +156,9 @@ export class ActivityIndex {
   /** Scratch for recordMany, reused across calls. */
   #batchLengths = new Uint32Array(0);
   #batchTimes = new Float64Array(0);
+  #batchIds = new Uint32Array(0);
   /** The snapshot image save() is making; the index must not change meanwhile. */
   #image: ImageInProgress | null = null;
-  #batchIds = new Uint32Array(0);
   /** How long one step of a snapshot image may hold the event loop (ms). */
   readonly #snapshotStepMs: number;
 
