@@ -2,8 +2,6 @@
 // (-js, stored in a temp folder), started and stopped by PID on 127.0.0.1 and a random
 // port. Like test/nats.test.ts, it is skipped when nats-server is missing, except under
 // CI=true, where it fails.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
@@ -11,55 +9,10 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { ActivityIndex } from '../src/index.js';
 import { subscribeJetStream } from '../src/sources/index.js';
 import { freePort, startServe, tempDir, waitFor, type Served } from './live-helpers.js';
-
-function findNatsServer(): string | null {
-  const found = spawnSync('bash', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server /usr/local/bin/nats-server 2>/dev/null'], { encoding: 'utf8' });
-  const first = found.stdout.split('\n').find((line) => line.trim().length > 0);
-  return first !== undefined && fs.existsSync(first.trim()) ? first.trim() : null;
-}
+import { NATS_REQUIRED, NatsServer, findNatsServer } from './nats-server.js';
 
 const NATS_SERVER = findNatsServer();
-const MUST_RUN = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-
-/** nats-server -js with its store in `dir`, on 127.0.0.1:port. */
-class JetStreamServer {
-  #child: ChildProcess | null = null;
-  constructor(
-    readonly port: number,
-    readonly dir: string,
-  ) {}
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const env = { ...process.env };
-    delete env.LD_PRELOAD; // the broker is not under test (npm run test:asan)
-    const child = spawn(NATS_SERVER!, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    this.#child = child;
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(
-      () => output,
-      (text) => {
-        if (child.exitCode !== null) throw new Error(`nats-server exited: ${text}`);
-        return text.includes('Server is ready');
-      },
-      { what: 'nats-server -js to be ready' },
-    );
-  }
-
-  async stop(): Promise<void> {
-    const child = this.#child;
-    this.#child = null;
-    if (child === null || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  }
-}
+const MUST_RUN = NATS_REQUIRED;
 
 /** NDJSON lines first .. first + count - 1: user u<i>, page /p<i % 7>, a second apart ending `base`. */
 function lines(first: number, count: number, base: number): string[] {
@@ -70,22 +23,22 @@ function lines(first: number, count: number, base: number): string[] {
 }
 
 describe.skipIf(NATS_SERVER === null && !MUST_RUN)('JetStream', () => {
-  let server: JetStreamServer;
+  let server: NatsServer;
   let nc: NatsConnection;
   const base = Date.now();
 
   beforeAll(async () => {
     if (NATS_SERVER === null) throw new Error('nats-server is missing: run scripts/ensure-nats.sh');
     const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'skiptrail-js-'));
-    server = new JetStreamServer(await freePort(), dir);
+    server = new NatsServer(NATS_SERVER, await freePort(), dir);
     await server.start();
     nc = await connect({ servers: server.url, name: 'test publisher' });
   });
 
   afterAll(async () => {
     await nc?.close();
-    await server?.stop();
-    if (server !== undefined) fs.rmSync(server.dir, { recursive: true, force: true });
+    await server?.stop('SIGTERM');
+    if (server?.jetStreamDir !== undefined) fs.rmSync(server.jetStreamDir, { recursive: true, force: true });
   });
 
   async function newStream(name: string): Promise<(subject: string, messages: string[]) => Promise<void>> {

@@ -1,4 +1,4 @@
-// A real nats-server for the cluster tests: Debian's package (scripts/ensure-nats.sh
+// A real nats-server for the NATS, JetStream and cluster tests: Debian's package (scripts/ensure-nats.sh
 // installs it; .ci/run calls that), started on 127.0.0.1 and a free port, stopped by
 // its own PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT, waitFor } from './live-helpers.js';
 
-function findNatsServer(): string | null {
+/** The nats-server binary on this machine, or null (no install attempted). */
+export function findNatsServer(): string | null {
   const found = spawnSync('bash', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server /usr/local/bin/nats-server 2>/dev/null'], { encoding: 'utf8' });
   const first = found.stdout.split('\n').find((line) => line.trim().length > 0);
   return first !== undefined && fs.existsSync(first.trim()) ? first.trim() : null;
@@ -56,12 +57,13 @@ export class NatsServer {
     );
   }
 
-  async stop(): Promise<void> {
+  /** Stops the process by its PID; SIGTERM lets a JetStream server close its store. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.#child;
     this.#child = null;
     if (child === null || child.exitCode !== null) return;
     const exited = once(child, 'exit');
-    child.kill('SIGKILL');
+    child.kill(signal);
     await exited;
   }
 }

@@ -6,71 +6,17 @@
 // nats-server comes from Debian (scripts/ensure-nats.sh, which .ci/run calls). When it
 // is missing this file runs the script; if it still is, the tests are skipped, except
 // under CI=true, where they fail.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { subscribeNats, type NatsSource } from '../src/sources/index.js';
 import { openIndex } from './helpers.js';
 import { ROOT, T0, freePort, startServe, waitFor } from './live-helpers.js';
-
-function findNatsServer(): string | null {
-  const found = spawnSync('bash', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server /usr/local/bin/nats-server 2>/dev/null'], {
-    encoding: 'utf8',
-  });
-  const first = found.stdout.split('\n').find((line) => line.trim().length > 0);
-  return first !== undefined && fs.existsSync(first.trim()) ? first.trim() : null;
-}
-
-function ensureNatsServer(): string | null {
-  const existing = findNatsServer();
-  if (existing !== null) return existing;
-  spawnSync('bash', [path.join(ROOT, 'scripts', 'ensure-nats.sh')], { stdio: 'inherit', timeout: 300_000 });
-  return findNatsServer();
-}
+import { NATS_REQUIRED, NatsServer, ensureNatsServer } from './nats-server.js';
 
 const NATS_SERVER = ensureNatsServer();
-const MUST_RUN = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-
-/** A nats-server process on 127.0.0.1:port; restartable on the same port. */
-class NatsServer {
-  #child: ChildProcess | null = null;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    // The broker is not under test: keep the sanitizer runtime (npm run test:asan) out of it.
-    const env = { ...process.env };
-    delete env.LD_PRELOAD;
-    const child = spawn(NATS_SERVER!, ['-a', '127.0.0.1', '-p', String(this.port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    this.#child = child;
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(
-      () => output,
-      (text) => {
-        if (child.exitCode !== null) throw new Error(`nats-server exited: ${text}`);
-        return text.includes('Server is ready');
-      },
-      { what: 'nats-server to be ready' },
-    );
-  }
-
-  async stop(): Promise<void> {
-    const child = this.#child;
-    this.#child = null;
-    if (child === null || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
+const MUST_RUN = NATS_REQUIRED;
 
 // Reads JSON lines { subject, messages } on stdin; publishes, flushes, answers "ok <n>".
 const PUBLISHER = `
@@ -144,7 +90,7 @@ describe.skipIf(NATS_SERVER === null && !MUST_RUN)('NATS', () => {
 
   beforeAll(async () => {
     if (NATS_SERVER === null) throw new Error('nats-server is missing and scripts/ensure-nats.sh could not install it (CI is set, so this fails)');
-    server = new NatsServer(await freePort());
+    server = new NatsServer(NATS_SERVER, await freePort());
     await server.start();
   });
 
