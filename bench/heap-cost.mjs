@@ -24,32 +24,22 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { generateWorkload, eventObjects, createQuerySampler } from './workload.mjs';
+import { benchArgs } from './lib/args.mjs';
 import { machineInfo, machineLine } from './lib/machine.mjs';
 import { fmtBytes } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WINDOW_MS = 30 * 60_000;
 
-function parseArgs(argv) {
-  const a = { events: 10_000_000, batch: 1000, contenders: ['skiptrail', 'purejs'], out: null, child: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const val = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      return argv[++i];
-    };
-    switch (arg) {
-      case '--events': a.events = Number(val().replace(/_/g, '')); break;
-      case '--batch': a.batch = Number(val().replace(/_/g, '')); break;
-      case '--contenders': a.contenders = val().split(',').map((s) => s.trim()).filter(Boolean); break;
-      case '--out': a.out = path.resolve(val()); break;
-      case '--child': a.child = val(); break;
-      default: throw new Error(`unknown argument ${arg}`);
-    }
-  }
-  if (!Number.isInteger(a.events) || a.events < 1 || !Number.isInteger(a.batch) || a.batch < 1) {
-    throw new Error('--events and --batch must be integers >= 1');
-  }
+function parseHeapArgs(argv) {
+  const a = benchArgs(argv, {
+    events: { type: 'int', default: 10_000_000, min: 1 },
+    batch: { type: 'int', default: 1000, min: 1 },
+    contenders: { type: 'list', default: ['skiptrail', 'purejs'] },
+    out: { type: 'string', default: null },
+    child: { type: 'string', default: null },
+  }, { help: import.meta.url });
+  if (a.out !== null) a.out = path.resolve(a.out);
   for (const c of a.contenders) if (c !== 'skiptrail' && c !== 'purejs') throw new Error(`unknown contender ${c}`);
   return a;
 }
@@ -127,7 +117,7 @@ function runChild(name, args) {
 
 /** Runs the benchmark (each contender in its own process) and returns the report. */
 export async function heapCost(options = {}) {
-  const args = { ...parseArgs([]), ...options };
+  const args = { ...parseHeapArgs([]), ...options };
   const loadBefore = os.loadavg();
   const results = [];
   for (const name of args.contenders) results.push(await runChild(name, args));
@@ -152,7 +142,7 @@ export function printHeapCost(report) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseHeapArgs(process.argv.slice(2));
   if (args.child) {
     await child(args);
   } else {

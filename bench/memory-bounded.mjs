@@ -10,17 +10,15 @@
 
 import os from 'node:os';
 import { loadSkiptrail } from './contenders/skiptrail.mjs';
+import { benchArgs } from './lib/args.mjs';
 import { machineLine } from './lib/machine.mjs';
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const at = args.indexOf(`--${name}`);
-  return at < 0 ? fallback : Number(args[at + 1]);
-};
-const EVENTS = flag('events', 50_000_000);
-const PAGES = flag('pages', 10_000_000);
-const USERS = flag('users', 5_000_000);
-const EVERY = flag('every', 2_500_000);
+const { events: EVENTS, pages: PAGES, users: USERS, every: EVERY } = benchArgs(process.argv.slice(2), {
+  events: { type: 'int', default: 50_000_000, min: 1 },
+  pages: { type: 'int', default: 10_000_000, min: 1 },
+  users: { type: 'int', default: 5_000_000, min: 1 },
+  every: { type: 'int', default: 2_500_000, min: 1 },
+}, { help: import.meta.url });
 const BATCH = 10_000;
 
 const loaded = loadSkiptrail();

@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { generateWorkload, eventObjects, createQuerySampler, DEFAULTS } from './workload.mjs';
 import { loadSkiptrail } from './contenders/skiptrail.mjs';
+import { benchArgs } from './lib/args.mjs';
 import { machineInfo, machineLine, packageVersions, stamp } from './lib/machine.mjs';
 import { fmtNum } from './lib/stats.mjs';
 
@@ -36,28 +37,21 @@ export const TARGETS = {
   bytesPerEntry: { unit: 'bytes', max: 64 },
 };
 
-function parseArgs(argv) {
-  const a = { events: DEFAULTS.events, batch: 10_000, maxTime: 5, filter: null, out: path.join(HERE, 'results'), queries: 1 << 16 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const val = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      return argv[++i];
-    };
-    switch (arg) {
-      case '--events': a.events = Number(val().replace(/_/g, '')); break;
-      case '--batch': a.batch = Number(val().replace(/_/g, '')); break;
-      case '--max-time': a.maxTime = Number(val()); break;
-      case '--filter': a.filter = new RegExp(val()); break;
-      case '--out': a.out = path.resolve(val()); break;
-      default: throw new Error(`unknown argument ${arg}`);
-    }
-  }
-  if (!(a.events > 0) || !(a.batch > 0)) throw new Error('--events and --batch must be > 0');
+function parseMicroArgs(argv) {
+  const a = benchArgs(argv, {
+    events: { type: 'int', default: DEFAULTS.events, min: 1 },
+    batch: { type: 'int', default: 10_000, min: 1 },
+    'max-time': { type: 'number', default: 5, min: 0 },
+    filter: { type: 'string', default: null },
+    out: { type: 'string', default: path.join(HERE, 'results') },
+  }, { help: import.meta.url });
+  if (a.filter !== null) a.filter = new RegExp(a.filter);
+  a.out = path.resolve(a.out);
+  a.queries = 1 << 16;
   return a;
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseMicroArgs(process.argv.slice(2));
 const { ActivityIndex, error } = loadSkiptrail();
 if (error) {
   console.error(`skiptrail is not available: ${error}`);

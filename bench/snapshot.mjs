@@ -17,19 +17,19 @@ import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateWorkload, eventBatches, createQuerySampler } from './workload.mjs';
 import { ENTRY } from './contenders/skiptrail.mjs';
+import { benchArgs } from './lib/args.mjs';
 import { machineLine } from './lib/machine.mjs';
 
 const require = createRequire(import.meta.url);
 const { ActivityIndex, loadSnapshot } = require(ENTRY);
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const events = Number(flag('events', 1_000_000));
-const runs = Number(flag('runs', 3));
-const dir = flag('dir', fs.mkdtempSync(path.join(os.tmpdir(), 'skiptrail-snapshot-bench-')));
+const args = benchArgs(process.argv.slice(2), {
+  events: { type: 'int', default: 1_000_000, min: 1 },
+  runs: { type: 'int', default: 3, min: 1 },
+  dir: { type: 'string', default: null },
+}, { help: import.meta.url });
+const { events, runs } = args;
+const dir = args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'skiptrail-snapshot-bench-'));
 const file = path.join(dir, 'index.snap');
 
 const workload = generateWorkload({ events });
