@@ -238,7 +238,7 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('skiptrail publish to tw
     const log = path.join(dir, 'access.log');
     const first = workload(3000, 7);
     fs.writeFileSync(log, first);
-    const shards = [];
+    const shards: Served[] = [];
     for (let partition = 0; partition < 2; partition++) {
       const served = await startServe(['--nats', nats.url, '--subject', 'logs', '--partition', `${partition}/2`, ...INDEX_FLAGS], { outlive: true });
       servers.push(served);

@@ -59,7 +59,7 @@ describe('ActivityIndex#recordMany()', () => {
   it('takes keys near maxKeyBytes and Date times in the same batch as plain events', () => {
     const index = openIndex();
     const long = 'x'.repeat(400) + 'é'.repeat(300); // 700 UTF-16 units, 1000 UTF-8 bytes
-    expect(index.recordMany([events[0], { user: long, page: '/😀', ts: new Date(150) }, events[1]])).toBe(3);
+    expect(index.recordMany([events[0]!, { user: long, page: '/😀', ts: new Date(150) }, events[1]!])).toBe(3);
     expect(index.lastUsers('/😀')).toEqual([{ user: long, ts: 150 }]);
     expect(index.lastUsers('/a')).toEqual([
       { user: 'bob', ts: 200 },

@@ -51,7 +51,7 @@ describe('a page key without its leading "/"', () => {
       index.close();
     });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const get = async (route: string) => (await fetch(base + route)).json();
+    const get = async (route: string): Promise<any> => (await fetch(base + route)).json();
     const hint = 'no page "pricing", but "/pricing" is known: its key is /pages/%2Fpricing/… (the leading "/" is part of the page, percent-encoded as %2F)';
     expect(await get('/pages/pricing/users')).toEqual({ page: 'pricing', users: [], hint });
     expect(await get('/pages/pricing/online')).toEqual({ page: 'pricing', count: 0, users: [], hint });
