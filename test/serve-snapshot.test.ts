@@ -43,20 +43,26 @@ function serveArgs(file: string, snapshot: string, more: string[] = []): string[
   return ['--follow', file, '--from', 'start', '--poll-interval', '50ms', '--snapshot', snapshot, ...more];
 }
 
+/** A log of `lines` lines in a new folder, and a server with a snapshot file there that has read them all. */
+async function serveNewLog(lines: number, more: string[] = []) {
+  const dir = tempDir();
+  const file = path.join(dir, 'access.log');
+  const snapshot = path.join(dir, 'index.snap');
+  fs.writeFileSync(file, combinedLines(0, lines));
+  const served = await startServe(serveArgs(file, snapshot, more));
+  await waitForLines(served, lines);
+  return { file, snapshot, served };
+}
+
 describe('skiptrail serve --snapshot', () => {
   it('SIGTERM saves; lines appended while down are read once after the restart', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'access.log');
-    const snapshot = path.join(dir, 'index.snap');
-    fs.writeFileSync(file, combinedLines(0, 20));
-    let served = await startServe(serveArgs(file, snapshot));
-    await waitForLines(served, 20);
-    expect(await served.stop('SIGTERM')).toBe(0);
-    expect(served.stderr()).toMatch(/snapshot .*index\.snap: saved \(\d+ bytes/);
+    const { file, snapshot, served: first } = await serveNewLog(20);
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(first.stderr()).toMatch(/snapshot .*index\.snap: saved \(\d+ bytes/);
     expect(fs.existsSync(snapshot)).toBe(true);
 
     fs.appendFileSync(file, combinedLines(20, 10));
-    served = await startServe(serveArgs(file, snapshot));
+    const served = await startServe(serveArgs(file, snapshot));
     expect(served.stderr()).toMatch(/snapshot .*: loaded in \d+ ms .*: 20 events/);
     expect(served.stderr()).toMatch(/resuming at byte \d+/);
     await waitForLines(served, 30);
@@ -69,19 +75,14 @@ describe('skiptrail serve --snapshot', () => {
   });
 
   it('reads the rest of a file rotated while down, then the new file', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'access.log');
-    const snapshot = path.join(dir, 'index.snap');
-    fs.writeFileSync(file, combinedLines(0, 20));
-    let served = await startServe(serveArgs(file, snapshot));
-    await waitForLines(served, 20);
-    expect(await served.stop('SIGTERM')).toBe(0);
+    const { file, snapshot, served: first } = await serveNewLog(20);
+    expect(await first.stop('SIGTERM')).toBe(0);
 
     // Down: the writer appends, logrotate renames, the writer reopens a new file.
     fs.appendFileSync(file, combinedLines(20, 6));
     fs.renameSync(file, `${file}.1`);
     fs.writeFileSync(file, combinedLines(26, 8));
-    served = await startServe(serveArgs(file, snapshot));
+    const served = await startServe(serveArgs(file, snapshot));
     await waitForLines(served, 34);
     fs.appendFileSync(file, combinedLines(34, 3));
     await waitForLines(served, 37);
@@ -91,22 +92,17 @@ describe('skiptrail serve --snapshot', () => {
   });
 
   it('after kill -9, comes back from the last periodic snapshot and re-reads from its offset', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'access.log');
-    const snapshot = path.join(dir, 'index.snap');
-    fs.writeFileSync(file, combinedLines(0, 25));
-    let served = await startServe(serveArgs(file, snapshot, ['--snapshot-interval', '200ms']));
-    await waitForLines(served, 25);
-    await waitFor(async () => (await stats(served)).snapshot, (status) => status.saves >= 1, { what: 'a periodic snapshot' });
+    const { file, snapshot, served: first } = await serveNewLog(25, ['--snapshot-interval', '200ms']);
+    await waitFor(async () => (await stats(first)).snapshot, (status) => status.saves >= 1, { what: 'a periodic snapshot' });
     // Wait for a save that holds all 25 lines: the file's offset is then at its end.
     const saved = fs.statSync(snapshot).mtimeMs;
     await waitFor(() => fs.statSync(snapshot).mtimeMs, (mtime) => mtime > saved, { what: 'the next periodic snapshot' });
     fs.appendFileSync(file, combinedLines(25, 10)); // read, maybe saved, maybe not
-    await waitForLines(served, 35);
-    expect(await served.stop('SIGKILL')).toBe(null);
+    await waitForLines(first, 35);
+    expect(await first.stop('SIGKILL')).toBe(null);
 
     fs.appendFileSync(file, combinedLines(35, 5));
-    served = await startServe(serveArgs(file, snapshot));
+    const served = await startServe(serveArgs(file, snapshot));
     await waitForLines(served, 40);
     await expectSameAnswers(served, combinedLines(0, 40), ['u0', 'u27', 'u39']);
     expect(await served.stop('SIGTERM')).toBe(0);
