@@ -148,12 +148,31 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster of three part
     const unavailable = await gateway.get('/pages/%2Fp1/users');
     expect(unavailable.status).toBe(503);
     expect(unavailable.body).toMatchObject({ code: 'EPARTITION', partitions: [2], error: expect.stringMatching(/partition 2 has no shard running/) });
+    expect(await gateway.get('/readyz')).toMatchObject({ status: 503, body: { waiting: ['partition 2'] } });
+    expect((await gateway.get('/healthz')).status).toBe(200);
     const partial = await connectCluster({ servers: nats.url, partitions: PARTITIONS, timeout: 1000, allowPartial: true });
     expect((await partial.lastUsers('/p1', 8)).missing).toEqual([2]);
     await partial.close();
 
     await startShard(2);
+    expect(await gateway.get('/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
     await expectExact({ gateway: true, every: 2 });
+  });
+
+  it('requires the bearer token of --auth-token-file on a gateway', async () => {
+    const tokenFile = path.join(dir!, 'token');
+    fs.writeFileSync(tokenFile, 's3cret\n');
+    const guarded = await startServe(['--nats', nats.url, '--partitions', String(PARTITIONS), '--auth-token-file', tokenFile], { command: 'gateway' });
+    expect((await guarded.get('/pages/%2Fp1/users')).status).toBe(401);
+    expect((await guarded.get('/healthz')).status).toBe(200);
+    const authorized = { headers: { authorization: 'Bearer s3cret' } };
+    expect((await guarded.get('/pages/%2Fp1/users', authorized)).body).toEqual({ page: '/p1', users: whole.lastUsers('/p1') });
+    expect((await guarded.get('/readyz', authorized)).status).toBe(200);
+    fs.writeFileSync(tokenFile, 'other\n');
+    guarded.child.kill('SIGHUP');
+    await waitFor(() => guarded.stderr(), (text) => text.includes('SIGHUP: re-reading the token file'), { what: 'SIGHUP' });
+    expect((await guarded.get('/online', { headers: { authorization: 'Bearer other' } })).status).toBe(200);
+    expect(await guarded.stop()).toBe(0);
   });
 
   it('records views written through createClient() and POST /views on the right partitions', async () => {

@@ -6,12 +6,11 @@
  * its partition.
  */
 
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { ClusterClient } from '../cluster/client.js';
 import { DEFAULT_CLUSTER, isClusterName } from '../cluster/protocol.js';
 import { HttpError, createQueryServer, type QueryBackend } from '../http/query-server.js';
 import { MAX_PARTITIONS } from '../partition.js';
+import { AUTH_HELP, closeOnSignal, HTTP_OPTIONS, listen, log, TokenFile } from './http-listen.js';
 import { UsageError, integerFlag, parse, stringFlag } from './flags.js';
 
 export const GATEWAY_HELP = `Usage: skiptrail gateway --nats URL --partitions N [--port 8080] [options]
@@ -30,9 +29,13 @@ Options:
   --host ADDR             address to listen on (default 127.0.0.1)
   --max-key-bytes N       longest key POST /views accepts (default 1024; the shards check theirs)
   --max-body-bytes N      largest POST /views body (default 1048576); larger gets 413
+${AUTH_HELP}
 
+GET /readyz answers 503 naming the partitions that do not answer (or answer with
+another N) until every one of them does.
 The listening address is printed on stderr as "skiptrail: serving http://HOST:PORT".
-SIGINT or SIGTERM closes gracefully (exit 0).
+SIGINT or SIGTERM closes gracefully (exit 0); a second signal exits at once (exit 1).
+SIGHUP re-reads the token file.
 
 Exit status: 0 closed by a signal, 1 a runtime failure (cannot listen, cannot
 connect to NATS), 2 a usage error.
@@ -43,13 +46,9 @@ const OPTIONS = {
   partitions: { type: 'string' },
   cluster: { type: 'string' },
   timeout: { type: 'string' },
-  port: { type: 'string' },
-  host: { type: 'string' },
+  ...HTTP_OPTIONS,
   'max-key-bytes': { type: 'string' },
-  'max-body-bytes': { type: 'string' },
 } as const;
-
-const log = (message: string) => process.stderr.write(`skiptrail: ${message}\n`);
 
 /** The cluster client as the routes' backend: an unreachable partition is a 503. */
 export function clusterBackend(cluster: ClusterClient, maxKeyBytes: number): QueryBackend {
@@ -91,50 +90,49 @@ export async function gateway(args: string[]): Promise<number> {
   const maxBodyBytes = integerFlag(values, 'max-body-bytes');
   if (maxBodyBytes === 0) throw new UsageError('--max-body-bytes must be at least 1');
 
+  const tokenFile = stringFlag(values, 'auth-token-file');
+  const token = tokenFile === undefined ? null : new TokenFile(tokenFile);
+
   const { connectCluster } = await import('../cluster/client.js');
   let cluster: ClusterClient;
   try {
     cluster = await connectCluster({ servers, partitions, timeout, cluster: clusterName, connect: { name: 'skiptrail gateway', reconnectTimeWait: 500 } });
   } catch (error) {
+    if ((error as { code?: unknown }).code === 'EPARTITIONS') throw error;
     throw new Error(`cannot connect to NATS at ${servers}: ${(error as Error).message}`);
   }
   const query = createQueryServer(clusterBackend(cluster, maxKeyBytes), {
     ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
     statsDetails: () => ({ cluster: { name: clusterName, partitions, servers } }),
+    notReady: () => unanswered(cluster),
+    ...(token === null ? {} : { authToken: () => token.token }),
   });
-  const server = query.server;
   try {
-    server.listen(port, host);
-    await once(server, 'listening');
+    await listen(query, port, host, token);
   } catch (error) {
     await cluster.close();
-    throw new Error(`cannot listen on ${host}:${port}: ${(error as Error).message}`);
+    throw error;
   }
-  const address = server.address() as AddressInfo;
   log(`gateway for ${partitions} partitions of cluster ${clusterName} on ${servers}`);
-  log(`serving http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`);
-
-  return new Promise<number>((resolve) => {
-    let closing = false;
-    const shutdown = (signal: NodeJS.Signals) => {
-      if (closing) {
-        log(`${signal} again: exiting at once`);
-        process.exit(1);
-      }
-      closing = true;
-      log(`${signal}: closing`);
-      query.setDraining();
-      server.closeIdleConnections();
-      const cut = setTimeout(() => server.closeAllConnections(), 2000);
-      cut.unref();
-      server.close(() => {
-        void cluster.close().then(() => {
-          log('closed');
-          resolve(0);
-        });
-      });
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
+  return closeOnSignal(query, {
+    token,
+    close: async (serverClosed) => {
+      await serverClosed;
+      await cluster.close();
+      log('closed');
+    },
   });
+}
+
+/** The partitions that do not answer, or answer for another N, as /readyz lists them. */
+async function unanswered(cluster: ClusterClient): Promise<string[]> {
+  try {
+    await cluster.onlineCount();
+    return [];
+  } catch (error) {
+    const { code, partitions } = error as { code?: unknown; partitions?: number[] };
+    if (code === 'EPARTITION') return (partitions ?? []).map((partition) => `partition ${partition}`);
+    if (code === 'EPARTITIONS') return [(error as Error).message];
+    throw error;
+  }
 }

@@ -5,9 +5,6 @@
  * report, exit 0.
  */
 
-import { once } from 'node:events';
-import * as fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { ActivityIndex } from '../activity-index.js';
 import { parseDuration } from '../duration.js';
@@ -16,6 +13,7 @@ import { follow } from '../sources/follow.js';
 import { subscribeJetStream } from '../sources/jetstream.js';
 import type { PositionedSource, SourcePosition } from '../snapshot.js';
 import { checkFollowPosition, checkFollowStart, checkJetStreamPosition, type FollowPosition, type JetStreamPosition } from '../validate.js';
+import { AUTH_HELP, closeOnSignal, HTTP_OPTIONS, listen, log, TokenFile } from './http-listen.js';
 import { openFromSnapshot, SnapshotKeeper, type SnapshotSettings } from './snapshot-keeper.js';
 import type { IngestOptions, IngestReport } from '../sources/ingest-target.js';
 import { copyReport, sumReports } from '../sources/ingest-target.js';
@@ -79,9 +77,7 @@ HTTP:
   --port N                port to listen on (default 8080; 0 picks a free one)
   --host ADDR             address to listen on (default 127.0.0.1)
   --max-body-bytes N      largest POST /views body (default 1048576); larger gets 413
-  --auth-token-file F     require "Authorization: Bearer <token>" on every route but
-                          /healthz, the token being F's content (re-read on SIGHUP);
-                          use it, or a proxy, before binding beyond loopback
+${AUTH_HELP}
 
 Snapshots (docs/persistence.md):
   --snapshot FILE         load FILE at start when it exists, resume every source from
@@ -125,13 +121,10 @@ const OPTIONS = {
   subject: { type: 'string' },
   queue: { type: 'string' },
   stdin: { type: 'boolean' },
-  port: { type: 'string' },
-  host: { type: 'string' },
-  'max-body-bytes': { type: 'string' },
+  ...HTTP_OPTIONS,
   partition: { type: 'string' },
   cluster: { type: 'string' },
   'poll-interval': { type: 'string' },
-  'auth-token-file': { type: 'string' },
   jetstream: { type: 'string' },
   snapshot: { type: 'string' },
   'snapshot-interval': { type: 'string' },
@@ -265,33 +258,15 @@ function plan(values: Values): Plan {
   };
 }
 
-const log = (message: string) => process.stderr.write(`skiptrail: ${message}\n`);
-
 /** "1 check", "2 checks". */
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
-
-/** The bearer token: the file's content without its trailing newline. */
-function readToken(file: string): string {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read --auth-token-file ${file}: ${(error as Error).message}`);
-  }
-  const token = text.replace(/[\r\n]+$/, '');
-  if (token.trim().length === 0) throw new Error(`--auth-token-file ${file} is empty`);
-  if (/[\r\n]/.test(token)) throw new Error(`--auth-token-file ${file} must hold one line`);
-  return token;
-}
-
-const isLoopback = (address: string) => address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
 
 export async function serve(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (files go after --follow)`);
   const settings = plan(values);
   const tokenFile = stringFlag(values, 'auth-token-file');
-  let token = tokenFile === undefined ? null : readToken(tokenFile);
+  const token = tokenFile === undefined ? null : new TokenFile(tokenFile);
   let positions: Record<string, SourcePosition> = {};
   let index: ActivityIndex;
   const restored = settings.snapshot === null ? null : await openFromSnapshot(settings.snapshot, withFlagNames(() => indexOptions(values)), log);
@@ -349,75 +324,40 @@ export async function serve(args: string[]): Promise<number> {
     ...(settings.maxBodyBytes === undefined ? {} : { maxBodyBytes: settings.maxBodyBytes }),
     ...(settings.partition === null ? {} : { partition: settings.partition }),
     notReady: () => sources.filter((source) => source.ready !== undefined && !source.ready()).map((source) => source.name),
-    ...(token === null ? {} : { authToken: () => token }),
+    ...(token === null ? {} : { authToken: () => token.token }),
   });
-  const server = query.server;
   try {
-    server.listen(settings.port, settings.host);
-    await once(server, 'listening');
+    await listen(query, settings.port, settings.host, token);
   } catch (error) {
     await shard?.close();
     await Promise.allSettled(sources.map((source) => source.close()));
     index.close();
-    throw new Error(`cannot listen on ${settings.host}:${settings.port}: ${(error as Error).message}`);
+    throw error;
   }
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  log(`serving http://${host}:${address.port}`);
-  if (token === null && !isLoopback(address.address)) {
-    log(`warning: serving on ${address.address} without --auth-token-file: anyone who can reach it can read every user's pages (docs/http.md)`);
-  }
-  const hangUp = () => {
-    log(`SIGHUP: re-checking followed files${tokenFile === undefined ? '' : ' and re-reading the token file'}`);
-    for (const source of sources) void source.reopen?.();
-    if (tokenFile !== undefined) {
-      try {
-        token = readToken(tokenFile);
-      } catch (error) {
-        log(`${(error as Error).message}; keeping the token read before`);
-      }
-    }
-  };
-  process.on('SIGHUP', hangUp);
-
-  return new Promise<number>((resolve) => {
-    let closing = false;
-    const shutdown = (signal: NodeJS.Signals) => {
-      if (closing) {
-        log(`${signal} again: exiting at once`);
-        process.exit(1);
-      }
-      closing = true;
-      process.off('SIGHUP', hangUp);
-      log(`${signal}: closing`);
-      query.setDraining();
-      const closed = new Promise<void>((done) => server.close(() => done()));
-      server.closeIdleConnections();
-      // Requests in flight get a moment to finish; then their connections are cut.
-      const cut = setTimeout(() => server.closeAllConnections(), 2000);
-      cut.unref();
-      void (async () => {
-        await shard?.close();
-        const reports = await Promise.all(
-          sources.map((source) =>
-            source.close().catch((error: Error) => {
-              log(`${source.name}: ${error.message}`);
-              return source.report;
-            }),
-          ),
-        );
-        await closed;
-        await keeper?.stop();
-        const total = sumReports(reports);
-        log(
-          `closed: ${plural(total.lines, 'line')}, ${total.accepted} accepted, ${total.rejected} rejected, ${total.late} late; ${plural(index.stats().events, 'event')} indexed`,
-        );
-        index.close();
-        resolve(0);
-      })();
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
+  return closeOnSignal(query, {
+    token,
+    hangUpWhat: 're-checking followed files',
+    hangUp: () => {
+      for (const source of sources) void source.reopen?.();
+    },
+    close: async (serverClosed) => {
+      await shard?.close();
+      const reports = await Promise.all(
+        sources.map((source) =>
+          source.close().catch((error: Error) => {
+            log(`${source.name}: ${error.message}`);
+            return source.report;
+          }),
+        ),
+      );
+      await serverClosed;
+      await keeper?.stop();
+      const total = sumReports(reports);
+      log(
+        `closed: ${plural(total.lines, 'line')}, ${total.accepted} accepted, ${total.rejected} rejected, ${total.late} late; ${plural(index.stats().events, 'event')} indexed`,
+      );
+      index.close();
+    },
   });
 }
 

@@ -56,10 +56,11 @@ export interface QueryServerOptions {
   /** More members for the /stats body (the gateway's partitions). Called per request. */
   statsDetails?: () => MaybePromise<Record<string, unknown>>;
   /**
-   * The sources that have not yet caught up with what existed at start; /readyz
-   * answers 503 naming them until this is empty. Called per request. Default: none.
+   * What is not ready yet (serve: the sources still reading what existed at start; the
+   * gateway: the partitions that do not answer); /readyz answers 503 naming them until
+   * this is empty. Called per request. Default: none.
    */
-  notReady?: () => readonly string[];
+  notReady?: () => MaybePromise<readonly string[]>;
   /**
    * The bearer token every route but /healthz requires (`Authorization: Bearer T`), or
    * null for none. Called per request, so that it can be reloaded. Default: none.
@@ -293,13 +294,11 @@ export function createQueryServer(index: QueryBackend, options: QueryServerOptio
   }
 
   /** 503 { error, waiting } while shutting down or a source is still reading what it had at start. */
-  function readyBody(): unknown {
+  function readyBody(): MaybePromise<unknown> {
     if (draining) return new HttpError(503, 'shutting down');
-    const waiting = options.notReady?.() ?? [];
-    if (waiting.length > 0) {
-      return new HttpError(503, `catching up: ${waiting.join(', ')}`, { waiting });
-    }
-    return { status: 'ready' };
+    return after(options.notReady?.() ?? [], (waiting) =>
+      waiting.length > 0 ? new HttpError(503, `catching up: ${waiting.join(', ')}`, { waiting }) : { status: 'ready' },
+    );
   }
 
   function respond(request: http.IncomingMessage, response: http.ServerResponse): void {

@@ -21,7 +21,7 @@
 
 import type { ConnectionOptions, ConsumerMessages, NatsConnection } from 'nats';
 import { typeError } from '../errors.js';
-import { loadNats } from '../load-nats.js';
+import { checkConnectionOptions, openSourceConnection, type ConnectionStats } from './nats-connection.js';
 import {
   checkDurationOption,
   checkJetStreamPosition,
@@ -55,14 +55,11 @@ export interface JetStreamSourceOptions extends IngestOptions {
   replayWindow?: string | number;
 }
 
-export interface JetStreamSourceStats {
+export interface JetStreamSourceStats extends ConnectionStats {
   messages: number;
   bytes: number;
   /** The stream sequence of the last message the index holds (0 before any). */
   sequence: number;
-  reconnects: number;
-  disconnects: number;
-  server: string | null;
   /** Set when a resume found the stream without the messages right after its position. */
   resumeGap: { expected: number; first: number; missing: number } | null;
 }
@@ -95,34 +92,9 @@ export async function subscribeJetStream(index: IngestTarget, options: JetStream
       : typeof targetWindow === 'number'
         ? targetWindow
         : DEFAULT_REPLAY_WINDOW;
-  if (given.servers !== undefined && typeof given.servers !== 'string' && !Array.isArray(given.servers)) {
-    throw typeError('options.servers', 'a URL string or an array of them', given.servers);
-  }
-  if (given.connect !== undefined && (typeof given.connect !== 'object' || given.connect === null)) {
-    throw typeError('options.connect', 'an object', given.connect);
-  }
+  checkConnectionOptions(given);
   const feeder = new MessageFeeder(index, pickIngestOptions(options));
-  const nats = await loadNats('subscribeJetStream()');
-  const ownsConnection = options.connection === undefined;
-  const connection =
-    options.connection ??
-    (await nats.connect({
-      maxReconnectAttempts: -1,
-      ...options.connect,
-      ...(options.servers === undefined ? {} : { servers: options.servers }),
-    }));
-  const counts = { reconnects: 0, disconnects: 0, server: connection.getServer() as string | null };
-  void (async () => {
-    for await (const status of connection.status()) {
-      if (status.type === 'reconnect') {
-        counts.reconnects++;
-        counts.server = connection.getServer();
-      } else if (status.type === 'disconnect') {
-        counts.disconnects++;
-        counts.server = null;
-      }
-    }
-  })().catch(() => undefined);
+  const { nats, connection, owned: ownsConnection, counts } = await openSourceConnection(options, 'subscribeJetStream()');
 
   let messages: ConsumerMessages;
   try {

@@ -14,11 +14,11 @@
  */
 
 import type { ConnectionOptions, NatsConnection, Subscription } from 'nats';
-import { loadNats } from '../load-nats.js';
 import type { IngestOptions, IngestReport, IngestTarget } from './ingest-target.js';
 import { pickIngestOptions } from './ingest-target.js';
 import { MessageFeeder } from './message-feeder.js';
 import { typeError } from '../errors.js';
+import { checkConnectionOptions, openSourceConnection, type ConnectionStats } from './nats-connection.js';
 import { checkNonEmptyString, checkSourceOptions } from '../validate.js';
 
 const NATS_OPTION_NAMES = ['subject', 'queue', 'servers', 'connection', 'connect'];
@@ -36,15 +36,9 @@ export interface NatsSourceOptions extends IngestOptions {
   connect?: ConnectionOptions;
 }
 
-export interface NatsSourceStats {
+export interface NatsSourceStats extends ConnectionStats {
   messages: number;
   bytes: number;
-  /** Times the client reconnected to a server. */
-  reconnects: number;
-  /** Times the connection was lost. */
-  disconnects: number;
-  /** The server the client is connected to now, or null while disconnected. */
-  server: string | null;
 }
 
 export interface NatsSource {
@@ -63,34 +57,10 @@ export async function subscribeNats(index: IngestTarget, options: NatsSourceOpti
   const given = checkSourceOptions(options, 'subscribeNats()', NATS_OPTION_NAMES);
   const subject = checkNonEmptyString(given.subject, 'options.subject');
   const queue = given.queue === undefined ? undefined : checkNonEmptyString(given.queue, 'options.queue');
-  if (given.servers !== undefined && typeof given.servers !== 'string' && !Array.isArray(given.servers)) {
-    throw typeError('options.servers', 'a URL string or an array of them', given.servers);
-  }
-  if (given.connect !== undefined && (typeof given.connect !== 'object' || given.connect === null)) {
-    throw typeError('options.connect', 'an object', given.connect);
-  }
+  checkConnectionOptions(given);
   // Checks the ingest options before connecting.
   const feeder = new MessageFeeder(index, pickIngestOptions(options));
-  const ownsConnection = options.connection === undefined;
-  const connection =
-    options.connection ??
-    (await (await loadNats('subscribeNats()')).connect({
-      maxReconnectAttempts: -1,
-      ...options.connect,
-      ...(options.servers === undefined ? {} : { servers: options.servers }),
-    }));
-  const counts = { reconnects: 0, disconnects: 0, server: connection.getServer() as string | null };
-  void (async () => {
-    for await (const status of connection.status()) {
-      if (status.type === 'reconnect') {
-        counts.reconnects++;
-        counts.server = connection.getServer();
-      } else if (status.type === 'disconnect') {
-        counts.disconnects++;
-        counts.server = null;
-      }
-    }
-  })().catch(() => undefined);
+  const { connection, owned: ownsConnection, counts } = await openSourceConnection(options, 'subscribeNats()');
 
   const subscription: Subscription = connection.subscribe(subject, {
     ...(queue === undefined ? {} : { queue }),
