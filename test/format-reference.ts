@@ -52,11 +52,27 @@ function closingQuote(line: string, from: number): number {
 }
 
 /** Each directive's value, or undefined when the line does not have the format's shape. */
-export function readFields(dialect: 'apache' | 'nginx', format: string, line: string): Map<string, string> | undefined {
+export function readFields(
+  dialect: 'apache' | 'nginx',
+  format: string,
+  line: string,
+  used: (directive: string) => boolean = () => true,
+): Map<string, string> | undefined {
   const pieces = splitFormat(dialect, format);
+  // The unused tail (docs/ingest.md): the format's last directives, all unused, the first
+  // of them quoted. The line must reach its opening quote; the rest is not read.
+  let tail = pieces.length;
+  for (let i = pieces.length - 2; i > 0; i -= 2) {
+    const piece = pieces[i] as { directive: string };
+    if (used(piece.directive)) break;
+    const before = (pieces[i - 1] as { literal: string }).literal;
+    const after = (pieces[i + 1] as { literal: string }).literal;
+    if (before.endsWith('"') && after.startsWith('"')) tail = i;
+  }
   const values = new Map<string, string>();
   let at = 0;
   for (let i = 0; i < pieces.length; i++) {
+    if (i === tail) return values;
     const piece = pieces[i]!;
     if ('literal' in piece) {
       if (!line.startsWith(piece.literal, at)) return undefined;
@@ -80,10 +96,13 @@ const absent = (value: string | undefined) => value === undefined || value === '
 
 /** The view a sound line gives: the user from the first present entry of `userList`. */
 export function referenceView(dialect: 'apache' | 'nginx', format: string, userList: string, line: string): RefView | undefined {
-  const values = readFields(dialect, format, line);
+  const userEntries = userList.split('|');
+  const used = (directive: string) =>
+    userEntries.includes(directive) || /^(%t|%\{[^}]*\}t|%r|%U|%q|%U%q|%>?s|\$(time_local|time_iso8601|msec|request|request_uri|uri|args|status))$/.test(directive);
+  const values = readFields(dialect, format, line, used);
   if (values === undefined) return undefined;
   let user: string | undefined;
-  for (const entry of userList.split('|')) {
+  for (const entry of userEntries) {
     let value = values.get(entry);
     if (value !== undefined && /forwarded-for|forwarded_for/i.test(entry)) value = value.split(',')[0]!.trim();
     if (!absent(value)) {

@@ -2,6 +2,10 @@
 // nginx log_format strings. Checks run in the order of the combined format: structure
 // (malformed) -> status (bad-status, filtered) -> no user present (filtered) -> time
 // (bad-time) -> request or path (malformed) -> keys.
+//
+// One pass finds every field with the scanner its end needs (format-plan.h, FieldEnd),
+// keeps only the values the plan uses, and learns on the way whether a user value is
+// printable ASCII, so that a key needs a UTF-8 check only where combined's would.
 #include <algorithm>
 #include <cstring>
 #include <string_view>
@@ -17,17 +21,43 @@ namespace skiptrail {
 
 namespace {
 
-// The first occurrence of `literal` (non-empty) in [p, end), or null.
-inline const char* FindLiteral(const char* p, const char* end, const std::string& literal) {
+// True if [p, end) starts with `literal`. Inline: literals are a few bytes, shorter than
+// the cost of a memcmp call.
+inline bool StartsWithLiteral(const char* p, const char* end, const std::string& literal) {
   const size_t n = literal.size();
-  const char first = literal[0];
-  while (end - p >= static_cast<std::ptrdiff_t>(n)) {
-    const char* hit = FindByte(p, end - n + 1, first);
-    if (hit == nullptr) return nullptr;
-    if (std::memcmp(hit + 1, literal.data() + 1, n - 1) == 0) return hit;
+  if (static_cast<size_t>(end - p) < n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != literal[i]) return false;
+  }
+  return true;
+}
+
+// The end of the field starting at p, where the literal `next` after it starts, having
+// checked that literal; or null. For a user candidate, also clears *printable if a byte
+// of the value is outside 0x20..0x7E (a quoted value always clears it), so that its key
+// check is skipped where combined's is.
+inline const char* FindFieldEnd(const PlanField& field, const std::string& next, const char* p, const char* end,
+                                bool* printable) {
+  if (field.end == FieldEnd::kQuote) {
+    *printable = false;
+    const char* q = FindClosingQuote(p, end);
+    return q != nullptr && StartsWithLiteral(q, end, next) ? q : nullptr;
+  }
+  const char stop = field.stop;
+  const bool scan_printable = field.role == FieldRole::kUserCandidate;
+  for (;;) {
+    const char* hit;
+    if (scan_printable) {
+      hit = ScanField(p, end, stop, stop, stop, printable);
+      if (hit == end) hit = nullptr;
+    } else {
+      hit = FindByte(p, end, stop);
+    }
+    if (field.end == FieldEnd::kByte) return hit;
+    if (field.end == FieldEnd::kSpaceOrEnd) return hit == nullptr ? end : hit;
+    if (hit == nullptr || StartsWithLiteral(hit, end, next)) return hit;
     p = hit + 1;
   }
-  return nullptr;
 }
 
 // An absent value: Apache and nginx write "-" for an empty one (Apache's %u writes "" for
@@ -66,49 +96,26 @@ bool ReadTime(FieldRole role, std::string_view v, ClfTimeReader* clf, int64_t* m
 
 RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView* out) {
   const FormatPlan& plan = plan_;
-  const size_t n = plan.fields.size();
-  // Structure: every literal where the plan puts it.
-  const std::string& first = plan.literals[0];
-  if (static_cast<size_t>(end - p) < first.size() || std::memcmp(p, first.data(), first.size()) != 0) {
-    return RejectReason::kMalformed;
-  }
-  p += first.size();
-  for (size_t i = 0; i < n; ++i) {
-    const std::string& next = plan.literals[i + 1];
-    const char* value_end;
-    if (plan.fields[i].quoted) {
-      value_end = FindClosingQuote(p, end);
-    } else if (next.empty()) {  // the last field: up to a space (then the line must end)
-      value_end = FieldEnd(p, end);
-    } else {
-      value_end = FindLiteral(p, end, next);
-    }
-    if (value_end == nullptr) return RejectReason::kMalformed;
-    values_[i] = std::string_view(p, value_end - p);
-    p = value_end;
-    if (static_cast<size_t>(end - p) < next.size() || std::memcmp(p, next.data(), next.size()) != 0) {
-      return RejectReason::kMalformed;
-    }
-    p += next.size();
-  }
-  if (p != end) return RejectReason::kMalformed;
-
-  // Status, then the user, then the time, then the page.
-  std::string_view user_by_slot[9];
-  std::string_view time, request, request_uri, path, query;
+  // Structure and values in one pass: every literal where the plan puts it, each field's
+  // value kept only if the plan uses it.
+  if (!StartsWithLiteral(p, end, plan.literals[0])) return RejectReason::kMalformed;
+  p += plan.literals[0].size();
+  // The user: the present candidate with the lowest slot (the first in the user list).
+  size_t user_slot = plan.user_slots;
+  bool user_printable = false;
+  std::string_view status, time, request, request_uri, path, query;
   FieldRole time_role = FieldRole::kIgnore, query_role = FieldRole::kIgnore;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < plan.read_fields; ++i) {
     const PlanField& field = plan.fields[i];
-    const std::string_view v = values_[i];
+    const std::string& next = plan.literals[i + 1];
+    bool printable = true;
+    const char* value_end = FindFieldEnd(field, next, p, end, &printable);
+    if (value_end == nullptr) return RejectReason::kMalformed;
+    const std::string_view v(p, value_end - p);
+    p = value_end + next.size();
     switch (field.role) {
-      case FieldRole::kStatus: {
-        if (v.size() != 3 || v[0] < '1' || v[0] > '5' || !IsDigit(v[1]) || !IsDigit(v[2])) {
-          return RejectReason::kBadStatus;
-        }
-        const unsigned code = (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0');
-        if (!StatusAccepted(code)) return RejectReason::kFiltered;
-        break;
-      }
+      case FieldRole::kIgnore: break;
+      case FieldRole::kStatus: status = v; break;
       case FieldRole::kUserCandidate: {
         std::string_view u = v;
         if (field.first_of_list) {  // "203.0.113.7, 10.0.0.1": the client is the first
@@ -117,7 +124,11 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
           while (!u.empty() && u.back() == ' ') u.remove_suffix(1);
           while (!u.empty() && u.front() == ' ') u.remove_prefix(1);
         }
-        user_by_slot[field.user_slot] = u;
+        if (field.user_slot < user_slot && !IsAbsent(u)) {
+          user_slot = field.user_slot;
+          out->user = u;
+          user_printable = printable;
+        }
         break;
       }
       case FieldRole::kRequestLine: request = v; break;
@@ -128,21 +139,26 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
         query = v;
         query_role = field.role;
         break;
-      case FieldRole::kIgnore: break;
       default:
         time = v;
         time_role = field.role;
         break;
     }
   }
-  bool have_user = false;
-  for (size_t slot = 0; slot < plan.user_slots && !have_user; ++slot) {
-    if (!IsAbsent(user_by_slot[slot])) {
-      out->user = user_by_slot[slot];
-      have_user = true;
+  // The whole plan read: the line ends here. Otherwise the unused tail's opening literal
+  // was the last one checked, and the rest is not read.
+  if (plan.read_fields == plan.fields.size() && p != end) return RejectReason::kMalformed;
+
+  // Status, then the user, then the time, then the page.
+  if (status.data() != nullptr) {
+    const std::string_view v = status;
+    if (v.size() != 3 || v[0] < '1' || v[0] > '5' || !IsDigit(v[1]) || !IsDigit(v[2])) {
+      return RejectReason::kBadStatus;
     }
+    const unsigned code = (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0');
+    if (!StatusAccepted(code)) return RejectReason::kFiltered;
   }
-  if (!have_user) return RejectReason::kFiltered;
+  if (user_slot == plan.user_slots) return RejectReason::kFiltered;
 
   if (!ReadTime(time_role, time, &clf_time_, &out->ts_ms)) return RejectReason::kBadTime;
 
@@ -169,7 +185,7 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
     out->page = target;
     page_printable = false;
   }
-  return CheckKeys(out->user, KeyHint::kUnchecked, out->page, HintFor(page_printable), options_.max_key_bytes);
+  return CheckKeys(out->user, HintFor(user_printable), out->page, HintFor(page_printable), options_.max_key_bytes);
 }
 
 }  // namespace skiptrail

@@ -359,6 +359,19 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
     fields[i].quoted = !literals[i].empty() && literals[i].back() == '"' && !literals[i + 1].empty() &&
                        literals[i + 1].front() == '"';
   }
+  // How each field ends, and where the unused tail starts.
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string& next = literals[i + 1];
+    fields[i].end = fields[i].quoted ? FieldEnd::kQuote
+                    : next.empty()   ? FieldEnd::kSpaceOrEnd
+                    : next.size() == 1 ? FieldEnd::kByte
+                                       : FieldEnd::kLiteral;
+    fields[i].stop = next.empty() ? ' ' : next[0];
+  }
+  size_t read_fields = fields.size();
+  while (read_fields > 0 && fields[read_fields - 1].role == FieldRole::kIgnore) --read_fields;
+  while (read_fields < fields.size() && !fields[read_fields].quoted) ++read_fields;
+  plan->read_fields = read_fields;
   plan->literals = std::move(literals);
   plan->fields = std::move(fields);
   plan->user_slots = slot;

@@ -9,6 +9,15 @@
 // one before the field are both '"', at the first '"' no backslash escapes (Apache
 // writes \", nginx \x22); the last field, with an empty literal after it, ends at a
 // space or the end of the line, and the line must end there. Two fields with no literal between them do not compile.
+//
+// The unused tail: when the plan's last fields are all unused and the first of them is
+// quoted (combined's "referer" "agent", maybe followed by %D or a virtual host), the line
+// must reach that field's opening literal, and the rest is not read: as with the built-in
+// combined format, a damaged agent does not cost a page view (docs/ingest.md).
+//
+// Each field carries how its end is found, chosen at compile time so that the runner
+// does no search it can avoid: a quote, a single byte (the common case: one space, "]"),
+// a longer literal, or a space or the line's end.
 #ifndef SKIPTRAIL_PARSE_FORMAT_PLAN_H_
 #define SKIPTRAIL_PARSE_FORMAT_PLAN_H_
 
@@ -37,8 +46,18 @@ enum class FieldRole : uint8_t {
   kTimeSecondsFrac  // "971211336.123" (nginx $msec)
 };
 
+// How a field's end is found.
+enum class FieldEnd : uint8_t {
+  kQuote,       // the first '"' no backslash escapes
+  kByte,        // the next occurrence of the one-byte literal after it
+  kLiteral,     // the next occurrence of the longer literal after it
+  kSpaceOrEnd,  // the last field: a space or the end of the line
+};
+
 struct PlanField {
   FieldRole role = FieldRole::kIgnore;
+  FieldEnd end = FieldEnd::kSpaceOrEnd;
+  char stop = ' ';              // kByte, kLiteral: the literal's first byte; kSpaceOrEnd: ' '
   bool quoted = false;          // between '"' literals: ends at an unescaped '"'
   bool first_of_list = false;   // a user candidate taken up to its first ", " (X-Forwarded-For)
   uint8_t user_slot = 0;        // kUserCandidate: its position in the user list
@@ -53,6 +72,10 @@ struct FormatPlan {
   // is the user.
   size_t user_slots = 0;
   bool has_status = false;  // without a status field every line counts
+  // Fields [0, read_fields) are read; the rest are the unused tail, of which only the
+  // opening literal, literals[read_fields] (the last literal read), is checked. read_fields == fields.size()
+  // means the whole line is read and must end where the plan ends.
+  size_t read_fields = 0;
 };
 
 }  // namespace skiptrail

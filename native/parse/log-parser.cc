@@ -33,7 +33,6 @@ LogParser::LogParser(const ParserOptions& options) : options_(options) {
   if (options_.format == LogFormat::kCompiled) {
     std::string error;
     plan_ok_ = CompileFormat(options_.dialect, options_.format_text, options_.user_list, &plan_, &error);
-    values_.resize(plan_.fields.size());
   }
   auto accept = [this](unsigned s) {
     if (s >= 100 && s <= 599) status_bits_[s >> 6] |= uint64_t{1} << (s & 63);

@@ -171,10 +171,9 @@ class LogParser {
 
   ClfTimeReader clf_time_;  // access-log times, with the last date cached
 
-  // kCompiled: the plan, whether it compiled, and each field's value in the current line.
+  // kCompiled: the plan and whether it compiled.
   FormatPlan plan_;
   bool plan_ok_ = false;
-  std::vector<std::string_view> values_;
 
   // ndjson: where the last ts member's value was seen (last duplicate wins).
   enum class TsKind : uint8_t { kMissing, kNumber, kString, kOther };
