@@ -121,7 +121,13 @@ describe('connectCluster() (in process)', () => {
     const replicas = [[new ActivityIndex({ usersPerPage: 5 })], [new ActivityIndex({ usersPerPage: 5 })]];
     // The shards were started as 2 partitions; this client expects 3.
     const transport = inProcessTransport(replicas, 2);
-    const wrong = await connectCluster({ partitions: 3, transport: { ...transport, query: (p, request, timeout) => transport.query(p % 2, request, timeout) } });
+    // At start, from the shards' announcements.
+    const atStart = await connectCluster({ partitions: 3, transport }).catch((e: unknown) => e);
+    expect(atStart).toBeInstanceOf(ClusterError);
+    expect(atStart).toMatchObject({ code: 'EPARTITIONS', partitions: [0, 1] });
+    expect((atStart as Error).message).toMatch(/has shards started with 2 partitions \(such as partition 0 of 2\), but this client expects 3/);
+    // On answers, from shards that started after the client.
+    const wrong = await connectCluster({ partitions: 3, transport: { ...transport, shards: async () => [], query: (p, request, timeout) => transport.query(p % 2, request, timeout) } });
     await expect(wrong.onlineCount()).rejects.toMatchObject({ name: 'ClusterError', code: 'EPARTITIONS' });
     await expect(wrong.onlineCount()).rejects.toThrow(/belongs to a cluster of 2 partitions, but the query expects 3/);
 

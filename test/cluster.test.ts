@@ -4,42 +4,18 @@
 // Every answer, through connectCluster() and through the gateway, must equal one
 // in-process index fed the same lines: a seeded workload with equal times (second
 // resolution) and late events. Then replicas and partitions are killed and restarted.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterError, connectCluster, type ClusterClient } from '../src/cluster/index.js';
 import { ActivityIndex, createClient, partitionOf } from '../src/index.js';
-import { CLI, ROOT, T0, combinedLine, freePort, runCli, startServe, waitFor, type Served } from './live-helpers.js';
+import { INDEX_FLAGS, INDEX_OPTIONS, PAGES, startPublisher, USERS, workload } from './cluster-helpers.js';
+import { freePort, runCli, startServe, waitFor, type Served } from './live-helpers.js';
 import { ensureNatsServer, NATS_REQUIRED, NatsServer } from './nats-server.js';
 
 const NATS_SERVER = ensureNatsServer();
 const PARTITIONS = 3;
-const USERS = 120;
-const PAGES = 12;
-// The 'watermark' clock: every shard and the one index answer as of the log's last
-// line, not as of when each happened to read it (the 'stream' clock runs on with the wall).
-const INDEX_FLAGS = ['--users-per-page', '8', '--user-window', '20m', '--presence-window', '5m', '--clock', 'watermark'];
-const INDEX_OPTIONS = { usersPerPage: 8, userWindow: '20m', presenceWindow: '5m', clock: 'watermark' } as const;
-
-/** A seeded workload: mostly in order, one event in 25 up to 30 minutes late, many equal seconds. */
-function workload(count: number, seed: number): string {
-  let state = seed;
-  const next = () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return state;
-  };
-  let text = '';
-  for (let i = 0; i < count; i++) {
-    const user = `10.0.${next() % USERS}.${next() % 3}`;
-    const page = `/p${next() % PAGES}${next() % 5 === 0 ? '/x' : ''}`;
-    const late = next() % 25 === 0 ? (next() % 1800) * 1000 : 0;
-    text += combinedLine(user, page, T0 + Math.floor(i / 4) * 1000 - late, next() % 40 === 0 ? 404 : 200);
-  }
-  return text;
-}
 
 describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster of three partitions on NATS', () => {
   let nats: NatsServer;
@@ -211,29 +187,16 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster of three part
   });
 
   it('refuses a gateway or client whose partition count differs from the shards\'', async () => {
-    const wrong = await connectCluster({ servers: nats.url, partitions: 2, timeout: 1000 });
-    await expect(wrong.onlineCount()).rejects.toMatchObject({ code: 'EPARTITIONS' });
-    await expect(wrong.onlineCount()).rejects.toThrow(/belongs to a cluster of 3 partitions, but the query expects 2/);
-    await wrong.close();
+    // At start: the running shards announce their N.
+    const atStart = await connectCluster({ servers: nats.url, partitions: 2, timeout: 1000 }).catch((e: unknown) => e);
+    expect(atStart).toBeInstanceOf(ClusterError);
+    expect(atStart).toMatchObject({ code: 'EPARTITIONS', partitions: [0, 1, 2] });
+    expect((atStart as Error).message).toMatch(/has shards started with 3 partitions .* but this client expects 2/);
+    const gatewayRun = await runCli(['gateway', '--nats', nats.url, '--partitions', '4', '--port', '0']);
+    expect(gatewayRun.code).toBe(1);
+    expect(gatewayRun.stderr).toMatch(/has shards started with 3 partitions .* but this client expects 4/);
   });
 });
-
-/** A `skiptrail publish` process; stop() sends SIGTERM and resolves with its stderr. */
-function startPublisher(args: string[]) {
-  const child = spawn(process.execPath, [CLI, 'publish', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  return {
-    child,
-    stderr: () => stderr,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const [code] = await exited;
-      return { code, stderr };
-    },
-  };
-}
 
 describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('skiptrail publish to two partitions', () => {
   let nats: NatsServer;
@@ -301,8 +264,12 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('skiptrail publish to tw
     expect(code).toBe(0);
     expect(stderr).toMatch(/closed: \d+ lines, \d+ views, \d+ rejected; \d+ views published in \d+ messages, 0 undelivered; .*access\.log read to byte \d+/);
 
-    // A publisher with another N: the shards count the views that are not theirs.
-    const wrong = startPublisher(['--follow', log, '--from', 'start', '--nats', nats.url, '--subject', 'logs', '--partitions', '3']);
+    // A publisher with another N is refused at start: the shards announce theirs.
+    const refused = await runCli(['publish', '--follow', log, '--nats', nats.url, '--subject', 'logs', '--partitions', '3']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/has shards started with 2 partitions .* but this publisher expects 3/);
+    // One that cannot check (another cluster name): the shards count the views that are not theirs.
+    const wrong = startPublisher(['--follow', log, '--from', 'start', '--nats', nats.url, '--subject', 'logs', '--partitions', '3', '--cluster', 'elsewhere']);
     await waitFor(async () => (await feedOf(shards[0]!)).mismatchedBatches, (value) => value > 0, { what: 'a mismatched batch' });
     await waitFor(async () => (await feedOf(shards[0]!)).report.reasons['other-partition'] ?? 0, (value) => value > 0, { what: 'other-partition views counted' });
     expect(shards[0]!.stderr()).toMatch(/the publisher splits into 3 partitions, this shard is 0 of 2/);
@@ -350,52 +317,5 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('skiptrail publish to tw
     const refused = await runCli(['publish', '--follow', 'x.log', '--nats', `nats://127.0.0.1:${await freePort()}`, '--subject', 'logs', '--partitions', '2']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/cannot connect to NATS/);
-  });
-});
-
-describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('shards on a JetStream stream', () => {
-  it('replay their own partition after a restart (serve --jetstream --partition)', async () => {
-    if (NATS_SERVER === null) throw new Error('nats-server is missing and scripts/ensure-nats.sh could not install it (CI is set, so this fails)');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiptrail-js-cluster-'));
-    const nats = new NatsServer(NATS_SERVER, await freePort(), dir);
-    const started: Served[] = [];
-    try {
-      await nats.start();
-      const { connect } = await import('nats');
-      const nc = await connect({ servers: nats.url });
-      await (await nc.jetstreamManager()).streams.add({ name: 'LOGS', subjects: ['weblogs'] });
-      const js = nc.jetstream();
-      const text = workload(1500, 21);
-      const chunks = text.match(/(?:.*\n){1,100}/g)!;
-      for (const chunk of chunks) await js.publish('weblogs', Buffer.from(chunk));
-      const whole = new ActivityIndex(INDEX_OPTIONS);
-      whole.ingest(text);
-      const shard = async (partition: number) => {
-        const served = await startServe(['--nats', nats.url, '--jetstream', 'LOGS', '--subject', 'weblogs', '--partition', `${partition}/2`, ...INDEX_FLAGS], { outlive: true });
-        started.push(served);
-        await waitFor(async () => (await served.get('/stats')).body.index.watermark, (value) => value === whole.watermark, { what: `partition ${partition} to replay` });
-        return served;
-      };
-      await shard(0);
-      const second = await shard(1);
-      const cluster = await connectCluster({ servers: nats.url, partitions: 2 });
-      const check = async () => {
-        for (let p = 0; p < PAGES; p++) expect(await cluster.lastUsers(`/p${p}`)).toEqual(whole.lastUsers(`/p${p}`));
-        for (let u = 0; u < USERS; u += 2) expect(await cluster.userPages(`10.0.${u}.1`)).toEqual(whole.userPages(`10.0.${u}.1`));
-        expect(await cluster.onlineCount()).toBe(whole.onlineCount());
-      };
-      await check();
-      await second.stop('SIGKILL');
-      await expect(cluster.onlineCount()).rejects.toMatchObject({ code: 'EPARTITION', partitions: [1] });
-      await shard(1); // replays the stream through its filter
-      await check();
-      await cluster.close();
-      await nc.close();
-      whole.close();
-    } finally {
-      for (const served of started) await served.stop('SIGKILL');
-      await nats.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

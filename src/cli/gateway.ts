@@ -25,6 +25,9 @@ Options:
   --partitions N          the number of partitions, as the shards were started with (required)
   --cluster NAME          the cluster's name, the first token of its subjects (default skiptrail)
   --timeout MS            how long each partition has to answer (default 2000)
+  --jetstream             write POST /views through JetStream: answer once the stream
+                          capturing <cluster>.views.<p> has stored them (shards started
+                          with --jetstream replay them after a restart); 503 EWRITE if not
   --port N                port to listen on (default 8080; 0 picks a free one)
   --host ADDR             address to listen on (default 127.0.0.1)
   --max-key-bytes N       longest key POST /views accepts (default 1024; the shards check theirs)
@@ -46,6 +49,7 @@ const OPTIONS = {
   partitions: { type: 'string' },
   cluster: { type: 'string' },
   timeout: { type: 'string' },
+  jetstream: { type: 'boolean' },
   ...HTTP_OPTIONS,
   'max-key-bytes': { type: 'string' },
 } as const;
@@ -54,7 +58,7 @@ const OPTIONS = {
 export function clusterBackend(cluster: ClusterClient, maxKeyBytes: number): QueryBackend {
   const unavailable = (error: unknown): never => {
     const code = (error as { code?: unknown })?.code;
-    if ((error as Error)?.name === 'ClusterError' && (code === 'EPARTITION' || code === 'EPARTITIONS')) {
+    if ((error as Error)?.name === 'ClusterError' && (code === 'EPARTITION' || code === 'EPARTITIONS' || code === 'EWRITE')) {
       throw new HttpError(503, (error as Error).message, { code, partitions: (error as { partitions: number[] }).partitions });
     }
     throw error;
@@ -96,7 +100,7 @@ export async function gateway(args: string[]): Promise<number> {
   const { connectCluster } = await import('../cluster/client.js');
   let cluster: ClusterClient;
   try {
-    cluster = await connectCluster({ servers, partitions, timeout, cluster: clusterName, connect: { name: 'skiptrail gateway', reconnectTimeWait: 500 } });
+    cluster = await connectCluster({ servers, partitions, timeout, cluster: clusterName, jetstream: values.jetstream === true, connect: { name: 'skiptrail gateway', reconnectTimeWait: 500 } });
   } catch (error) {
     if ((error as { code?: unknown }).code === 'EPARTITIONS') throw error;
     throw new Error(`cannot connect to NATS at ${servers}: ${(error as Error).message}`);

@@ -6,6 +6,7 @@
  * print what was published and what could not be.
  */
 
+import { DEFAULT_CLUSTER, isClusterName } from '../cluster/protocol.js';
 import { parseDuration } from '../duration.js';
 import { resolveIngestOptions } from '../ingest.js';
 import { loadNats } from '../load-nats.js';
@@ -29,13 +30,21 @@ Options:
   --nats URL              the NATS server (required)
   --subject S             the subject prefix: views of partition p go to S.<p> (required)
   --partitions N          the number of partitions, as the shards were started with (required)
+  --jetstream             publish into the JetStream stream that captures S.> (it must
+                          exist): each batch waits for the stream's acknowledgement, and a
+                          restarted publisher resumes each file where every partition
+                          stopped (the positions its last message stored), so nothing is
+                          lost or published twice; --from then applies only to files the
+                          stream has nothing of
+  --cluster NAME          the shards' cluster name, to check their N at start (default skiptrail)
 
 ${INGEST_HELP}
 
 Core NATS delivers at most once: views that cannot be published (no connection for
 longer than the client's reconnect buffer holds) are counted and reported, and the
 final line says how far each file was read. Recording a view twice changes no answer,
-so a publisher restarted with --from start loses nothing and doubles no answer.
+so a core NATS publisher restarted with --from start loses nothing and doubles no
+answer (though the shards' event counts double); with --jetstream nothing doubles.
 
 Exit status: 0 closed by a signal, 1 a runtime failure (cannot connect to NATS),
 2 a usage error.
@@ -49,6 +58,8 @@ const OPTIONS = {
   nats: { type: 'string' },
   subject: { type: 'string' },
   partitions: { type: 'string' },
+  jetstream: { type: 'boolean' },
+  cluster: { type: 'string' },
 } as const;
 
 const log = (message: string) => process.stderr.write(`skiptrail: ${message}\n`);
@@ -67,6 +78,8 @@ export async function publish(args: string[]): Promise<number> {
   const partitions = integerFlag(values, 'partitions');
   if (partitions === undefined) throw new UsageError('--partitions N is required (the N the shards were started with)');
   if (partitions < 1 || partitions > MAX_PARTITIONS) throw new UsageError(`--partitions must be in 1 .. ${MAX_PARTITIONS}, received ${partitions}`);
+  const clusterName = stringFlag(values, 'cluster') ?? DEFAULT_CLUSTER;
+  if (!isClusterName(clusterName)) throw new UsageError(`--cluster must be NATS subject tokens such as skiptrail or site.eu, received ${JSON.stringify(clusterName)}`);
   const from = stringFlag(values, 'from') ?? 'end';
   if (from !== 'start' && from !== 'end') throw new UsageError(`--from must be start or end, received ${JSON.stringify(from)}`);
   const pollText = durationFlag(values, 'poll-interval');
@@ -81,16 +94,30 @@ export async function publish(args: string[]): Promise<number> {
   } catch (error) {
     throw new Error(`cannot connect to NATS at ${servers}: ${(error as Error).message}`);
   }
-  const { PartitionPublisher } = await import('../cluster/publisher.js');
-  const publisher = new PartitionPublisher(nats, connection, subject, partitions, log);
-  const followers: { file: string; follower: Follower }[] = files.map((file) => {
-    const follower = follow(publisher, file, { ...options, from, ...(pollInterval === undefined ? {} : { pollInterval }) });
+  const { PartitionPublisher, storedPositions } = await import('../cluster/publisher.js');
+  const { checkShardCount } = await import('../cluster/client.js');
+  const { natsTransport } = await import('../cluster/transport.js');
+  let stored: Awaited<ReturnType<typeof storedPositions>> | null;
+  try {
+    await checkShardCount(natsTransport(nats, connection, clusterName, false), clusterName, partitions, 'this publisher');
+    stored = values.jetstream === true ? await storedPositions(connection, subject, partitions) : null;
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+  const publisher = new PartitionPublisher(nats, connection, subject, partitions, log, stored === null ? null : { positions: stored.positions });
+  const followers: { file: string; follower: Follower }[] = [];
+  for (const file of files) {
+    const resume = stored === null ? null : await publisher.catchUp(file, options);
+    const follower = follow(publisher, file, { ...options, from, ...(resume === null ? {} : { resume }), ...(pollInterval === undefined ? {} : { pollInterval }) });
     follower.on('warning', (error: Error) => log(`follow ${file}: ${error.message}`));
     follower.on('rotate', () => log(`follow ${file}: rotated, reading the new file`));
     follower.on('truncate', () => log(`follow ${file}: truncated, reading from the start`));
-    log(`publishing ${file} (from ${from}) to ${subject}.<0..${partitions - 1}> on ${servers}`);
-    return { file, follower };
-  });
+    follower.on('resumeGap', (gap: { message: string }) => log(`follow ${file}: resume gap: ${gap.message}`));
+    const start = resume === null ? `from ${from}` : `resuming at byte ${resume.offset}, where the stream ${stored!.stream} has it to`;
+    log(`publishing ${file} (${start}) to ${subject}.<0..${partitions - 1}> on ${servers}${stored === null ? '' : ' through JetStream'}`);
+    followers.push({ file, follower });
+  }
 
   return new Promise<number>((resolve) => {
     let closing = false;

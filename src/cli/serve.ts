@@ -10,19 +10,19 @@ import type { ActivityIndex } from '../activity-index.js';
 import { parseDuration } from '../duration.js';
 import { createQueryServer, type SourceStatus } from '../http/query-server.js';
 import { follow } from '../sources/follow.js';
-import { subscribeJetStream } from '../sources/jetstream.js';
+import { subjectMatches, subscribeJetStream } from '../sources/jetstream.js';
 import type { PositionedSource, SourcePosition } from '../snapshot.js';
 import { checkFollowPosition, checkFollowStart, checkJetStreamPosition, type FollowPosition, type JetStreamPosition } from '../validate.js';
 import { AUTH_HELP, closeOnSignal, HTTP_OPTIONS, listen, log, TokenFile } from './http-listen.js';
 import { openFromSnapshot, SnapshotKeeper, type SnapshotSettings } from './snapshot-keeper.js';
 import type { IngestOptions, IngestReport } from '../sources/ingest-target.js';
-import { copyReport, sumReports } from '../sources/ingest-target.js';
+import { copyReport, emptyReport, sumReports } from '../sources/ingest-target.js';
 import { subscribeNats } from '../sources/nats.js';
 import { listenUdp } from '../sources/udp.js';
 import { parsePartition, type PartitionSpec } from '../partition.js';
-import { DEFAULT_CLUSTER, isClusterName } from '../cluster/protocol.js';
+import { DEFAULT_CLUSTER, isClusterName, viewsSubject } from '../cluster/protocol.js';
 import { loadNats } from '../load-nats.js';
-import type { RunningShard } from '../cluster/shard.js';
+import type { FeedTransport, RunningShard } from '../cluster/shard.js';
 import {
   INDEX_HELP,
   INDEX_OPTIONS,
@@ -286,23 +286,21 @@ export async function serve(args: string[]): Promise<number> {
   }
 
   const sources: LiveSource[] = [];
+  let shard: ClusterShard | null = null;
   try {
-    await startSources(index, settings, options, sources, positions);
+    let sourceSettings = settings;
+    if (settings.shard !== null) {
+      shard = await startClusterShard(index, settings, positions);
+      sources.push(...shard.feeds);
+      // A stream that holds the publisher's S.<p> but not raw lines on S: nothing raw to read.
+      if (!shard.rawInStream) sourceSettings = { ...settings, nats: null, jetstream: null };
+    }
+    await startSources(index, sourceSettings, options, sources, positions);
   } catch (error) {
+    await shard?.close();
     await Promise.allSettled(sources.map((source) => source.close()));
     index.close();
     throw error;
-  }
-  let shard: { running: RunningShard; feed: LiveSource | null; close(): Promise<void> } | null = null;
-  if (settings.shard !== null) {
-    try {
-      shard = await startClusterShard(index, settings.shard, settings.partition!, settings.nats?.subject ?? undefined);
-      if (shard.feed !== null) sources.push(shard.feed);
-    } catch (error) {
-      await Promise.allSettled(sources.map((source) => source.close()));
-      index.close();
-      throw error;
-    }
   }
   const shardDetails = shard === null ? undefined : { ...settings.shard!, partition: settings.partition!.index, partitions: settings.partition!.count };
   const keeper =
@@ -567,53 +565,123 @@ async function startSources(
   }
 }
 
-/** Answers the cluster's queries for this partition over NATS (src/cluster/shard.ts). */
-async function startClusterShard(
-  index: ActivityIndex,
-  settings: { servers: string; cluster: string },
-  partition: PartitionSpec,
-  feedSubject: string | undefined,
-): Promise<{ running: RunningShard; feed: LiveSource | null; close(): Promise<void> }> {
+interface ClusterShard {
+  running: RunningShard;
+  /** The publisher's S.<I> and, from JetStream, the views written to the partition. */
+  feeds: LiveSource[];
+  /** With --jetstream: whether the stream holds raw lines on --subject (else they are not read from it). */
+  rawInStream: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Answers the cluster's queries for this partition over NATS (src/cluster/shard.ts) and
+ * reads its feeds: the publisher's S.<I> (with --subject) and the views written to
+ * C.views.<I>, each from the --jetstream stream when it holds that subject (replayed
+ * after a restart: after the snapshot's sequence, or the last --user-window), else
+ * from core NATS.
+ */
+async function startClusterShard(index: ActivityIndex, settings: Plan, positions: Record<string, SourcePosition>): Promise<ClusterShard> {
+  const { servers, cluster } = settings.shard!;
+  const partition = settings.partition!;
   const nats = await loadNats('serve --partition with --nats');
   let connection;
   try {
-    connection = await nats.connect({ servers: settings.servers, name: `skiptrail shard ${partition.index}/${partition.count}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    connection = await nats.connect({ servers, name: `skiptrail shard ${partition.index}/${partition.count}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   } catch (error) {
-    throw new Error(`cannot connect to NATS at ${settings.servers}: ${(error as Error).message}`);
+    throw new Error(`cannot connect to NATS at ${servers}: ${(error as Error).message}`);
   }
+  const stream = settings.jetstream;
+  const rawSubject = settings.nats?.subject ?? null;
+  let held: string[] = [];
+  if (stream !== null) {
+    try {
+      held = (await (await connection.jetstreamManager()).streams.info(stream)).config.subjects ?? [];
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw new Error(`cannot read the JetStream stream ${stream} on ${servers}: ${(error as Error).message}`);
+    }
+  }
+  const inStream = (subject: string) => held.some((pattern) => subjectMatches(pattern, subject));
+  /** Where a feed of `subject` comes from; `what` names it in the log. */
+  const transport = (subject: string, what: string): FeedTransport => {
+    if (stream === null || !inStream(subject)) {
+      if (stream !== null) log(`shard: the stream ${stream} does not hold ${subject}: reading ${what} from core NATS`);
+      return { kind: 'core' };
+    }
+    const resume = storedPosition<JetStreamPosition>(positions, `jetstream:${stream}:${subject}`, checkJetStreamPosition);
+    log(`shard: reading ${what} from JetStream stream ${stream} (${subject}), ${resume === undefined ? `from the last ${index.options.userWindow / 1000} s` : `after sequence ${resume.sequence}`}`);
+    return { kind: 'jetstream', nats, stream, start: resume === undefined ? { since: Date.now() - index.options.userWindow } : { after: resume.sequence } };
+  };
   const { startShard, subscribePartitionFeed } = await import('../cluster/shard.js');
   const warn = (message: string) => log(`shard: ${message}`);
-  const running = await startShard(index, connection, partition, settings.cluster, warn);
-  log(`shard: answering partition ${partition.index} of ${partition.count} on ${settings.cluster}.query.${partition.index} (${settings.servers})`);
-  let feed: LiveSource | null = null;
-  if (feedSubject !== undefined) {
-    const subject = `${feedSubject}.${partition.index}`;
-    const subscribed = await subscribePartitionFeed(index, connection, subject, partition, warn);
-    feed = {
-      name: `nats:${subject}`,
-      get report() {
-        return subscribed.report;
-      },
-      get bytes() {
-        return subscribed.stats().bytes;
-      },
-      get counters() {
-        const { messages, mismatchedBatches } = subscribed.stats();
-        return { messages, mismatchedBatches };
-      },
-      details: { subject, publisher: true },
-      close: () => subscribed.close(),
-    };
-    log(`subscribed to ${subject} (the publisher's views of partition ${partition.index}) on ${settings.servers}`);
-  }
-  return {
-    running,
-    feed,
-    async close() {
-      await running.close();
-      await connection.drain().catch(() => undefined);
-    },
+  const feeds: LiveSource[] = [];
+  let running: RunningShard | null = null;
+  const close = async () => {
+    await running?.close();
+    await connection.drain().catch(() => undefined);
   };
+  try {
+    const views = viewsSubject(cluster, partition.index);
+    const viewsTransport = transport(views, 'the views written to this partition');
+    running = await startShard(index, connection, partition, cluster, warn, viewsTransport);
+    log(`shard: answering partition ${partition.index} of ${partition.count} on ${cluster}.query.${partition.index} (${servers})`);
+    if (viewsTransport.kind === 'jetstream') {
+      const shard = running;
+      const base = (storedPosition<JetStreamPosition>(positions, `jetstream:${stream}:${views}`, checkJetStreamPosition)?.report) ?? emptyReport();
+      const report = (): IngestReport => {
+        const { viewsRecorded, viewsRefused } = shard.stats();
+        return sumReports([base, { ...emptyReport(), lines: viewsRecorded + viewsRefused, accepted: viewsRecorded, rejected: viewsRefused }]);
+      };
+      feeds.push({
+        name: `jetstream:${stream}:${views}`,
+        get report() {
+          return report();
+        },
+        details: { stream, subject: views, written: true },
+        position: () => ({ kind: 'jetstream', stream: stream!, subject: views, sequence: shard.viewsSequence(), report: report() }),
+        close: async () => report(),
+      });
+    }
+    if (rawSubject !== null) {
+      const subject = `${rawSubject}.${partition.index}`;
+      const feedTransport = transport(subject, "the publisher's views of this partition");
+      const subscribed = await subscribePartitionFeed(index, connection, subject, partition, warn, feedTransport);
+      const name = feedTransport.kind === 'jetstream' ? `jetstream:${stream}:${subject}` : `nats:${subject}`;
+      const base = feedTransport.kind === 'jetstream' ? storedPosition<JetStreamPosition>(positions, name, checkJetStreamPosition)?.report : undefined;
+      const report = () => (base === undefined ? subscribed.report : sumReports([base, subscribed.report]));
+      feeds.push({
+        name,
+        get report() {
+          return report();
+        },
+        get bytes() {
+          return subscribed.stats().bytes;
+        },
+        get counters() {
+          const { messages, mismatchedBatches } = subscribed.stats();
+          return { messages, mismatchedBatches };
+        },
+        get details() {
+          const { sequence, resumeGap } = subscribed.stats();
+          return { subject, publisher: true, ...(stream === null || feedTransport.kind === 'core' ? {} : { stream, sequence }), ...(resumeGap === null ? {} : { resumeGap }) };
+        },
+        ...(feedTransport.kind === 'jetstream'
+          ? { position: () => ({ kind: 'jetstream' as const, stream: stream!, subject, sequence: subscribed.stats().sequence, report: copyReport(report()) }) }
+          : {}),
+        close: async () => {
+          await subscribed.close();
+          return copyReport(report());
+        },
+      });
+      if (feedTransport.kind === 'core') log(`subscribed to ${subject} (the publisher's views of partition ${partition.index}) on ${servers}`);
+    }
+  } catch (error) {
+    await Promise.allSettled(feeds.map((feed) => feed.close()));
+    await close();
+    throw error;
+  }
+  return { running, feeds, rawInStream: stream === null || rawSubject === null || inStream(rawSubject), close };
 }
 
 function status(source: LiveSource): SourceStatus {

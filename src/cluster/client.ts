@@ -18,7 +18,7 @@ import { MAX_PARTITIONS, partitionOf } from '../partition.js';
 import { checkBoolean, checkInteger, checkKey, checkQueryKey, checkTime, MAX_SAFE_TIME } from '../validate.js';
 import { mergeTopK } from './merge.js';
 import { DEFAULT_CLUSTER, isClusterName, type ShardAnswer, type ShardQuery, type ShardReply } from './protocol.js';
-import { natsTransport, PartitionUnavailable, type ClusterTransport } from './transport.js';
+import { natsTransport, PartitionUnavailable, ViewsNotStored, type ClusterTransport } from './transport.js';
 
 export interface ClusterOptions {
   /** NATS server URL(s). Not needed with `transport`. */
@@ -35,6 +35,13 @@ export interface ClusterOptions {
   onPartial?: (missing: number[], method: string) => void;
   /** More options for the NATS client's connect(). */
   connect?: ConnectionOptions;
+  /**
+   * Write views through JetStream: record() and recordMany() resolve once the stream
+   * capturing C.views.<p> has stored them (shards started with --jetstream replay it
+   * after a restart); a write it does not acknowledge fails with EWRITE. Default false
+   * (core NATS: at most once).
+   */
+  jetstream?: boolean;
   /** Another way to reach the partitions (inProcessTransport for tests). */
   transport?: ClusterTransport;
 }
@@ -67,7 +74,7 @@ export interface ClusterClient {
   close(): Promise<void>;
 }
 
-export type ClusterErrorCode = 'EPARTITION' | 'EPARTITIONS' | 'EINTERNAL' | 'ECLOSED';
+export type ClusterErrorCode = 'EPARTITION' | 'EPARTITIONS' | 'EWRITE' | 'EINTERNAL' | 'ECLOSED';
 
 /** A cluster call that failed for another reason than its arguments. */
 export class ClusterError extends Error {
@@ -75,7 +82,7 @@ export class ClusterError extends Error {
   constructor(
     message: string,
     readonly code: ClusterErrorCode,
-    /** The partitions concerned (EPARTITION: those that did not answer). */
+    /** The partitions concerned (EPARTITION: those that did not answer; EWRITE: those whose views were not stored). */
     readonly partitions: number[] = [],
   ) {
     super(message);
@@ -84,7 +91,9 @@ export class ClusterError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 2000;
 const LARGEST_KEY_BYTES = 65_535;
-const OPTION_NAMES = new Set(['servers', 'partitions', 'timeout', 'cluster', 'allowPartial', 'onPartial', 'connect', 'transport']);
+const OPTION_NAMES = new Set(['servers', 'partitions', 'timeout', 'cluster', 'allowPartial', 'onPartial', 'connect', 'jetstream', 'transport']);
+/** How long connectCluster() listens for the shards' announcements (at most `timeout`). */
+const ANNOUNCE_WAIT_MS = 250;
 
 /** Connects to NATS (unless given a transport) and resolves with the client. */
 export async function connectCluster(options: ClusterOptions): Promise<ClusterClient> {
@@ -97,14 +106,37 @@ export async function connectCluster(options: ClusterOptions): Promise<ClusterCl
   const cluster = options.cluster ?? DEFAULT_CLUSTER;
   if (typeof cluster !== 'string' || !isClusterName(cluster)) throw rangeError('options.cluster', 'NATS subject tokens such as "skiptrail" or "site.eu"', cluster);
   const allowPartial = options.allowPartial === undefined ? false : checkBoolean(options.allowPartial, 'options.allowPartial');
+  const jetstream = options.jetstream === undefined ? false : checkBoolean(options.jetstream, 'options.jetstream');
   let transport = options.transport;
   if (transport === undefined) {
     if (options.servers === undefined) throw typeError('options.servers', 'a NATS URL or a list of them (or give options.transport)', options.servers);
     const nats = await loadNats('connectCluster()');
     const connection = await nats.connect({ name: 'skiptrail cluster client', maxReconnectAttempts: -1, ...options.connect, servers: options.servers });
-    transport = natsTransport(nats, connection, cluster, true);
+    transport = natsTransport(nats, connection, cluster, true, jetstream);
+  }
+  try {
+    await checkShardCount(transport, cluster, partitions, 'this client', Math.min(timeout, ANNOUNCE_WAIT_MS));
+  } catch (error) {
+    await transport.close();
+    throw error;
   }
   return new Cluster(transport, partitions, timeout, allowPartial, options.onPartial);
+}
+
+/**
+ * Refuses, with ClusterError EPARTITIONS, a cluster whose running shards announce
+ * another partition count than `partitions` (`who` expects it). Shards that start
+ * later are checked on each answer instead.
+ */
+export async function checkShardCount(transport: Pick<ClusterTransport, 'shards'>, cluster: string, partitions: number, who: string, waitMs = ANNOUNCE_WAIT_MS): Promise<void> {
+  const disagreeing = (await transport.shards(waitMs)).filter((shard) => shard.partitions !== partitions);
+  if (disagreeing.length === 0) return;
+  const counts = [...new Set(disagreeing.map((shard) => shard.partitions))].sort((a, b) => a - b);
+  throw new ClusterError(
+    `the cluster ${cluster} has shards started with ${counts.join(' and ')} partitions (such as partition ${disagreeing[0]!.partition} of ${disagreeing[0]!.partitions}), but ${who} expects ${partitions}: start every shard, publisher, gateway and client with the same N`,
+    'EPARTITIONS',
+    [...new Set(disagreeing.map((shard) => shard.partition))].sort((a, b) => a - b),
+  );
 }
 
 /** The replies of the partitions asked, by partition, and those that gave none. */
@@ -223,7 +255,16 @@ class Cluster implements ClusterClient {
       batches[partitionOf(event.user, this.partitions)] += `${JSON.stringify(event)}\n`;
       if (event.ts > watermark) watermark = event.ts;
     }
-    await Promise.all(batches.map((ndjson, partition) => this.transport.writeViews(partition, ndjson, watermark, this.partitions)));
+    const settled = await Promise.allSettled(batches.map((ndjson, partition) => this.transport.writeViews(partition, ndjson, watermark, this.partitions)));
+    const failed = settled.flatMap((outcome, partition) => (outcome.status === 'rejected' ? [{ partition, reason: outcome.reason as unknown }] : []));
+    if (failed.length === 0) return;
+    const other = failed.find((failure) => !(failure.reason instanceof ViewsNotStored));
+    if (other !== undefined) throw other.reason;
+    throw new ClusterError(
+      `${failed.map((failure) => (failure.reason as Error).message).join('; ')}${failed.length < this.partitions ? '; the other partitions stored theirs' : ''}`,
+      'EWRITE',
+      failed.map((failure) => failure.partition),
+    );
   }
 
   #checkOpen(): void {

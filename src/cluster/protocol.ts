@@ -8,6 +8,8 @@
  *   C.views.<p>   views recorded through a client or the gateway, NDJSON, with the
  *                 writer's watermark in the Skiptrail-Watermark header; every replica
  *                 of p subscribes (no queue group)
+ *   C.shards      every shard answers a request here with { partition, partitions }, so
+ *                 a client, gateway or publisher can check N at start
  * Log lines reach shards on subjects of their own (serve --subject; the publisher's
  * <subject>.<p>).
  *
@@ -23,10 +25,13 @@ export const DEFAULT_CLUSTER = 'skiptrail';
 export const WATERMARK_HEADER = 'Skiptrail-Watermark';
 /** The header carrying the publisher's partition count. */
 export const PARTITIONS_HEADER = 'Skiptrail-Partitions';
+/** The header carrying, on a JetStream publisher's messages, how far each file was published to that partition (JSON). */
+export const POSITIONS_HEADER = 'Skiptrail-Positions';
 
 export const querySubject = (cluster: string, partition: number) => `${cluster}.query.${partition}`;
 export const queryQueue = (cluster: string, partition: number) => `${cluster}.shard.${partition}`;
 export const viewsSubject = (cluster: string, partition: number) => `${cluster}.views.${partition}`;
+export const announceSubject = (cluster: string) => `${cluster}.shards`;
 
 /** A cluster name: NATS subject tokens, no wildcards or spaces. */
 export function isClusterName(name: string): boolean {

@@ -11,15 +11,25 @@
  *
  * Core NATS delivers at most once: what cannot be published (no connection, the
  * client's reconnect buffer full) is counted as undelivered and said, never hidden.
+ *
+ * With JetStream (a stream capturing `<subject>.>`), each batch waits for the stream's
+ * acknowledgements before the next is read, and every message also carries, in
+ * Skiptrail-Positions, how far each followed file has been published to that
+ * partition. A restarted publisher reads the last message of each partition's subject
+ * (storedPositions), re-publishes to each partition exactly what it lacks (catchUp)
+ * and follows on from there: nothing lost, nothing twice.
  */
 
+import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
-import type { NatsConnection } from 'nats';
+import type { JetStreamClient, NatsConnection } from 'nats';
 import { addon, type NativePartitionSplitter } from '../binding.js';
 import { resolveIngestOptions, type IngestOptions, type IngestReport } from '../ingest.js';
 import type { NatsModule } from '../load-nats.js';
-import type { IngestStream, IngestTarget } from '../sources/ingest-target.js';
-import { PARTITIONS_HEADER, WATERMARK_HEADER } from './protocol.js';
+import type { IngestStream, IngestTarget, LineEnd } from '../sources/ingest-target.js';
+import type { FollowPosition } from '../sources/follow.js';
+import { emptyReport } from '../sources/ingest-target.js';
+import { PARTITIONS_HEADER, POSITIONS_HEADER, WATERMARK_HEADER } from './protocol.js';
 
 /** Messages stay under NATS's default max_payload (1 MiB). */
 const MAX_MESSAGE_BYTES = 512 * 1024;
@@ -27,6 +37,11 @@ const MAX_MESSAGE_BYTES = 512 * 1024;
 const CONFIRM_TIMEOUT_MS = 2000;
 /** Wait for the server to take what was published every this many bytes (backpressure). */
 const FLUSH_EVERY_BYTES = 4 << 20;
+/** Catch-up reads of a file, in pieces of this size at most. */
+const CATCH_UP_READ_BYTES = 64 << 10;
+
+/** How far each followed file (by path) has been published to one partition. */
+export type PublishedPositions = Record<string, { dev: number; ino: number; offset: number }>;
 
 export interface PublisherStats {
   /** Views the server confirmed it has taken (a flush answered after them). */
@@ -60,8 +75,19 @@ export class PartitionPublisher implements IngestTarget {
   readonly #told: number[];
   #sinceFlush = 0;
   #confirming: Promise<boolean> | null = null;
+  /** With JetStream: the client, and how far each partition has been given each file. */
+  readonly #jetstream: JetStreamClient | null;
+  readonly #positions: PublishedPositions[];
 
-  constructor(nats: NatsModule, connection: NatsConnection, subject: string, partitions: number, warn: (message: string) => void) {
+  /** `positions`: with JetStream, those a restarted publisher found stored (storedPositions). */
+  constructor(
+    nats: NatsModule,
+    connection: NatsConnection,
+    subject: string,
+    partitions: number,
+    warn: (message: string) => void,
+    jetstream: { positions?: (PublishedPositions | null)[] } | null = null,
+  ) {
     this.#nats = nats;
     this.#connection = connection;
     this.#subject = subject;
@@ -69,6 +95,8 @@ export class PartitionPublisher implements IngestTarget {
     this.#warn = warn;
     this.#told = new Array<number>(partitions).fill(-Infinity);
     this.#pending = new Array<number>(partitions).fill(0);
+    this.#jetstream = jetstream === null ? null : connection.jetstream();
+    this.#positions = Array.from({ length: partitions }, (_, p) => ({ ...(jetstream?.positions?.[p] ?? {}) }));
   }
 
   /**
@@ -132,10 +160,14 @@ export class PartitionPublisher implements IngestTarget {
     const splitter = new addon.NativePartitionSplitter(resolveIngestOptions(options, 65_535), this.#partitions);
     const publisher = this;
     let final: IngestReport | undefined;
+    /** Where the next write ends (follow() says it before writing whole lines). */
+    let lineEnd: LineEnd | null = null;
     const stream = new Writable({
       highWaterMark: 64 * 1024,
       write(chunk: Buffer, _encoding, callback) {
-        publisher.#send(splitter, splitter.feed(chunk)).then(() => callback(), callback);
+        const at = lineEnd;
+        lineEnd = null;
+        publisher.#send(splitter, splitter.feed(chunk), at).then(() => callback(), callback);
       },
       final(callback) {
         publisher
@@ -147,36 +179,119 @@ export class PartitionPublisher implements IngestTarget {
       },
     });
     Object.defineProperty(stream, 'report', { get: () => final ?? splitter.report() });
+    Object.defineProperty(stream, 'lineEndAt', { value: (position: LineEnd) => (lineEnd = position) });
     return stream as IngestStream;
   }
 
-  /** Publishes one batch of outputs, split into messages, with the watermark headers. */
-  async #send(splitter: NativePartitionSplitter, outputs: (Buffer | undefined)[]): Promise<void> {
+  /**
+   * After a restart with JetStream: publishes to each partition what the stored
+   * positions say it lacks of `file`, and returns where following must go on (the
+   * furthest position), or null when nothing of the file was published yet. The bytes
+   * between the positions are parsed in pieces cut at each of them, and a partition is
+   * given a piece's views only if the piece ends past its own position.
+   */
+  async catchUp(file: string, options: IngestOptions | undefined): Promise<FollowPosition | null> {
+    const stored = this.#positions.map((positions) => positions[file]);
+    const known = stored.filter((position) => position !== undefined);
+    if (known.length === 0) return null;
+    const { dev, ino } = known[0]!;
+    if (known.some((position) => position.dev !== dev || position.ino !== ino)) {
+      // The file rotated while partitions were at different places: resume from the earliest.
+      const earliest = known.reduce((a, b) => (a.offset <= b.offset ? a : b));
+      this.#warn(`${file}: the partitions stopped in different generations of the file (rotated meanwhile); resuming from the earliest: views may reach some partitions twice`);
+      return { kind: 'follow', path: file, ...earliest, report: emptyReport() };
+    }
+    const ends = stored.map((position) => position?.offset ?? 0);
+    const cuts = [...new Set(ends)].sort((a, b) => a - b);
+    const last = cuts[cuts.length - 1]!;
+    if (cuts.length > 1) {
+      let handle: fs.promises.FileHandle;
+      try {
+        handle = await fs.promises.open(file, 'r');
+      } catch (error) {
+        this.#warn(`${file}: cannot read it to catch up (${(error as Error).message}); following from the furthest position`);
+        return { kind: 'follow', path: file, dev, ino, offset: last, report: emptyReport() };
+      }
+      try {
+        const stat = await handle.stat();
+        if (stat.dev !== dev || stat.ino !== ino || stat.size < last) {
+          this.#warn(`${file}: not the file the stored positions name any more; partitions behind may miss views between offsets ${cuts[0]} and ${last}`);
+        } else {
+          const splitter = new addon.NativePartitionSplitter(resolveIngestOptions(options, 65_535), this.#partitions);
+          for (let i = 1; i < cuts.length; i++) {
+            const from = cuts[i - 1]!;
+            const to = cuts[i]!;
+            for (let at = from; at < to; at += CATCH_UP_READ_BYTES) {
+              const piece = Buffer.alloc(Math.min(CATCH_UP_READ_BYTES, to - at));
+              await handle.read(piece, 0, piece.length, at);
+              const outputs = splitter.feed(piece);
+              // Only whole lines: each stored position is a line end.
+              const end = at + piece.length === to ? { path: file, dev, ino, offset: to } : null;
+              await this.#send(splitter, outputs, end, (partition) => ends[partition]! < to);
+            }
+          }
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    return { kind: 'follow', path: file, dev, ino, offset: last, report: emptyReport() };
+  }
+
+  /**
+   * Publishes one batch of outputs, split into messages, with the watermark headers;
+   * `end`: where the batch ends in its file (JetStream's positions); `to`: the
+   * partitions to publish to (a catch-up), default all.
+   */
+  async #send(splitter: NativePartitionSplitter, outputs: (Buffer | undefined)[], end: LineEnd | null = null, to?: (partition: number) => boolean): Promise<void> {
     const watermark = splitter.watermark();
     if (watermark !== -Infinity) this.#counts.watermark = watermark;
-    const headers = this.#nats.headers();
-    if (watermark !== -Infinity) headers.set(WATERMARK_HEADER, String(watermark));
-    headers.set(PARTITIONS_HEADER, String(this.#partitions));
+    const acks: Promise<void>[] = [];
     for (let partition = 0; partition < this.#partitions; partition++) {
+      if (to !== undefined && !to(partition)) continue;
       const output = outputs[partition];
-      if (output === undefined && !(watermark > this.#told[partition]!)) continue;
+      const moved = watermark > this.#told[partition]!;
+      if (output === undefined && !moved && !(this.#jetstream !== null && end !== null)) continue;
       const subject = `${this.#subject}.${partition}`;
-      for (const message of output === undefined ? [Buffer.alloc(0)] : cut(output)) {
+      const messages = output === undefined ? [Buffer.alloc(0)] : cut(output);
+      messages.forEach((message, i) => {
+        const headers = this.#nats.headers();
+        if (watermark !== -Infinity) headers.set(WATERMARK_HEADER, String(watermark));
+        headers.set(PARTITIONS_HEADER, String(this.#partitions));
+        if (this.#jetstream !== null) {
+          // The last message of the batch says the partition has the file up to `end`.
+          if (end !== null && i === messages.length - 1) this.#positions[partition]![end.path] = { dev: end.dev, ino: end.ino, offset: end.offset };
+          headers.set(POSITIONS_HEADER, JSON.stringify(this.#positions[partition]));
+        }
         const views = countLines(message);
         try {
-          this.#connection.publish(subject, message, { headers });
-          this.#pending[partition]! += views;
-          this.#counts.unconfirmed += views;
+          if (this.#jetstream !== null) {
+            acks.push(
+              this.#jetstream.publish(subject, message, { headers }).then(
+                () => {
+                  this.#counts.published += views;
+                },
+                (error: Error) => this.#undelivered(partition, views, `${subject} did not store ${views} views: ${error.message}`),
+              ),
+            );
+          } else {
+            this.#connection.publish(subject, message, { headers });
+            this.#pending[partition]! += views;
+            this.#counts.unconfirmed += views;
+          }
           this.#counts.messages++;
           this.#counts.bytes += message.length;
           this.#sinceFlush += message.length;
         } catch (error) {
-          this.#counts.undelivered += views;
-          this.#counts.undeliveredByPartition[partition] = (this.#counts.undeliveredByPartition[partition] ?? 0) + views;
-          this.#warn(`could not publish ${views} views to ${subject}: ${(error as Error).message}`);
+          this.#undelivered(partition, views, `could not publish ${views} views to ${subject}: ${(error as Error).message}`);
         }
-      }
+      });
       this.#told[partition] = watermark;
+    }
+    if (this.#jetstream !== null) {
+      // The stream has acknowledged (or refused) the batch before the next is read.
+      await Promise.all(acks);
+      return;
     }
     if (this.#sinceFlush >= FLUSH_EVERY_BYTES) {
       // Backpressure: wait for the server to take what was sent.
@@ -187,6 +302,40 @@ export class PartitionPublisher implements IngestTarget {
       this.#confirming = this.confirm().finally(() => (this.#confirming = null));
     }
   }
+
+  #undelivered(partition: number, views: number, message: string): void {
+    this.#counts.undelivered += views;
+    this.#counts.undeliveredByPartition[partition] = (this.#counts.undeliveredByPartition[partition] ?? 0) + views;
+    if (views > 0) this.#warn(message);
+  }
+}
+
+/**
+ * What a JetStream stream holds of a publisher's `<subject>.<p>`: for each partition,
+ * the positions carried by its last message (null: none stored). Rejects when no
+ * stream captures the subjects.
+ */
+export async function storedPositions(connection: NatsConnection, subject: string, partitions: number): Promise<{ stream: string; positions: (PublishedPositions | null)[] }> {
+  const manager = await connection.jetstreamManager();
+  let stream: string;
+  try {
+    stream = await manager.streams.find(`${subject}.0`);
+  } catch {
+    throw new Error(`no JetStream stream captures ${subject}.<p>: create one, such as: nats stream add LOGS --subjects '${subject}.>'`);
+  }
+  const positions = await Promise.all(
+    Array.from({ length: partitions }, async (_, partition) => {
+      try {
+        const message = await manager.streams.getMessage(stream, { last_by_subj: `${subject}.${partition}` });
+        const header = message.header.get(POSITIONS_HEADER);
+        return header === '' ? null : (JSON.parse(header) as PublishedPositions);
+      } catch (error) {
+        if ((error as { code?: string }).code === '404') return null;
+        throw error;
+      }
+    }),
+  );
+  return { stream, positions };
 }
 
 /** Cuts NDJSON into messages of at most MAX_MESSAGE_BYTES, at line ends. */

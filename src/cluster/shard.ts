@@ -10,6 +10,7 @@ import type { PartitionSpec } from '../partition.js';
 import { partitionOf } from '../partition.js';
 import { checkKey, checkTime } from '../validate.js';
 import {
+  announceSubject,
   PARTITIONS_HEADER,
   queryQueue,
   querySubject,
@@ -19,7 +20,9 @@ import {
   type ShardReply,
   type ShardRequest,
 } from './protocol.js';
-import type { NatsConnection, Subscription } from 'nats';
+import type { MsgHdrs, NatsConnection } from 'nats';
+import type { NatsModule } from '../load-nats.js';
+import { consumeOrdered, type ConsumerStart, type ResumeGap } from '../sources/jetstream.js';
 import type { IngestReport } from '../ingest.js';
 import { copyReport, emptyReport, sumReports } from '../sources/ingest-target.js';
 
@@ -109,18 +112,65 @@ export function recordViews(index: ActivityIndex, spec: PartitionSpec, events: r
 
 const MAX_SAMPLES = 10;
 
+/**
+ * Where a shard's feed comes from: core NATS (what is published while the shard is
+ * down is lost to it), or a JetStream stream that captures the feed's subject (a
+ * restarted shard replays it from `start`).
+ */
+export type FeedTransport = { kind: 'core' } | { kind: 'jetstream'; nats: NatsModule; stream: string; start: ConsumerStart };
+
+/** A message of a feed, from either transport. */
+interface FeedMessage {
+  data: Uint8Array;
+  headers?: MsgHdrs | undefined;
+}
+
+/** A feed read from a subject; `sequence()` is the last stream sequence handled (JetStream), else 0. */
+interface Feed {
+  sequence(): number;
+  readonly resumeGap: ResumeGap | null;
+  close(): Promise<void>;
+}
+
+/** Hands every message of `subject` to `handle`, through `transport`. */
+async function openFeed(connection: NatsConnection, subject: string, transport: FeedTransport, handle: (message: FeedMessage) => void, queue?: string): Promise<Feed> {
+  if (transport.kind === 'core') {
+    const subscription = connection.subscribe(subject, {
+      ...(queue === undefined ? {} : { queue }),
+      callback: (error, message) => {
+        if (error === null) handle(message);
+      },
+    });
+    await connection.flush();
+    return { sequence: () => 0, resumeGap: null, close: () => subscription.drain().catch(() => undefined) };
+  }
+  const after = 'after' in transport.start ? transport.start.after : 0;
+  let sequence = after;
+  const consumer = await consumeOrdered(transport.nats, connection, transport.stream, subject, transport.start, (message) => {
+    handle(message);
+    sequence = message.seq;
+  });
+  return {
+    sequence: () => sequence,
+    get resumeGap() {
+      return consumer.resumeGap;
+    },
+    close: () => consumer.stop(),
+  };
+}
+
 /** A shard's subscription to the publisher's `<subject>.<p>` (NDJSON views with headers). */
 export interface PartitionFeed {
   readonly subject: string;
   readonly report: IngestReport;
-  stats(): { messages: number; bytes: number; mismatchedBatches: number };
+  stats(): { messages: number; bytes: number; mismatchedBatches: number; sequence: number; resumeGap: ResumeGap | null };
   close(): Promise<IngestReport>;
 }
 
 /**
- * Subscribes partition `spec` to the publisher's `subject` (`<S>.<p>`): each message is
- * parsed natively as NDJSON through the partition filter (a view of another partition,
- * from a publisher with another N, is counted as other-partition), then the
+ * Reads partition `spec`'s share of the publisher's `subject` (`<S>.<p>`): each message
+ * is parsed natively as NDJSON through the partition filter (a view of another
+ * partition, from a publisher with another N, is counted as other-partition), then the
  * publisher's watermark is followed.
  */
 export async function subscribePartitionFeed(
@@ -129,40 +179,37 @@ export async function subscribePartitionFeed(
   subject: string,
   spec: PartitionSpec,
   warn: (message: string) => void = () => undefined,
+  transport: FeedTransport = { kind: 'core' },
 ): Promise<PartitionFeed> {
   const options = { format: 'ndjson' as const, partition: spec, maxKeyBytes: index.options.maxKeyBytes };
   let report: IngestReport = emptyReport();
   const counts = { messages: 0, bytes: 0, mismatchedBatches: 0 };
-  const subscription = connection.subscribe(subject, {
-    callback: (error, message) => {
-      if (error !== null) return;
-      counts.messages++;
-      counts.bytes += message.data.byteLength;
-      const announced = Number(message.headers?.get(PARTITIONS_HEADER) || spec.count);
-      if (announced !== spec.count && ++counts.mismatchedBatches === 1) {
-        warn(`${subject}: the publisher splits into ${announced} partitions, this shard is ${spec.index} of ${spec.count}: start both with the same N`);
+  const feed = await openFeed(connection, subject, transport, (message) => {
+    counts.messages++;
+    counts.bytes += message.data.byteLength;
+    const announced = Number(message.headers?.get(PARTITIONS_HEADER) || spec.count);
+    if (announced !== spec.count && ++counts.mismatchedBatches === 1) {
+      warn(`${subject}: the publisher splits into ${announced} partitions, this shard is ${spec.index} of ${spec.count}: start both with the same N`);
+    }
+    try {
+      if (message.data.byteLength > 0) {
+        report = sumReports([report, index.ingest(message.data, options)]);
+        report.samples.splice(MAX_SAMPLES);
       }
-      try {
-        if (message.data.byteLength > 0) {
-          report = sumReports([report, index.ingest(message.data, options)]);
-          report.samples.splice(MAX_SAMPLES);
-        }
-        const watermark = Number(message.headers?.get(WATERMARK_HEADER) || NaN);
-        if (Number.isSafeInteger(watermark) && watermark >= 0) index.advanceWatermark(watermark);
-      } catch (failure) {
-        warn(`${subject}: ${(failure as Error).message}`);
-      }
-    },
+      const watermark = Number(message.headers?.get(WATERMARK_HEADER) || NaN);
+      if (Number.isSafeInteger(watermark) && watermark >= 0) index.advanceWatermark(watermark);
+    } catch (failure) {
+      warn(`${subject}: ${(failure as Error).message}`);
+    }
   });
-  await connection.flush();
   return {
     subject,
     get report() {
       return report;
     },
-    stats: () => ({ ...counts }),
+    stats: () => ({ ...counts, sequence: feed.sequence(), resumeGap: feed.resumeGap }),
     async close() {
-      await subscription.drain().catch(() => undefined);
+      await feed.close();
       return copyReport(report);
     },
   };
@@ -178,13 +225,19 @@ export interface ShardStats {
 
 export interface RunningShard {
   stats(): ShardStats;
+  /** The subject of the views written to this partition (C.views.<p>). */
+  readonly viewsSubject: string;
+  /** Read from JetStream: the stream sequence of the last batch of views recorded. */
+  viewsSequence(): number;
   /** Stops answering (drains the subscriptions); the connection stays open. */
   close(): Promise<void>;
 }
 
 /**
  * Serves partition `spec` of cluster `cluster` on `connection`: answers C.query.<p>
- * in the queue group C.shard.<p> and records C.views.<p>.
+ * in the queue group C.shard.<p>, records the views written to C.views.<p> (read
+ * through `viewsTransport`), and answers C.shards (every shard announces its
+ * partition and N, for a client's check at start).
  */
 export async function startShard(
   index: ActivityIndex,
@@ -192,62 +245,63 @@ export async function startShard(
   spec: PartitionSpec,
   cluster: string,
   warn: (message: string) => void = () => undefined,
+  viewsTransport: FeedTransport = { kind: 'core' },
 ): Promise<RunningShard> {
   const counts: ShardStats = { queries: 0, viewsRecorded: 0, viewsRefused: 0, mismatchedBatches: 0 };
   const decoder = new TextDecoder();
-  const subscriptions: Subscription[] = [
-    connection.subscribe(querySubject(cluster, spec.index), {
-      queue: queryQueue(cluster, spec.index),
-      callback: (error, message) => {
-        if (error !== null) return;
-        counts.queries++;
-        let request: ShardRequest;
-        try {
-          request = JSON.parse(decoder.decode(message.data)) as ShardRequest;
-        } catch {
-          message.respond(JSON.stringify({ partition: spec.index, partitions: spec.count, error: { name: 'Error', code: 'EINTERNAL', message: 'the query is not JSON' } }));
-          return;
-        }
-        message.respond(JSON.stringify(answerQuery(index, spec, request)));
-      },
-    }),
-    connection.subscribe(viewsSubject(cluster, spec.index), {
-      callback: (error, message) => {
-        if (error !== null) return;
-        const announced = Number(message.headers?.get(PARTITIONS_HEADER) ?? spec.count);
-        if (announced !== spec.count) {
-          counts.mismatchedBatches++;
-          if (counts.mismatchedBatches === 1) {
-            warn(`views written for a cluster of ${announced} partitions reach partition ${spec.index} of ${spec.count}: their other-partition events are refused`);
-          }
-        }
-        const header = message.headers?.get(WATERMARK_HEADER);
-        const watermark = header === undefined || header === '' ? undefined : Number(header);
-        const lines = decoder.decode(message.data).split('\n');
-        const events: unknown[] = [];
-        for (const line of lines) {
-          if (line.trim().length === 0) continue;
-          try {
-            events.push(JSON.parse(line));
-          } catch {
-            events.push(null);
-          }
-        }
-        try {
-          const outcome = recordViews(index, spec, events, watermark);
-          counts.viewsRecorded += outcome.recorded;
-          counts.viewsRefused += outcome.refused;
-        } catch (failure) {
-          warn(`recording views: ${(failure as Error).message}`);
-        }
-      },
-    }),
-  ];
+  const announcement = JSON.stringify({ partition: spec.index, partitions: spec.count });
+  const announcing = connection.subscribe(announceSubject(cluster), {
+    callback: (error, message) => {
+      if (error === null) message.respond(announcement);
+    },
+  });
+  const queries = connection.subscribe(querySubject(cluster, spec.index), {
+    queue: queryQueue(cluster, spec.index),
+    callback: (error, message) => {
+      if (error !== null) return;
+      counts.queries++;
+      let request: ShardRequest;
+      try {
+        request = JSON.parse(decoder.decode(message.data)) as ShardRequest;
+      } catch {
+        message.respond(JSON.stringify({ partition: spec.index, partitions: spec.count, error: { name: 'Error', code: 'EINTERNAL', message: 'the query is not JSON' } }));
+        return;
+      }
+      message.respond(JSON.stringify(answerQuery(index, spec, request)));
+    },
+  });
+  const views = await openFeed(connection, viewsSubject(cluster, spec.index), viewsTransport, (message) => {
+    const announced = Number(message.headers?.get(PARTITIONS_HEADER) || spec.count);
+    if (announced !== spec.count && ++counts.mismatchedBatches === 1) {
+      warn(`views written for a cluster of ${announced} partitions reach partition ${spec.index} of ${spec.count}: their other-partition events are refused`);
+    }
+    const header = message.headers?.get(WATERMARK_HEADER);
+    const watermark = header === undefined || header === '' ? undefined : Number(header);
+    const events: unknown[] = [];
+    for (const line of decoder.decode(message.data).split('\n')) {
+      if (line.trim().length === 0) continue;
+      try {
+        events.push(JSON.parse(line));
+      } catch {
+        events.push(null);
+      }
+    }
+    try {
+      const outcome = recordViews(index, spec, events, watermark);
+      counts.viewsRecorded += outcome.recorded;
+      counts.viewsRefused += outcome.refused;
+    } catch (failure) {
+      warn(`recording views: ${(failure as Error).message}`);
+    }
+  });
   await connection.flush();
   return {
     stats: () => ({ ...counts }),
+    viewsSubject: viewsSubject(cluster, spec.index),
+    viewsSequence: () => views.sequence(),
     async close() {
-      await Promise.all(subscriptions.map((subscription) => subscription.drain().catch(() => undefined)));
+      await Promise.all([announcing, queries].map((subscription) => subscription.drain().catch(() => undefined)));
+      await views.close();
     },
   };
 }

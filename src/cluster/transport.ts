@@ -8,7 +8,7 @@ import type { NatsConnection } from 'nats';
 import type { ActivityIndex } from '../activity-index.js';
 import type { NatsModule } from '../load-nats.js';
 import { answerQuery, recordViews } from './shard.js';
-import { PARTITIONS_HEADER, querySubject, viewsSubject, WATERMARK_HEADER, type ShardReply, type ShardRequest } from './protocol.js';
+import { announceSubject, PARTITIONS_HEADER, querySubject, viewsSubject, WATERMARK_HEADER, type ShardReply, type ShardRequest } from './protocol.js';
 
 /** Why a partition gave no reply. */
 export type UnavailableReason = 'no-responders' | 'timeout';
@@ -23,6 +23,22 @@ export class PartitionUnavailable extends Error {
   }
 }
 
+/** Views a transport could not hand over for good (JetStream did not acknowledge them). */
+export class ViewsNotStored extends Error {
+  constructor(
+    readonly partition: number,
+    reason: string,
+  ) {
+    super(`the views of partition ${partition} were not stored: ${reason}`);
+  }
+}
+
+/** A shard's announcement: its partition and the N it was started with. */
+export interface ShardAnnouncement {
+  partition: number;
+  partitions: number;
+}
+
 export interface ClusterTransport {
   /**
    * Sends a query to one replica of `partition` and resolves with its reply; rejects
@@ -31,16 +47,24 @@ export interface ClusterTransport {
   query(partition: number, request: ShardRequest, timeoutMs: number): Promise<ShardReply>;
   /**
    * Delivers NDJSON views to every replica of `partition`, with the writer's latest
-   * event time and its partition count. Resolves once the transport has taken them.
+   * event time and its partition count. Resolves once the transport has taken them
+   * (with JetStream: once the stream has stored them); rejects with ViewsNotStored.
    */
   writeViews(partition: number, ndjson: string, watermark: number, partitions: number): Promise<void>;
+  /** The shards running now, as they announce themselves within about `waitMs`. */
+  shards(waitMs: number): Promise<ShardAnnouncement[]>;
   close(): Promise<void>;
 }
 
-/** The transport over a NATS connection, for the cluster named `cluster`. */
-export function natsTransport(nats: NatsModule, connection: NatsConnection, cluster: string, ownsConnection: boolean): ClusterTransport {
+/**
+ * The transport over a NATS connection, for the cluster named `cluster`. With
+ * `jetstream`, views are published to the JetStream stream that captures C.views.<p>
+ * and a write resolves once it has acknowledged them.
+ */
+export function natsTransport(nats: NatsModule, connection: NatsConnection, cluster: string, ownsConnection: boolean, jetstream = false): ClusterTransport {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
+  const js = jetstream ? connection.jetstream() : null;
   return {
     async query(partition, request, timeoutMs) {
       let message;
@@ -58,8 +82,34 @@ export function natsTransport(nats: NatsModule, connection: NatsConnection, clus
       const headers = nats.headers();
       headers.set(WATERMARK_HEADER, String(watermark));
       headers.set(PARTITIONS_HEADER, String(partitions));
-      connection.publish(viewsSubject(cluster, partition), encoder.encode(ndjson), { headers });
-      await connection.flush();
+      if (js === null) {
+        connection.publish(viewsSubject(cluster, partition), encoder.encode(ndjson), { headers });
+        await connection.flush();
+        return;
+      }
+      try {
+        await js.publish(viewsSubject(cluster, partition), encoder.encode(ndjson), { headers });
+      } catch (error) {
+        const code = (error as { code?: string })?.code;
+        throw new ViewsNotStored(partition, code === nats.ErrorCode.NoResponders ? `no JetStream stream captures ${viewsSubject(cluster, partition)}` : (error as Error).message);
+      }
+    },
+    async shards(waitMs) {
+      const found: ShardAnnouncement[] = [];
+      try {
+        const replies = await connection.requestMany(announceSubject(cluster), new Uint8Array(0), {
+          strategy: nats.RequestStrategy.JitterTimer,
+          maxWait: waitMs,
+          jitter: Math.min(waitMs, 50),
+        });
+        for await (const reply of replies) {
+          const announced = JSON.parse(decoder.decode(reply.data)) as ShardAnnouncement;
+          if (Number.isSafeInteger(announced?.partition) && Number.isSafeInteger(announced?.partitions)) found.push(announced);
+        }
+      } catch {
+        // No shard running (no responders): nothing announced.
+      }
+      return found;
     },
     async close() {
       if (ownsConnection && !connection.isClosed()) await connection.drain().catch(() => undefined);
@@ -90,6 +140,9 @@ export function inProcessTransport(replicas: ActivityIndex[][], partitions: numb
         .filter((line) => line.length > 0)
         .map((line) => JSON.parse(line) as unknown);
       for (const index of replicas[partition] ?? []) recordViews(index, { index: partition, count: partitions }, events, watermark);
+    },
+    async shards() {
+      return replicas.flatMap((serving, partition) => serving.map(() => ({ partition, partitions })));
     },
     async close() {},
   };

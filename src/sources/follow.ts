@@ -600,6 +600,7 @@ class FileFollower extends EventEmitter implements Follower {
       return;
     }
     await this.#writeHeld();
+    this.#stream.lineEndAt?.({ path: this.path, dev: this.#dev, ino: this.#ino, offset: offset + last + 1 });
     await this.#write(last === chunk.length - 1 ? chunk : chunk.subarray(0, last + 1));
     this.#streamMidLine = false;
     this.#mark(offset + last + 1);
@@ -624,6 +625,7 @@ class FileFollower extends EventEmitter implements Follower {
     this.#skipToNewline = false;
     if (this.#held.length === 0 && !this.#streamMidLine) return;
     await this.#writeHeld();
+    this.#stream.lineEndAt?.({ path: this.path, dev: this.#dev, ino: this.#ino, offset: this.#position });
     await this.#write(NEWLINE);
     this.#streamMidLine = false;
     this.#mark(this.#position); // the unterminated last line is in: the whole file is

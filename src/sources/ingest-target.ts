@@ -14,7 +14,24 @@ export type { IngestOptions, IngestReport, LogFormat, RejectedLine, RejectReason
  * `bytesFed`, when present, counts the bytes parsed so far (written bytes the stream
  * still buffers are not): sources use it to say exactly which input the index holds.
  */
-export type IngestStream = Writable & { readonly report: IngestReport; readonly bytesFed?: number };
+export type IngestStream = Writable & {
+  readonly report: IngestReport;
+  readonly bytesFed?: number;
+  /**
+   * Called by follow() right before it writes bytes that end with a whole line at
+   * `offset` of the file (device `dev`, inode `ino`) followed as `path`; a stream that
+   * must say where its input stands (the JetStream publisher) implements it.
+   */
+  lineEndAt?(position: LineEnd): void;
+};
+
+/** Where the bytes written next end in a followed file: after a whole line. */
+export interface LineEnd {
+  path: string;
+  dev: number;
+  ino: number;
+  offset: number;
+}
 
 /** Bytes of `written` that `stream` has parsed. */
 export function bytesFed(stream: IngestStream, written: number): number {

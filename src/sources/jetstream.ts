@@ -19,7 +19,8 @@
  * The `nats` client is an optional peer dependency, loaded on first use (load-nats.ts).
  */
 
-import type { ConnectionOptions, ConsumerMessages, NatsConnection } from 'nats';
+import type { ConnectionOptions, JsMsg, NatsConnection } from 'nats';
+import type { NatsModule } from '../load-nats.js';
 import { typeError } from '../errors.js';
 import { checkConnectionOptions, openSourceConnection, type ConnectionStats } from './nats-connection.js';
 import {
@@ -61,7 +62,7 @@ export interface JetStreamSourceStats extends ConnectionStats {
   /** The stream sequence of the last message the index holds (0 before any). */
   sequence: number;
   /** Set when a resume found the stream without the messages right after its position. */
-  resumeGap: { expected: number; first: number; missing: number } | null;
+  resumeGap: ResumeGap | null;
 }
 
 export interface JetStreamSource {
@@ -96,33 +97,17 @@ export async function subscribeJetStream(index: IngestTarget, options: JetStream
   const feeder = new MessageFeeder(index, pickIngestOptions(options));
   const { nats, connection, owned: ownsConnection, counts } = await openSourceConnection(options, 'subscribeJetStream()');
 
-  let messages: ConsumerMessages;
+  let consumer: OrderedConsumer;
   try {
-    const consumer = await connection.jetstream().consumers.get(stream, {
-      ...(subject === null ? {} : { filterSubjects: subject }),
-      ...(resume !== null
-        ? { deliver_policy: nats.DeliverPolicy.StartSequence, opt_start_seq: resume.sequence + 1 }
-        : { deliver_policy: nats.DeliverPolicy.StartTime, opt_start_time: new Date(Date.now() - replayWindow).toISOString() }),
-    });
-    messages = await consumer.consume();
+    consumer = await consumeOrdered(nats, connection, stream, subject, resume === null ? { since: Date.now() - replayWindow } : { after: resume.sequence }, (message) =>
+      feeder.push(message.data, message.seq),
+    );
   } catch (error) {
     if (ownsConnection) await connection.close().catch(() => undefined);
     throw error;
   }
 
   const base = resume === null ? null : copyReport(resume.report);
-  let resumeGap: JetStreamSourceStats['resumeGap'] = null;
-  let first = true;
-  const consuming = (async () => {
-    for await (const message of messages) {
-      if (first && resume !== null && message.seq > resume.sequence + 1) {
-        resumeGap = { expected: resume.sequence + 1, first: message.seq, missing: message.seq - resume.sequence - 1 };
-      }
-      first = false;
-      feeder.push(message.data, message.seq);
-    }
-  })();
-
   const report = () => (base === null ? feeder.report : sumReports([base, feeder.report]));
   const sequence = () => (feeder.settledTag() as number | undefined) ?? resume?.sequence ?? 0;
   let closing: Promise<IngestReport> | null = null;
@@ -134,12 +119,11 @@ export async function subscribeJetStream(index: IngestTarget, options: JetStream
     get report() {
       return report();
     },
-    stats: () => ({ messages: feeder.counts.messages, bytes: feeder.counts.bytes, sequence: sequence(), ...counts, resumeGap }),
+    stats: () => ({ messages: feeder.counts.messages, bytes: feeder.counts.bytes, sequence: sequence(), ...counts, resumeGap: consumer.resumeGap }),
     position: () => ({ kind: 'jetstream', stream, subject, sequence: sequence(), report: copyReport(report()) }),
     close() {
       closing ??= (async () => {
-        messages.stop();
-        await consuming.catch(() => undefined);
+        await consumer.stop();
         if (ownsConnection && !connection.isClosed()) await connection.drain().catch(() => undefined);
         await feeder.end();
         return copyReport(report());
@@ -147,4 +131,76 @@ export async function subscribeJetStream(index: IngestTarget, options: JetStream
       return closing;
     },
   };
+}
+
+/** A resume that found the stream without some messages after the stored sequence (its limits removed them). */
+export interface ResumeGap {
+  /** The first sequence the resume needed. */
+  expected: number;
+  /** The stream's first sequence now. */
+  first: number;
+  /** Stream messages (of any subject) removed in between. */
+  missing: number;
+}
+
+/** Where an ordered consumer starts: after a stored stream sequence, or at a time (ms). */
+export type ConsumerStart = { after: number } | { since: number };
+
+export interface OrderedConsumer {
+  /** Set when `after` named a sequence the stream no longer holds the messages after. */
+  readonly resumeGap: ResumeGap | null;
+  /** Stops delivery; resolves once the last message handed over has been handled. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads `stream` (only `subject`'s messages, when given) with an ordered consumer from
+ * `start`, handing each message to `onMessage` in stream order. Rejects when the stream
+ * does not exist or does not hold `subject`.
+ */
+export async function consumeOrdered(
+  nats: NatsModule,
+  connection: NatsConnection,
+  stream: string,
+  subject: string | null,
+  start: ConsumerStart,
+  onMessage: (message: JsMsg) => void,
+): Promise<OrderedConsumer> {
+  let resumeGap: ResumeGap | null = null;
+  if ('after' in start) {
+    const { state } = await (await connection.jetstreamManager()).streams.info(stream);
+    if (state.messages > 0 && state.first_seq > start.after + 1) {
+      resumeGap = { expected: start.after + 1, first: state.first_seq, missing: state.first_seq - start.after - 1 };
+    }
+  }
+  const consumer = await connection.jetstream().consumers.get(stream, {
+    ...(subject === null ? {} : { filterSubjects: subject }),
+    ...('after' in start
+      ? { deliver_policy: nats.DeliverPolicy.StartSequence, opt_start_seq: start.after + 1 }
+      : { deliver_policy: nats.DeliverPolicy.StartTime, opt_start_time: new Date(start.since).toISOString() }),
+  });
+  const messages = await consumer.consume();
+  const consuming = (async () => {
+    for await (const message of messages) onMessage(message);
+  })();
+  return {
+    get resumeGap() {
+      return resumeGap;
+    },
+    async stop() {
+      messages.stop();
+      await consuming.catch(() => undefined);
+    },
+  };
+}
+
+/** Whether `subject` is among those a stream captures (`pattern`: NATS wildcards * and >). */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const want = pattern.split('.');
+  const have = subject.split('.');
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '>') return have.length > i;
+    if (i >= have.length || (want[i] !== '*' && want[i] !== have[i])) return false;
+  }
+  return want.length === have.length;
 }
