@@ -112,14 +112,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t stream_size = size - 2;
 
   ParserOptions o;
-  o.format = static_cast<LogFormat>(a % 3);
+  // a % 3: combined, common, or a JSON format chosen by b >> 6: ndjson, caddy, traefik,
+  // or ndjson with nested paths, '|' alternatives and a status.
+  static const LogFormat kJsonFormats[4] = {LogFormat::kNdjson, LogFormat::kCaddy, LogFormat::kTraefik,
+                                            LogFormat::kNdjson};
+  o.format = a % 3 == 2 ? kJsonFormats[b >> 6] : static_cast<LogFormat>(a % 3);
+  if (a % 3 == 2 && (b >> 6) == 3) {
+    o.json_fields.user = "request.client_ip|request.remote_ip|user";
+    o.json_fields.ts = "ts|t.s";
+    o.json_fields.status = "status|request.status";
+  }
   o.user = static_cast<UserField>((a / 3) % 3);
   o.keep_query = (a / 9) & 1;
   o.max_key_bytes = (a & 0x40) ? 16 : 1024;
   o.max_line_bytes = (a & 0x80) ? 40u + b : 64u * 1024;
   if (b & 1) o.statuses = {200, 204, 404};
-  if (b & 2) o.ndjson_page_field = "url";
-  o.ts_unit = static_cast<TimeUnit>((a / 18) % 4);
+  if (b & 2) o.json_fields.page = (b >> 6) == 3 ? "request.uri|url" : "url";
+  o.ts_unit = static_cast<TimeUnit>((a / 18) % 5);  // kFormatDefault included
   // Compiled formats: when the stream starts with "%" or "$", its first line is an Apache
   // (%) or nginx ($) format string and the rest is the log. The compiler must return for
   // any string; a format that compiles runs through the same checks as the built-ins.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the libFuzzer seed corpus into fuzz/corpus/: a few dozen small files, each
 # two option bytes (see fuzz/log-parser-fuzz.cc: byte 0 % 3 is the format, 0 combined,
-# 1 common, 2 ndjson) followed by log lines taken from test/fixtures/apache_logs or
+# 1 common, 2 JSON; then byte 1 >> 6 is ndjson, caddy, traefik or ndjson with paths) followed by log lines taken from test/fixtures/apache_logs or
 # written here as edge cases. Deterministic; safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,6 +67,21 @@ LINES
 cat <<'LINES' | seed 2 6
 {"user":"a","url":"/renamed","ts":0}
 {"user":1,"url":"/a","ts":0}
+LINES
+
+# JSON presets and paths (byte 1 >> 6: 1 caddy, 2 traefik, 3 ndjson with nested paths).
+cat <<'LINES' | seed 2 68
+{"level":"info","ts":1646861401.5241024,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"172.71.190.23","remote_port":"41342","client_ip":"203.0.113.9","proto":"HTTP/2.0","method":"GET","host":"example.com","uri":"/blog/post?utm=rss","headers":{"User-Agent":["Mozilla/5.0"]}},"bytes_read":0,"user_id":"","duration":0.0009,"size":10900,"status":200,"resp_headers":{"Content-Type":["text/html"]}}
+{"level":"info","ts":1646861402,"request":{"remote_ip":"::1","uri":"*","method":"OPTIONS"},"status":200}
+{"ts":"2022-03-09T21:30:01Z","request":{"client_ip":"","remote_ip":"10.0.0.1","uri":"https://h?x"},"status":"404"}
+LINES
+cat <<'LINES' | seed 2 132
+{"ClientAddr":"203.0.113.9:51234","ClientHost":"203.0.113.9","DownstreamStatus":200,"RequestMethod":"GET","RequestPath":"/docs/intro?lang=en","StartUTC":"2024-03-09T21:10:01.524102436Z","request_User-Agent":"curl/8.5.0","time":"2024-03-09T22:10:01+01:00"}
+{"ClientHost":"2001:db8::1","DownstreamStatus":499,"RequestPath":"/\u00e9","StartUTC":"2024-03-09T21:10:01Z"}
+LINES
+cat <<'LINES' | seed 2 198
+{"request":{"client_ip":null,"remote_ip":"r","uri":"/a","status":201},"t":{"s":5},"request":{"remote_ip":"r2","uri":"/b"}}
+{"user":"u","url":"/u","ts":1,"status":"302"}
 LINES
 
 echo "wrote $(find "$OUT" -type f | wc -l) seeds to $OUT ($(cat "$OUT"/* | wc -c) bytes)"

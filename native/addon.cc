@@ -22,6 +22,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativePartitionSplitter", PartitionSplitterWrap::Init(env));
   exports.Set("inspectSnapshot", Napi::Function::New<InspectSnapshot>(env, "inspectSnapshot"));
   exports.Set("checkLogFormat", Napi::Function::New(env, JS_checkLogFormat, "checkLogFormat"));
+  exports.Set("checkJsonField", Napi::Function::New(env, JS_checkJsonField, "checkJsonField"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

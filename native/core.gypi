@@ -22,6 +22,7 @@
       "parse/request.cc",
       "parse/syslog.cc",
       "parse/json.cc",
+      "parse/json-fields.cc",
       "parse/format-compiler.cc",
       "parse/compiled-format.cc",
       "ingest-session.cc",

@@ -57,6 +57,18 @@ Napi::Value JS_checkLogFormat(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, error);
 }
 
+Napi::Value JS_checkJsonField(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "checkJsonField(spec): a string").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::vector<std::vector<std::string>> paths;
+  std::string error;
+  if (ParseJsonFieldSpec(info[0].As<Napi::String>().Utf8Value(), &paths, &error)) return env.Null();
+  return Napi::String::New(env, error);
+}
+
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options) {
   auto fail = [&]() {
     Napi::TypeError::New(env, "ingest: malformed native options").ThrowAsJavaScriptException();
@@ -70,9 +82,10 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
       !ReadUint(object, "statusMin", 0, 999, &status_min) || !ReadUint(object, "statusMax", 0, 999, &status_max) ||
       !ReadUint(object, "maxKeyBytes", 1, 65535, &max_key_bytes) ||
       !ReadUint(object, "maxLineBytes", 1, 1u << 30, &max_line_bytes) ||
-      !ReadString(object, "userField", &options->ndjson_user_field) ||
-      !ReadString(object, "pageField", &options->ndjson_page_field) ||
-      !ReadString(object, "tsField", &options->ndjson_ts_field) || !ReadString(object, "tsUnit", &ts_unit) ||
+      !ReadString(object, "userField", &options->json_fields.user) ||
+      !ReadString(object, "pageField", &options->json_fields.page) ||
+      !ReadString(object, "tsField", &options->json_fields.ts) ||
+      !ReadString(object, "statusField", &options->json_fields.status) || !ReadString(object, "tsUnit", &ts_unit) ||
       !object.Get("keepQuery").IsBoolean() || !object.Get("syslog").IsBoolean()) {
     return fail();
   }
@@ -82,6 +95,10 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
     options->format = LogFormat::kCommon;
   } else if (format == "ndjson") {
     options->format = LogFormat::kNdjson;
+  } else if (format == "caddy") {
+    options->format = LogFormat::kCaddy;
+  } else if (format == "traefik") {
+    options->format = LogFormat::kTraefik;
   } else if (format == "apache" || format == "nginx" || format == "vhost_combined") {
     options->format = LogFormat::kCompiled;
     options->dialect = format == "nginx" ? FormatDialect::kNginx : FormatDialect::kApache;
@@ -110,7 +127,9 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
   } else {
     return fail();
   }
-  if (ts_unit == "ms") {
+  if (ts_unit.empty()) {
+    options->ts_unit = TimeUnit::kFormatDefault;
+  } else if (ts_unit == "ms") {
     options->ts_unit = TimeUnit::kMilliseconds;
   } else if (ts_unit == "s") {
     options->ts_unit = TimeUnit::kSeconds;
@@ -137,6 +156,14 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
     }
     options->partitions = partitions;
     options->partition = partition;
+  }
+  JsonFieldPlan plan;
+  std::string error;
+  if (IsJsonFormat(options->format)) {
+    if (!CompileJsonFields(JsonFieldsOf(*options), &plan, &error)) {
+      Napi::RangeError::New(env, "ingest: fields: " + error).ThrowAsJavaScriptException();
+      return false;
+    }
   }
   options->statuses.clear();
   Napi::Value statuses = object.Get("statuses");

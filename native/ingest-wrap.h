@@ -23,14 +23,19 @@ namespace skiptrail {
 
 
 // Reads the facade's normalized options object: { format, user, keepQuery, statusMin,
-// statusMax, statuses (number[]), userField, pageField, tsField, tsUnit, syslog,
-// maxKeyBytes, maxLineBytes }. Returns false with a pending TypeError on a malformed object.
+// statusMax, statuses (number[]), userField, pageField, tsField, statusField (JSON
+// field specs, '' for the format's default), tsUnit ('' for the format's default),
+// syslog, maxKeyBytes, maxLineBytes }. Returns false with a pending TypeError on a malformed object.
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options);
 
 // checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined', format, userList): null
 // when the format compiles (CompileFormat), else the compiler's message. The facade
 // calls it while reading the options, so a bad format is a RangeError there.
 Napi::Value JS_checkLogFormat(const Napi::CallbackInfo& info);
+
+// checkJsonField(spec): null when a JSON field spec ("request.uri", "a|b\\.c") parses
+// (ParseJsonFieldSpec), else the message. The facade calls it while reading options.fields.
+Napi::Value JS_checkJsonField(const Napi::CallbackInfo& info);
 
 // Reads the optional argument `index`, the latest event time a call accepts (the
 // facade's wall clock plus maxFutureSkew): undefined or absent means no limit. Returns

@@ -91,6 +91,8 @@ interface Addon {
   inspectSnapshot(data: Uint8Array): { version: number; createdAt: number; options: string; facade: string } | { code: string; message: string };
   /** null when the Apache/nginx format compiles with this user list, else the compiler's message. */
   checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined', format: string, userList: string): string | null;
+  /** null when a JSON field spec ('request.uri', 'a|b') parses, else why not. */
+  checkJsonField(spec: string): string | null;
   napiVersion: number;
 }
 

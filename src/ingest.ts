@@ -8,11 +8,11 @@ import { checkPartition } from './partition.js';
 import { addon } from './binding.js';
 import { checkBoolean, checkChoice, checkInteger, checkNonEmptyString, checkOptions } from './validate.js';
 
-export type LogFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined';
+export type LogFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined' | 'caddy' | 'traefik';
 /** An Apache mod_log_config LogFormat string or an nginx log_format string, compiled once natively. */
 export type LogFormatString = { apache: string } | { nginx: string };
 /** The native side's name for the format family. */
-export type NativeFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined' | 'apache' | 'nginx';
+export type NativeFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined' | 'caddy' | 'traefik' | 'apache' | 'nginx';
 export type UserField = 'host' | 'authuser' | 'authuser|host';
 export type TimeUnit = 'ms' | 's' | 'us' | 'ns';
 export type RejectReason =
@@ -27,7 +27,10 @@ export type RejectReason =
   | 'future';
 
 export interface IngestOptions {
-  /** 'combined' (default), 'common', 'ndjson', 'vhost_combined', or { apache: '%h ...' } / { nginx: '$remote_addr ...' }. */
+  /**
+   * 'combined' (default), 'common', 'ndjson', 'vhost_combined', 'caddy' (Caddy v2's JSON
+   * access log), 'traefik' (Traefik's JSON access log), or { apache: '%h ...' } / { nginx: '$remote_addr ...' }.
+   */
   format?: LogFormat | LogFormatString;
   /**
    * combined/common: which field is the user, 'host' (default), 'authuser' or 'authuser|host'.
@@ -35,13 +38,24 @@ export interface IngestOptions {
    * ('%{X-Forwarded-For}i|%h', '$cookie_uid|$remote_addr'); default the client address.
    */
   user?: UserField | string;
-  /** combined/common: keep the query string in the page. Default false. */
+  /** Text formats, caddy, traefik: keep the query string in the page. Default false. */
   keepQuery?: boolean;
-  /** combined/common: statuses that count as a page load. Default { min: 200, max: 399 }. */
+  /**
+   * Statuses that count as a page load (text formats, caddy, traefik, and ndjson with
+   * fields.status). Default { min: 200, max: 399 }.
+   */
   statuses?: { min: number; max: number } | readonly number[];
-  /** ndjson: member names of the three fields. */
-  fields?: { user?: string; page?: string; ts?: string };
-  /** ndjson: the unit of a numeric ts: 'ms' (default), 's' (a fraction allowed), 'us' or 'ns'. */
+  /**
+   * JSON formats: where each field is, as member paths ('request.uri'; '\\.' a literal
+   * dot) with '|' between alternatives ('request.client_ip|request.remote_ip'). ndjson's
+   * defaults are user, page and ts, and no status; caddy and traefik have their own
+   * (docs/ingest.md), which a given path replaces.
+   */
+  fields?: { user?: string; page?: string; ts?: string; status?: string };
+  /**
+   * JSON formats: the unit of a numeric ts: 'ms' (ndjson and traefik's default), 's' (a
+   * fraction allowed; caddy's default), 'us' or 'ns'.
+   */
   tsUnit?: TimeUnit;
   /** Each line is an RFC 3164 / RFC 5424 syslog frame around the log line; strip it. Default false. */
   syslog?: boolean;
@@ -86,10 +100,13 @@ export interface NativeIngestOptions {
   statusMin: number;
   statusMax: number;
   statuses: number[] | undefined;
+  /** JSON formats: field specs; '' for the format's default. */
   userField: string;
   pageField: string;
   tsField: string;
-  tsUnit: TimeUnit;
+  statusField: string;
+  /** '' for the format's default. */
+  tsUnit: TimeUnit | '';
   syslog: boolean;
   maxKeyBytes: number;
   maxLineBytes: number;
@@ -110,10 +127,11 @@ export const INGEST_OPTION_NAMES: ReadonlySet<string> = new Set([
   'maxLineBytes',
   'partition',
 ]);
-const FORMATS = ['combined', 'common', 'ndjson', 'vhost_combined'] as const;
+const FORMATS = ['combined', 'common', 'ndjson', 'vhost_combined', 'caddy', 'traefik'] as const;
 const TEXT_FORMATS: readonly NativeFormat[] = ['combined', 'common', 'vhost_combined', 'apache', 'nginx'];
 const USER_FIELDS = ['host', 'authuser', 'authuser|host'] as const;
-const FIELD_NAMES: ReadonlySet<string> = new Set(['user', 'page', 'ts']);
+const JSON_FORMATS: readonly NativeFormat[] = ['ndjson', 'caddy', 'traefik'];
+const FIELD_NAMES: ReadonlySet<string> = new Set(['user', 'page', 'ts', 'status']);
 const TIME_UNITS = ['ms', 's', 'us', 'ns'] as const;
 
 /**
@@ -122,18 +140,24 @@ const TIME_UNITS = ['ms', 's', 'us', 'ns'] as const;
  */
 const FORMAT_SPECIFIC: Record<string, readonly NativeFormat[]> = {
   user: TEXT_FORMATS,
-  keepQuery: TEXT_FORMATS,
-  statuses: TEXT_FORMATS,
-  fields: ['ndjson'],
-  tsUnit: ['ndjson'],
+  keepQuery: [...TEXT_FORMATS, 'caddy', 'traefik'],
+  statuses: [...TEXT_FORMATS, 'caddy', 'traefik'],
+  fields: JSON_FORMATS,
+  tsUnit: JSON_FORMATS,
 };
 
 /** Validates ingest options against an index whose maxKeyBytes is `indexMaxKeyBytes`. */
 export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number): NativeIngestOptions {
   const given = checkOptions(options, 'options', 'ingest', INGEST_OPTION_NAMES);
   const { format, formatText } = checkFormat(given.format);
+  // ndjson reads a status only when told where it is.
+  const ndjsonStatus = format === 'ndjson' && (given.fields as { status?: unknown } | undefined)?.status !== undefined;
   for (const [key, formats] of Object.entries(FORMAT_SPECIFIC)) {
+    if (key === 'statuses' && ndjsonStatus) continue;
     if (given[key] !== undefined && !formats.includes(format)) {
+      if (key === 'statuses' && format === 'ndjson') {
+        throw rangeErrorWith('options.statuses', "options.statuses does not apply to format 'ndjson' without a status path (options.fields.status)");
+      }
       throw rangeErrorWith(
         `options.${key}`,
         `options.${key} does not apply to format '${format}' (it is an option of ${formats.map((f) => `'${f}'`).join(' and ')})`,
@@ -159,10 +183,11 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     statusMin: 200,
     statusMax: 399,
     statuses: undefined,
-    userField: 'user',
-    pageField: 'page',
-    tsField: 'ts',
-    tsUnit: 'ms',
+    userField: '',
+    pageField: '',
+    tsField: '',
+    statusField: '',
+    tsUnit: '',
     syslog: false,
     maxKeyBytes: indexMaxKeyBytes,
     maxLineBytes: 64 * 1024,
@@ -182,9 +207,10 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
   }
   if (given.fields !== undefined) {
     const fields = checkOptions(given.fields, 'options.fields', "ndjson's fields", FIELD_NAMES);
-    if (fields.user !== undefined) resolved.userField = checkNonEmptyString(fields.user, 'options.fields.user');
-    if (fields.page !== undefined) resolved.pageField = checkNonEmptyString(fields.page, 'options.fields.page');
-    if (fields.ts !== undefined) resolved.tsField = checkNonEmptyString(fields.ts, 'options.fields.ts');
+    if (fields.user !== undefined) resolved.userField = checkFieldSpec(fields.user, 'options.fields.user');
+    if (fields.page !== undefined) resolved.pageField = checkFieldSpec(fields.page, 'options.fields.page');
+    if (fields.ts !== undefined) resolved.tsField = checkFieldSpec(fields.ts, 'options.fields.ts');
+    if (fields.status !== undefined) resolved.statusField = checkFieldSpec(fields.status, 'options.fields.status');
   }
   if (given.tsUnit !== undefined) resolved.tsUnit = checkChoice(given.tsUnit, 'options.tsUnit', TIME_UNITS);
   if (given.syslog !== undefined) resolved.syslog = checkBoolean(given.syslog, 'options.syslog');
@@ -200,6 +226,14 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     resolved.partition = index;
   }
   return resolved;
+}
+
+/** A JSON field spec: member paths with '|' between alternatives (native/parse/json-fields.h). */
+function checkFieldSpec(value: unknown, name: string): string {
+  const spec = checkNonEmptyString(value, name);
+  const error = addon.checkJsonField(spec);
+  if (error !== null) throw rangeErrorWith(name, `${name}: ${error}`);
+  return spec;
 }
 
 /** options.format: a name, or { apache } / { nginx } with a format string. */

@@ -3,7 +3,7 @@
  * It is written from the documentation, not from native/parse/, and aims to be
  * obviously correct rather than fast: regular expressions over a latin1 view of the
  * bytes (one char per byte) for the access-log formats, a small recursive JSON reader
- * over the raw bytes for ndjson, and a line splitter that works on the whole input.
+ * that builds the whole tree over the raw bytes for the JSON formats, and a line splitter that works on the whole input.
  *
  * referenceIngest(data, options) gives the report ingest() must return and the events,
  * in input order, that record() would have to be given to build the same index.
@@ -12,13 +12,13 @@ import { createHash } from 'node:crypto';
 import type { ActivityIndex, IngestReport, RejectReason } from '../src/index.js';
 
 export interface RefOptions {
-  format?: 'combined' | 'common' | 'ndjson';
+  format?: 'combined' | 'common' | 'ndjson' | 'caddy' | 'traefik';
   tsUnit?: 'ms' | 's' | 'us' | 'ns';
   syslog?: boolean;
   user?: 'host' | 'authuser' | 'authuser|host';
   keepQuery?: boolean;
   statuses?: { min: number; max: number } | readonly number[];
-  fields?: { user?: string; page?: string; ts?: string };
+  fields?: { user?: string; page?: string; ts?: string; status?: string };
   maxKeyBytes?: number;
   maxLineBytes?: number;
 }
@@ -194,6 +194,8 @@ export function parseAccessLine(line: Buffer, options: RefOptions, maxKeyBytes: 
 type JsonValue =
   | { kind: 'string'; bytes: Buffer; lone: boolean }
   | { kind: 'number'; text: string }
+  | { kind: 'object'; members: Map<string, JsonValue> }
+  | { kind: 'null' }
   | { kind: 'other' };
 
 class JsonError extends Error {}
@@ -283,23 +285,27 @@ class JsonReader {
     if (c === 0x7b) {
       this.pos++;
       this.ws();
+      // Members by their decoded name (latin1 of the UTF-8 bytes); the last duplicate
+      // wins, as with JSON.parse. A name with a lone surrogate can match no path.
+      const members = new Map<string, JsonValue>();
       if (this.b[this.pos] === 0x7d) {
         this.pos++;
-        return { kind: 'other' };
+        return { kind: 'object', members };
       }
       for (;;) {
         this.ws();
-        this.string();
+        const name = this.string();
         this.ws();
         this.expect(0x3a);
-        this.value(depth + 1);
+        const value = this.value(depth + 1);
+        if (!name.lone) members.set(latin1(name.bytes), value);
         this.ws();
         if (this.b[this.pos] === 0x2c) {
           this.pos++;
           continue;
         }
         this.expect(0x7d);
-        return { kind: 'other' };
+        return { kind: 'object', members };
       }
     }
     if (c === 0x5b) {
@@ -323,7 +329,7 @@ class JsonReader {
     for (const word of ['true', 'false', 'null']) {
       if (latin1(this.b.subarray(this.pos, this.pos + word.length)) === word) {
         this.pos += word.length;
-        return { kind: 'other' };
+        return word === 'null' ? { kind: 'null' } : { kind: 'other' };
       }
     }
     const pattern = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
@@ -357,56 +363,86 @@ export function jsonNumberMs(text: string, unit: 'ms' | 's' | 'us' | 'ns' = 'ms'
   return value <= BigInt(MAX_TIME) ? Number(value) : undefined;
 }
 
-export function parseNdjsonLine(line: Buffer, options: RefOptions, maxKeyBytes: number): RefLine {
+/** A field spec ('a.b|c\.d') as paths of member names (latin1 of their UTF-8 bytes). */
+export function fieldPaths(spec: string): string[][] {
+  const paths: string[][] = [];
+  let path: string[] = [];
+  let name = '';
+  for (let i = 0; i < spec.length; i++) {
+    const c = spec[i]!;
+    if (c === '\\') name += spec[++i];
+    else if (c === '.') (path.push(name), (name = ''));
+    else if (c === '|') (path.push(name), paths.push(path), (path = []), (name = ''));
+    else name += c;
+  }
+  path.push(name);
+  paths.push(path);
+  return paths.map((p) => p.map((n) => latin1(Buffer.from(n, 'utf8'))));
+}
+
+/** Each JSON format's fields (docs/ingest.md). */
+export const JSON_PRESETS = {
+  ndjson: { user: 'user', page: 'page', ts: 'ts', status: undefined, tsUnit: 'ms', target: false },
+  caddy: { user: 'request.client_ip|request.remote_ip', page: 'request.uri', ts: 'ts', status: 'status', tsUnit: 's', target: true },
+  traefik: { user: 'ClientHost', page: 'RequestPath', ts: 'StartUTC|StartLocal', status: 'DownstreamStatus', tsUnit: 'ms', target: true },
+} as const;
+
+function valueAt(root: JsonValue, path: string[]): JsonValue | undefined {
+  let value: JsonValue | undefined = root;
+  for (const name of path) value = value?.kind === 'object' ? value.members.get(name) : undefined;
+  return value;
+}
+
+const isEmpty = (v: JsonValue) => v.kind === 'null' || (v.kind === 'string' && v.bytes.length === 0);
+
+/** A spec's value: the first path whose value is not null or "", else the first present. */
+function pick(root: JsonValue, spec: string): JsonValue | undefined {
+  const found = fieldPaths(spec).map((path) => valueAt(root, path)).filter((v) => v !== undefined);
+  return found.find((v) => !isEmpty(v)) ?? found[0];
+}
+
+/** One line of a JSON format: ndjson, caddy or traefik. */
+export function parseJsonLine(line: Buffer, options: RefOptions, maxKeyBytes: number): RefLine {
   const fail = (reason: RejectReason): RefLine => ({ ok: false, reason });
-  const names = {
-    user: Buffer.from(options.fields?.user ?? 'user', 'utf8'),
-    page: Buffer.from(options.fields?.page ?? 'page', 'utf8'),
-    ts: Buffer.from(options.fields?.ts ?? 'ts', 'utf8'),
-  };
+  const preset = JSON_PRESETS[(options.format ?? 'ndjson') as keyof typeof JSON_PRESETS];
+  const specs = { ...preset, ...options.fields };
   const reader = new JsonReader(line);
-  const members = new Map<'user' | 'page' | 'ts', JsonValue>();
+  let root: JsonValue;
   try {
     reader.ws();
-    reader.expect(0x7b);
-    reader.ws();
-    if (line[reader.pos] === 0x7d) {
-      reader.pos++;
-    } else {
-      for (;;) {
-        reader.ws();
-        const name = reader.string();
-        reader.ws();
-        reader.expect(0x3a);
-        const value = reader.value();
-        for (const field of ['user', 'page', 'ts'] as const) {
-          if (!name.lone && name.bytes.equals(names[field])) members.set(field, value);
-        }
-        reader.ws();
-        if (line[reader.pos] === 0x2c) {
-          reader.pos++;
-          continue;
-        }
-        reader.expect(0x7d);
-        break;
-      }
-    }
+    if (line[reader.pos] !== 0x7b) throw new JsonError();
+    root = reader.value();
     reader.ws();
     if (reader.pos !== line.length) throw new JsonError();
   } catch (error) {
     if (error instanceof JsonError) return fail('malformed');
     throw error;
   }
-  const user = members.get('user');
-  const page = members.get('page');
-  const tsValue = members.get('ts');
+  const user = pick(root, specs.user);
+  const page = pick(root, specs.page);
+  const tsValue = pick(root, specs.ts);
+  const status = specs.status === undefined ? undefined : pick(root, specs.status);
   if (user?.kind !== 'string' || page?.kind !== 'string' || tsValue === undefined) return fail('malformed');
+  if (specs.status !== undefined) {
+    if (status === undefined) return fail('malformed');
+    const text = status.kind === 'number' ? status.text : status.kind === 'string' ? latin1(status.bytes) : '';
+    if (!/^[1-5][0-9][0-9]$/.test(text)) return fail('bad-status');
+    if (!statusAccepted(Number(text), options.statuses)) return fail('filtered');
+  }
   let ts: number | undefined;
-  if (tsValue.kind === 'number') ts = jsonNumberMs(tsValue.text, options.tsUnit ?? 'ms');
+  if (tsValue.kind === 'number') ts = jsonNumberMs(tsValue.text, options.tsUnit ?? preset.tsUnit);
   else if (tsValue.kind === 'string' && !tsValue.lone) ts = isoTime(latin1(tsValue.bytes));
   if (ts === undefined) return fail('bad-time');
-  const reason = checkKeys(user.bytes, page.bytes, maxKeyBytes, { user: user.lone, page: page.lone });
-  return reason === undefined ? { ok: true, user: user.bytes, page: page.bytes, ts } : fail(reason);
+  let pageBytes = page.bytes;
+  if (preset.target) {
+    const target = latin1(page.bytes);
+    if (target === '*') return fail('filtered');
+    const path = pageOfTarget(target, options.keepQuery ?? false);
+    if (path === undefined) return fail('malformed');
+    pageBytes = bytesOf(path);
+  }
+  const reason = checkKeys(user.bytes, pageBytes, maxKeyBytes, { user: user.lone, page: page.lone });
+  return reason === undefined ? { ok: true, user: user.bytes, page: pageBytes, ts } : fail(reason);
 }
 
 /** One line's content (no "\n", no "\r"): the syslog frame and a BOM dropped, then the format. */
@@ -417,7 +453,9 @@ export function parseLine(content: Buffer, options: RefOptions, maxKeyBytes: num
     content = bytesOf(message);
   }
   if (content[0] === 0xef && content[1] === 0xbb && content[2] === 0xbf) content = content.subarray(3);
-  if (options.format === 'ndjson') return parseNdjsonLine(content, options, maxKeyBytes);
+  if (options.format === 'ndjson' || options.format === 'caddy' || options.format === 'traefik') {
+    return parseJsonLine(content, options, maxKeyBytes);
+  }
   return parseAccessLine(content, options, maxKeyBytes);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "../dcheck.h"
 #include "syslog.h"
 
 namespace skiptrail {
@@ -23,12 +24,32 @@ const char* RejectReasonName(RejectReason reason) {
   return "unknown";
 }
 
+JsonFieldSpecs JsonFieldsOf(const ParserOptions& options) {
+  SKIPTRAIL_DCHECK(IsJsonFormat(options.format));
+  JsonFieldSpecs specs = options.json_fields;
+  FillJsonFieldDefaults(options.format == LogFormat::kCaddy     ? CaddyFields()
+                        : options.format == LogFormat::kTraefik ? TraefikFields()
+                                                                : NdjsonFields(),
+                        &specs);
+  return specs;
+}
+
 LogParser::LogParser(const ParserOptions& options) : options_(options) {
-  switch (options_.ts_unit) {
-    case TimeUnit::kMilliseconds: ts_unit_shift_ = 0; break;
+  const LogFormat format = options_.format;
+  TimeUnit unit = options_.ts_unit;
+  if (unit == TimeUnit::kFormatDefault) unit = format == LogFormat::kCaddy ? TimeUnit::kSeconds : TimeUnit::kMilliseconds;
+  switch (unit) {
     case TimeUnit::kSeconds: ts_unit_shift_ = 3; break;
     case TimeUnit::kMicroseconds: ts_unit_shift_ = -3; break;
     case TimeUnit::kNanoseconds: ts_unit_shift_ = -6; break;
+    default: ts_unit_shift_ = 0; break;
+  }
+  ts_seconds_ = unit == TimeUnit::kSeconds;
+  if (IsJsonFormat(format)) {
+    std::string error;
+    json_ok_ = CompileJsonFields(JsonFieldsOf(options_), &json_plan_, &error);
+    json_slots_.resize(json_plan_.slots);
+    json_page_is_target_ = format != LogFormat::kNdjson;
   }
   if (options_.format == LogFormat::kCompiled) {
     std::string error;
@@ -50,7 +71,9 @@ RejectReason LogParser::Parse(std::string_view line, ParsedView* out) {
   if (end > p && end[-1] == '\r') --end;
   if (options_.syslog && (p = SkipSyslogFrame(p, end)) == nullptr) return RejectReason::kMalformed;
   if (end - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
-  if (options_.format == LogFormat::kNdjson) return ParseNdjson(p, end, out);
+  if (IsJsonFormat(options_.format)) {
+    return json_ok_ ? ParseJsonLine(p, end, out) : RejectReason::kMalformed;
+  }
   if (options_.format == LogFormat::kCompiled) {
     return plan_ok_ ? ParseWithPlan(p, end, out) : RejectReason::kMalformed;
   }

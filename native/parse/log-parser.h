@@ -9,15 +9,22 @@
 //             are not used, so they are not checked.
 //   common    the same, ending right after bytes: anything more is malformed.
 //   ndjson    one JSON object per line with a user string, a page string and a ts
-//             (integral number of ms, or an ISO-8601 date-time string with an offset).
+//             (a number in ts_unit, or an ISO-8601 date-time string with an offset),
+//             found by member paths (json-fields.h: "request.uri", "a|b"); with a
+//             status path, the status filters as in the text formats.
+//   caddy     Caddy v2's JSON access log, traefik Traefik's: ndjson with preset paths
+//             (json-fields.cc), a status, and the page read as a request target (the
+//             query dropped unless keep_query, as in the text formats).
 //
 // Checks run in this order and the first failing one is reported, so one line always
 // gets the same reason:
 //   combined/common: field structure (malformed) -> status (bad-status, filtered) ->
 //                    user absent for 'authuser' (filtered) -> time (bad-time) ->
 //                    request line and target (malformed) -> keys
-//   ndjson:          JSON syntax, user/page missing or not strings, ts missing
-//                    (malformed) -> ts value or type (bad-time) -> keys
+//   JSON formats:    JSON syntax, user/page missing or not strings, ts or (if read)
+//                    status missing (malformed) -> status (bad-status, filtered) ->
+//                    ts value or type (bad-time) -> request target (presets: malformed,
+//                    or filtered for "*") -> keys
 //   keys:            a control byte in either key (malformed) -> invalid UTF-8 or a lone
 //                    surrogate escape in either (bad-encoding) -> either longer than
 //                    max_key_bytes (key-too-long). An empty key is malformed.
@@ -33,7 +40,8 @@
 // Files (native/parse/, one job each): log-parser.* this facade and the dispatch;
 // scan.h the shared SIMD scanners; calendar.* dates, offsets and time syntaxes; keys.*
 // the key rules; request.* the HTTP request line; syslog.* frame stripping; json.* JSON
-// scanning; access-log.cc the combined/common fast path; ndjson.cc flat JSON lines.
+// scanning; json-fields.* member paths and the JSON presets; access-log.cc the
+// combined/common fast path; ndjson.cc JSON lines (ndjson, caddy, traefik).
 //
 // Thread safety: none. A LogParser owns scratch buffers; use one per thread/session.
 #ifndef SKIPTRAIL_PARSE_LOG_PARSER_H_
@@ -47,12 +55,14 @@
 
 #include "calendar.h"  // kMaxTimeMs, ClfTimeReader
 #include "format-compiler.h"
+#include "json-fields.h"
 
 namespace skiptrail {
 
 // kCompiled: an Apache LogFormat or nginx log_format string (ParserOptions::dialect,
 // format_text, user_list), compiled once into a FormatPlan.
-enum class LogFormat : uint8_t { kCombined, kCommon, kNdjson, kCompiled };
+// kCaddy, kTraefik: JSON lines with preset fields (json-fields.h).
+enum class LogFormat : uint8_t { kCombined, kCommon, kNdjson, kCompiled, kCaddy, kTraefik };
 
 // JS: 'host' | 'authuser' | 'authuser|host'.
 enum class UserField : uint8_t { kHost, kAuthuser, kAuthuserOrHost };
@@ -80,26 +90,28 @@ const char* RejectReasonName(RejectReason reason);
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
 
-// ndjson: the unit of a numeric ts (JS: 'ms' | 's' | 'us' | 'ns').
-enum class TimeUnit : uint8_t { kMilliseconds, kSeconds, kMicroseconds, kNanoseconds };
+// JSON formats: the unit of a numeric ts (JS: 'ms' | 's' | 'us' | 'ns'); kFormatDefault is
+// seconds for caddy (its float "ts"), milliseconds otherwise.
+enum class TimeUnit : uint8_t { kMilliseconds, kSeconds, kMicroseconds, kNanoseconds, kFormatDefault };
 
 struct ParserOptions {
   LogFormat format = LogFormat::kCombined;
   UserField user = UserField::kHost;  // combined/common only
-  bool keep_query = false;            // combined/common: keep "?query" in the page
+  bool keep_query = false;            // combined/common, caddy, traefik: keep "?query" in the page
 
-  // Accepted statuses (combined/common). If `statuses` is non-empty it replaces the
+  // Accepted statuses (text formats; JSON formats that read a status). If `statuses` is non-empty it replaces the
   // inclusive range [status_min, status_max]. Only 100..599 can ever match: any other
   // status field is bad-status before the filter is consulted.
   uint16_t status_min = 200, status_max = 399;
   std::vector<uint16_t> statuses;
 
-  // ndjson field names, compared with the decoded JSON member names byte for byte.
-  std::string ndjson_user_field = "user", ndjson_page_field = "page", ndjson_ts_field = "ts";
-  // ndjson: the unit of a numeric ts. Only seconds may carry a fraction (truncated to
-  // ms); a value in ms, us or ns must be an integer in its unit (us and ns are
+  // JSON formats: where each field is (json-fields.h); an empty spec takes the format's
+  // default. If a spec does not compile (CompileJsonFields), every line is malformed.
+  JsonFieldSpecs json_fields;
+  // JSON formats: the unit of a numeric ts. Only seconds may carry a fraction (truncated
+  // to ms); a value in ms, us or ns must be an integer in its unit (us and ns are
   // truncated to ms).
-  TimeUnit ts_unit = TimeUnit::kMilliseconds;
+  TimeUnit ts_unit = TimeUnit::kFormatDefault;
 
   // Every format: each line is an RFC 3164 or RFC 5424 syslog frame ("<PRI>..." as
   // nginx's access_log syslog: and rsyslog forwarders send) around the log line; the
@@ -122,6 +134,15 @@ struct ParserOptions {
   uint32_t partitions = 0;
   uint32_t partition = 0;
 };
+
+// ndjson, caddy and traefik.
+inline bool IsJsonFormat(LogFormat format) {
+  return format == LogFormat::kNdjson || format == LogFormat::kCaddy || format == LogFormat::kTraefik;
+}
+
+// A JSON format's field specs: options.json_fields with each empty one taken from the
+// format's defaults (json-fields.h). REQUIRES: IsJsonFormat(options.format).
+JsonFieldSpecs JsonFieldsOf(const ParserOptions& options);
 
 // An accepted event. `user` and `page` point into the line given to Parse() or into
 // the parser's scratch buffers (JSON escapes, absolute-URL targets): they stay valid
@@ -157,16 +178,20 @@ class LogParser {
   // parse/compiled-format.cc: a compiled Apache or nginx format.
   RejectReason ParseWithPlan(const char* p, const char* end, ParsedView* out);
 
-  // parse/ndjson.cc.
-  RejectReason ParseNdjson(const char* p, const char* end, ParsedView* out);
-  RejectReason NdjsonTime(ParsedView* out);
+  // parse/ndjson.cc: the JSON formats.
+  RejectReason ParseJsonLine(const char* p, const char* end, ParsedView* out);
+  const char* ReadJsonObject(const char* p, const char* end, uint16_t node);
+  const char* ReadJsonSlot(const char* p, const char* end, int16_t slot);
+  const JsonSlot* PickJsonSlot(JsonRole role) const;
+  RejectReason JsonTime(const JsonSlot& ts, ParsedView* out);
 
   bool StatusAccepted(unsigned status) const {
     return (status_bits_[status >> 6] >> (status & 63)) & 1;
   }
 
   ParserOptions options_;
-  int ts_unit_shift_ = 0;          // ndjson: power of ten from options_.ts_unit to ms
+  int ts_unit_shift_ = 0;          // JSON formats: power of ten from the ts unit to ms
+  bool ts_seconds_ = false;        // JSON formats: the ts unit is seconds (fractions allowed)
   uint64_t status_bits_[10] = {};  // bit s set <=> status s (0..639) is accepted
 
   ClfTimeReader clf_time_;  // access-log times, with the last date cached
@@ -175,16 +200,16 @@ class LogParser {
   FormatPlan plan_;
   bool plan_ok_ = false;
 
-  // ndjson: where the last ts member's value was seen (last duplicate wins).
-  enum class TsKind : uint8_t { kMissing, kNumber, kString, kOther };
-  TsKind ts_kind_ = TsKind::kMissing;
-  const char* ts_begin_ = nullptr;
-  const char* ts_end_ = nullptr;
-  bool ts_escaped_ = false;
+  // JSON formats: the compiled paths, whether they compiled, whether the page is a
+  // request target (caddy, traefik), and each path's value in the current line.
+  JsonFieldPlan json_plan_;
+  bool json_ok_ = false;
+  bool json_page_is_target_ = false;
+  std::vector<JsonSlot> json_slots_;
 
   // Scratch, reused across lines (grows, never shrinks).
-  std::string user_scratch_, page_scratch_, ts_scratch_, name_scratch_;
-  std::string nesting_;  // ndjson container stack while skipping other members' values
+  std::string user_scratch_, page_scratch_, ts_scratch_, name_scratch_, target_scratch_;
+  std::string nesting_;  // JSON container stack while skipping other members' values
 };
 
 }  // namespace skiptrail

@@ -1,131 +1,205 @@
-// The ndjson format: one flat JSON object per line (docs/ingest.md, "'ndjson'").
+// The JSON line formats: ndjson, caddy and traefik (docs/ingest.md, "JSON lines").
+//
+// One object per line, read in one pass beside the compiled paths (json-fields.h): a
+// member on no path is skipped (but must be valid JSON), a member on a path is read into
+// its slot or, when the path goes on and the value is an object, descended into. The
+// recursion follows the plan, so it is at most kMaxJsonPathDepth deep whatever the line.
+// A member met twice takes its last value, as JSON.parse does: meeting it again clears
+// every slot under it before it is read ({"a":{"b":1},"a":{}} has no a.b).
 #include <string_view>
 
 #include "calendar.h"
 #include "json.h"
 #include "keys.h"
 #include "log-parser.h"
+#include "request.h"
 #include "scan.h"
 
 namespace skiptrail {
 
-// One JSON object per line. Members other than the three named ones are skipped (but
-// must be valid JSON). A duplicated member name takes its last value, as JSON.parse
-// does. user and page must be strings; ts a number or a string.
-RejectReason LogParser::ParseNdjson(const char* p, const char* end, ParsedView* out) {
-  enum class KeyState : uint8_t { kMissing, kString, kNotString };
-  KeyState user_state = KeyState::kMissing, page_state = KeyState::kMissing;
-  KeyHint user_hint = KeyHint::kUnchecked, page_hint = KeyHint::kUnchecked;
-  ts_kind_ = TsKind::kMissing;
+namespace {
 
+using Kind = JsonSlot::Kind;
+
+// A slot whose value stands for nothing: null or "" (a fallback path is tried).
+inline bool IsEmptyValue(const JsonSlot& v) {
+  return v.kind == Kind::kNull || (v.kind == Kind::kString && v.begin == v.end);
+}
+
+// Reads one value that is not an array into *v (an object is kOther). Returns just past it, or null.
+const char* ReadScalar(const char* p, const char* end, std::string* nesting, JsonSlot* v) {
+  if (*p == '"') {
+    v->escaped = false;
+    v->printable = true;
+    v->begin = p + 1;
+    v->end = ScanJsonString(v->begin, end, &v->escaped, &v->printable);
+    if (v->end == nullptr) return nullptr;
+    v->kind = Kind::kString;
+    return v->end + 1;
+  }
+  const char* after = SkipJsonValue(p, end, nesting);
+  if (after == nullptr) return nullptr;
+  if (*p == '-' || IsDigit(*p)) {
+    v->kind = Kind::kNumber;
+    v->begin = p;
+    v->end = after;
+  } else {
+    v->kind = *p == 'n' ? Kind::kNull : Kind::kOther;
+  }
+  return after;
+}
+
+}  // namespace
+
+// p is at a value on a path that ends at `slot`.
+const char* LogParser::ReadJsonSlot(const char* p, const char* end, int16_t slot) {
+  JsonSlot& v = json_slots_[static_cast<size_t>(slot)];
+  if (*p != '[') return ReadScalar(p, end, &nesting_, &v);
+  const char* after = SkipJsonValue(p, end, &nesting_);
+  if (after == nullptr) return nullptr;
+  v.kind = Kind::kArray;
+  v.begin = p;
+  v.end = after;
+  return after;
+}
+
+// p is just past a '{'. Reads the members against plan node `node`; returns just past
+// the closing '}', or null when the text is not valid JSON.
+const char* LogParser::ReadJsonObject(const char* p, const char* end, uint16_t node) {
+  const JsonPlanNode& n = json_plan_.nodes[node];
+  p = SkipJsonWs(p, end);
+  if (p < end && *p == '}') return p + 1;
+  for (;;) {
+    if (p == end || *p != '"') return nullptr;
+    bool name_escaped = false, name_printable = true;
+    const char* name = p + 1;
+    const char* name_end = ScanJsonString(name, end, &name_escaped, &name_printable);
+    if (name_end == nullptr) return nullptr;
+    std::string_view key(name, name_end - name);
+    bool matchable = true;
+    if (name_escaped) {
+      matchable = DecodeJsonString(name, name_end, &name_scratch_);
+      key = name_scratch_;
+    }
+    const JsonPlanNode* child = nullptr;
+    uint16_t child_index = 0;
+    if (matchable) {
+      for (uint16_t c : n.children) {
+        if (json_plan_.nodes[c].name == key) {
+          child = &json_plan_.nodes[c];
+          child_index = c;
+          break;
+        }
+      }
+    }
+    p = SkipJsonWs(name_end + 1, end);
+    if (p == end || *p != ':') return nullptr;
+    p = SkipJsonWs(p + 1, end);
+    if (p == end) return nullptr;
+
+    if (child == nullptr) {
+      p = SkipJsonValue(p, end, &nesting_);
+    } else {
+      for (uint16_t s = child->slot_begin; s < child->slot_end; ++s) json_slots_[s] = JsonSlot();
+      if (*p == '{' && !child->children.empty()) {
+        if (child->slot >= 0) json_slots_[static_cast<size_t>(child->slot)].kind = Kind::kOther;
+        p = ReadJsonObject(p + 1, end, child_index);
+      } else if (child->slot >= 0) {
+        p = ReadJsonSlot(p, end, child->slot);
+      } else {
+        p = SkipJsonValue(p, end, &nesting_);
+      }
+    }
+    if (p == nullptr) return nullptr;
+    p = SkipJsonWs(p, end);
+    if (p == end) return nullptr;
+    if (*p == '}') return p + 1;
+    if (*p != ',') return nullptr;
+    p = SkipJsonWs(p + 1, end);
+  }
+}
+
+// The value a role takes: its first path with a value that is not null or ""; else
+// its first path present at all (so "" and null keep their own reason); null if none.
+const JsonSlot* LogParser::PickJsonSlot(JsonRole role) const {
+  const JsonSlot* empty = nullptr;
+  for (uint16_t s : json_plan_.candidates[static_cast<size_t>(role)]) {
+    const JsonSlot& v = json_slots_[s];
+    if (v.kind == Kind::kMissing) continue;
+    if (!IsEmptyValue(v)) return &v;
+    if (empty == nullptr) empty = &v;
+  }
+  return empty;
+}
+
+RejectReason LogParser::ParseJsonLine(const char* p, const char* end, ParsedView* out) {
+  for (JsonSlot& v : json_slots_) v = JsonSlot();
   p = SkipJsonWs(p, end);
   if (p == end || *p != '{') return RejectReason::kMalformed;
-  p = SkipJsonWs(p + 1, end);
-  if (p < end && *p == '}') {
-    ++p;
-  } else {
-    for (;;) {
-      if (p == end || *p != '"') return RejectReason::kMalformed;
-      bool name_escaped = false, name_printable = true;
-      const char* name = p + 1;
-      const char* name_end = ScanJsonString(name, end, &name_escaped, &name_printable);
-      if (name_end == nullptr) return RejectReason::kMalformed;
-      std::string_view key(name, name_end - name);
-      bool matchable = true;
-      if (name_escaped) {
-        matchable = DecodeJsonString(name, name_end, &name_scratch_);
-        key = name_scratch_;
-      }
-      const bool is_user = matchable && key == options_.ndjson_user_field;
-      const bool is_page = matchable && key == options_.ndjson_page_field;
-      const bool is_ts = matchable && key == options_.ndjson_ts_field;
+  p = ReadJsonObject(p + 1, end, 0);
+  if (p == nullptr || SkipJsonWs(p, end) != end) return RejectReason::kMalformed;
 
-      p = SkipJsonWs(name_end + 1, end);
-      if (p == end || *p != ':') return RejectReason::kMalformed;
-      p = SkipJsonWs(p + 1, end);
-      if (p == end) return RejectReason::kMalformed;
-
-      if (!(is_user || is_page || is_ts)) {
-        p = SkipJsonValue(p, end, &nesting_);
-        if (p == nullptr) return RejectReason::kMalformed;
-      } else if (*p == '"') {
-        bool escaped = false, printable = true;
-        const char* s = p + 1;
-        const char* s_end = ScanJsonString(s, end, &escaped, &printable);
-        if (s_end == nullptr) return RejectReason::kMalformed;
-        // Without escapes the key is the raw bytes, which the scan has seen; with
-        // escapes it is decoded into scratch and checked whole.
-        auto take = [&](std::string* scratch, std::string_view* key, KeyHint* hint) {
-          if (escaped) {
-            *hint = DecodeJsonString(s, s_end, scratch) ? KeyHint::kUnchecked : KeyHint::kLoneSurrogate;
-            *key = *scratch;
-          } else {
-            *hint = HintFor(printable);
-            *key = std::string_view(s, s_end - s);
-          }
-        };
-        if (is_user) {
-          user_state = KeyState::kString;
-          take(&user_scratch_, &out->user, &user_hint);
-        }
-        if (is_page) {
-          page_state = KeyState::kString;
-          take(&page_scratch_, &out->page, &page_hint);
-        }
-        if (is_ts) {
-          ts_kind_ = TsKind::kString;
-          ts_begin_ = s;
-          ts_end_ = s_end;
-          ts_escaped_ = escaped;
-        }
-        p = s_end + 1;
-      } else {
-        const char* value = p;
-        p = SkipJsonValue(p, end, &nesting_);
-        if (p == nullptr) return RejectReason::kMalformed;
-        if (is_user) user_state = KeyState::kNotString;
-        if (is_page) page_state = KeyState::kNotString;
-        if (is_ts) {
-          ts_kind_ = (*value == '-' || IsDigit(*value)) ? TsKind::kNumber : TsKind::kOther;
-          ts_begin_ = value;
-          ts_end_ = p;
-        }
-      }
-
-      p = SkipJsonWs(p, end);
-      if (p == end) return RejectReason::kMalformed;
-      if (*p == ',') {
-        p = SkipJsonWs(p + 1, end);
-        continue;
-      }
-      if (*p == '}') {
-        ++p;
-        break;
-      }
-      return RejectReason::kMalformed;
-    }
-  }
-  if (SkipJsonWs(p, end) != end) return RejectReason::kMalformed;
-  if (user_state != KeyState::kString || page_state != KeyState::kString ||
-      ts_kind_ == TsKind::kMissing) {
+  const JsonSlot* user = PickJsonSlot(JsonRole::kUser);
+  const JsonSlot* page = PickJsonSlot(JsonRole::kPage);
+  const JsonSlot* ts = PickJsonSlot(JsonRole::kTs);
+  const bool reads_status = !json_plan_.candidates[static_cast<size_t>(JsonRole::kStatus)].empty();
+  const JsonSlot* status = reads_status ? PickJsonSlot(JsonRole::kStatus) : nullptr;
+  if (user == nullptr || user->kind != Kind::kString || page == nullptr || page->kind != Kind::kString ||
+      ts == nullptr || (reads_status && status == nullptr)) {
     return RejectReason::kMalformed;
   }
-  const RejectReason r = NdjsonTime(out);
-  if (r != RejectReason::kNone) return r;
+  if (reads_status) {
+    // Three digits, as a number or a string (nginx's JSON log_formats quote $status).
+    std::string_view text(status->begin, status->end - status->begin);
+    if (status->kind == Kind::kString && status->escaped) {
+      DecodeJsonString(status->begin, status->end, &ts_scratch_);  // ts_scratch_ is free until JsonTime
+      text = ts_scratch_;
+    }
+    const bool digits = (status->kind == Kind::kNumber || status->kind == Kind::kString) && text.size() == 3 &&
+                        IsDigit(text[0]) && IsDigit(text[1]) && IsDigit(text[2]);
+    if (!digits) return RejectReason::kBadStatus;
+    const unsigned code = static_cast<unsigned>((text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0'));
+    if (code < 100 || code > 599) return RejectReason::kBadStatus;
+    if (!StatusAccepted(code)) return RejectReason::kFiltered;
+  }
+  const RejectReason time = JsonTime(*ts, out);
+  if (time != RejectReason::kNone) return time;
+
+  // Without escapes a key is the raw bytes, which the scan has seen; with escapes it is
+  // decoded into scratch and checked whole.
+  auto take = [](const JsonSlot& v, std::string* scratch, std::string_view* key, KeyHint* hint) {
+    if (v.escaped) {
+      *hint = DecodeJsonString(v.begin, v.end, scratch) ? KeyHint::kUnchecked : KeyHint::kLoneSurrogate;
+      *key = *scratch;
+    } else {
+      *hint = HintFor(v.printable);
+      *key = std::string_view(v.begin, v.end - v.begin);
+    }
+  };
+  KeyHint user_hint, page_hint;
+  take(*user, &user_scratch_, &out->user, &user_hint);
+  take(*page, &page_scratch_, &out->page, &page_hint);
+  if (json_page_is_target_) {
+    const std::string_view target = out->page;
+    bool printable = true;
+    const RejectReason r = ParseTarget(target.data(), target.data() + target.size(), options_.keep_query,
+                                       &target_scratch_, &out->page, &printable);
+    if (r != RejectReason::kNone) return r;
+    if (page_hint != KeyHint::kLoneSurrogate) page_hint = HintFor(printable);
+  }
   return CheckKeys(out->user, user_hint, out->page, page_hint, options_.max_key_bytes);
 }
 
-RejectReason LogParser::NdjsonTime(ParsedView* out) {
-  switch (ts_kind_) {
-    case TsKind::kNumber:
-      return JsonNumberToMs(ts_begin_, ts_end_, ts_unit_shift_, options_.ts_unit == TimeUnit::kSeconds,
-                            &out->ts_ms)
-                 ? RejectReason::kNone
-                 : RejectReason::kBadTime;
-    case TsKind::kString: {
-      std::string_view text(ts_begin_, ts_end_ - ts_begin_);
-      if (ts_escaped_) {
-        if (!DecodeJsonString(ts_begin_, ts_end_, &ts_scratch_)) return RejectReason::kBadTime;
+// A number in the ts unit, or an ISO-8601 string; anything else is bad-time.
+RejectReason LogParser::JsonTime(const JsonSlot& ts, ParsedView* out) {
+  switch (ts.kind) {
+    case Kind::kNumber:
+      return JsonNumberToMs(ts.begin, ts.end, ts_unit_shift_, ts_seconds_, &out->ts_ms) ? RejectReason::kNone
+                                                                                         : RejectReason::kBadTime;
+    case Kind::kString: {
+      std::string_view text(ts.begin, ts.end - ts.begin);
+      if (ts.escaped) {
+        if (!DecodeJsonString(ts.begin, ts.end, &ts_scratch_)) return RejectReason::kBadTime;
         text = ts_scratch_;
       }
       return ParseIsoTime(text, &out->ts_ms) ? RejectReason::kNone : RejectReason::kBadTime;

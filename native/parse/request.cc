@@ -36,6 +36,34 @@ size_t HttpSchemePrefix(const char* p, const char* end) {
   return 0;
 }
 
+namespace {
+
+// The page of a target whose path ends at path_end ('?', '#' or its end): origin-form
+// "/path", or absolute-form "http://host/path" read as "/path" ("/" when empty, so a
+// proxy-style request counts as the same page). kMalformed for any other form.
+RejectReason PageOfTarget(const char* target, const char* path_end, const char* target_end, std::string* scratch,
+                          std::string_view* page) {
+  const char* path = target;
+  if (*target != '/') {
+    const size_t scheme = HttpSchemePrefix(target, target_end);
+    if (scheme == 0) return RejectReason::kMalformed;
+    const char* authority = target + scheme;
+    path = authority;
+    while (path < path_end && *path != '/' && *path != '?') ++path;
+    if (path == authority) return RejectReason::kMalformed;
+  }
+  if (path < path_end && *path == '/') {
+    *page = std::string_view(path, path_end - path);
+  } else {  // absolute-form with an empty path: "/" plus the query if kept
+    scratch->assign(1, '/');
+    scratch->append(path, path_end - path);
+    *page = *scratch;
+  }
+  return RejectReason::kNone;
+}
+
+}  // namespace
+
 // request = METHOD SP target [SP protocol]; the page is the target's path, with the
 // query kept only if keep_query, the fragment never. Target forms:
 //   "/path?q#f"             origin-form
@@ -65,29 +93,22 @@ RejectReason ParseRequest(const char* req, const char* req_end, bool keep_query,
   }
   if (target_end != req_end && !IsHttpVersion(target_end + 1, req_end)) return RejectReason::kMalformed;
 
-  const char* path = target;
-  if (*target != '/') {
-    // Apache's "internal dummy connection" (OPTIONS * HTTP/1.0, sent to wake its own
-    // children) is a sound line that is no page load.
-    if (target_end - target == 1 && *target == '*' && method_end - req == 7 &&
-        std::memcmp(req, "OPTIONS", 7) == 0) {
-      return RejectReason::kFiltered;
-    }
-    const size_t scheme = HttpSchemePrefix(target, target_end);
-    if (scheme == 0) return RejectReason::kMalformed;
-    const char* authority = target + scheme;
-    path = authority;
-    while (path < path_end && *path != '/' && *path != '?') ++path;
-    if (path == authority) return RejectReason::kMalformed;
+  // Apache's "internal dummy connection" (OPTIONS * HTTP/1.0, sent to wake its own
+  // children) is a sound line that is no page load.
+  if (target_end - target == 1 && *target == '*' && method_end - req == 7 && std::memcmp(req, "OPTIONS", 7) == 0) {
+    return RejectReason::kFiltered;
   }
-  if (path < path_end && *path == '/') {
-    *page = std::string_view(path, path_end - path);
-  } else {  // absolute-form with an empty path: "/" plus the query if kept
-    scratch->assign(1, '/');
-    scratch->append(path, path_end - path);
-    *page = *scratch;
-  }
-  return RejectReason::kNone;
+  return PageOfTarget(target, path_end, target_end, scratch, page);
+}
+
+// The page of a target alone (the JSON formats log it apart from the method).
+RejectReason ParseTarget(const char* target, const char* target_end, bool keep_query, std::string* scratch,
+                         std::string_view* page, bool* page_printable) {
+  SKIPTRAIL_DCHECK(*page_printable);
+  if (target_end - target == 1 && *target == '*') return RejectReason::kFiltered;
+  const char* path_end = ScanField(target, target_end, '#', '#', keep_query ? '#' : '?', page_printable);
+  if (path_end == target) return RejectReason::kMalformed;
+  return PageOfTarget(target, path_end, target_end, scratch, page);
 }
 
 }  // namespace skiptrail

@@ -25,6 +25,13 @@ size_t HttpSchemePrefix(const char* p, const char* end);
 RejectReason ParseRequest(const char* req, const char* req_end, bool keep_query, std::string* scratch,
                           std::string_view* page, bool* page_printable);
 
+// A request target logged alone ([target, target_end), as the JSON formats log it): its
+// page as ParseRequest reads a target, spaces included. kFiltered for "*" (asterisk-form,
+// used by OPTIONS only); kMalformed for any other unusable target.
+// REQUIRES: *page_printable is true on entry.
+RejectReason ParseTarget(const char* target, const char* target_end, bool keep_query, std::string* scratch,
+                         std::string_view* page, bool* page_printable);
+
 }  // namespace skiptrail
 
 #endif  // SKIPTRAIL_PARSE_REQUEST_H_

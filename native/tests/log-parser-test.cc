@@ -540,9 +540,9 @@ void TestNdjson() {
   CHECK_EQ(r.ts, int64_t{5});
   // Renamed fields; the default names are then ordinary members.
   ParserOptions renamed = Ndjson();
-  renamed.ndjson_user_field = "visitor";
-  renamed.ndjson_page_field = "url";
-  renamed.ndjson_ts_field = "@timestamp";
+  renamed.json_fields.user = "visitor";
+  renamed.json_fields.page = "url";
+  renamed.json_fields.ts = "@timestamp";
   r = ParseWith(renamed, R"({"visitor":"v","url":"/u","@timestamp":"2015-05-17T10:05:03Z","user":1})");
   CHECK_EQ(r.reason, RejectReason::kNone);
   CHECK_EQ(r.user, std::string("v"));
@@ -551,7 +551,7 @@ void TestNdjson() {
   CHECK_EQ(Reason(renamed, R"({"user":"a","page":"/a","ts":1})"), RejectReason::kMalformed);
   // One member may feed two fields.
   ParserOptions same = Ndjson();
-  same.ndjson_page_field = "user";
+  same.json_fields.page = "user";
   r = ParseWith(same, R"({"user":"x\u00e9","ts":1})");
   CHECK_EQ(r.reason, RejectReason::kNone);
   CHECK_EQ(r.user, std::string("x\xc3\xa9"));
@@ -1386,6 +1386,205 @@ void TestFixture(const std::string& path) {
   }
 }
 
+// Caddy v2's default access log line (json encoder), as written by Caddy 2.7.
+const char kCaddyLine[] =
+    R"({"level":"info","ts":1646861401.5241024,"logger":"http.log.access","msg":"handled request",)"
+    R"("request":{"remote_ip":"172.71.190.23","remote_port":"41342","client_ip":"203.0.113.9","proto":"HTTP/2.0",)"
+    R"("method":"GET","host":"example.com","uri":"/blog/post?utm=rss","headers":{"Accept":["text/html"],)"
+    R"("User-Agent":["Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"]},"tls":{"resumed":false,"proto":"h2"}},)"
+    R"("bytes_read":0,"user_id":"","duration":0.000929675,"size":10900,"status":200,)"
+    R"("resp_headers":{"Content-Type":["text/html; charset=utf-8"]}})";
+
+// Traefik's JSON access log line (fields.headers kept).
+const char kTraefikLine[] =
+    R"({"ClientAddr":"203.0.113.9:51234","ClientHost":"203.0.113.9","ClientPort":"51234","ClientUsername":"-",)"
+    R"("DownstreamContentSize":3042,"DownstreamStatus":200,"Duration":1543210,"OriginContentSize":3042,)"
+    R"("OriginDuration":1401234,"OriginStatus":200,"Overhead":141976,"RequestAddr":"example.com",)"
+    R"("RequestContentSize":0,"RequestCount":42,"RequestHost":"example.com","RequestMethod":"GET",)"
+    R"("RequestPath":"/docs/intro?lang=en","RequestPort":"-","RequestProtocol":"HTTP/1.1","RequestScheme":"https",)"
+    R"("RetryAttempts":0,"RouterName":"web@docker","ServiceName":"web@docker",)"
+    R"("StartLocal":"2024-03-09T22:10:01.524102436+01:00","StartUTC":"2024-03-09T21:10:01.524102436Z",)"
+    R"("entryPointName":"websecure","level":"info","msg":"","request_User-Agent":"curl/8.5.0",)"
+    R"("time":"2024-03-09T22:10:01+01:00"})";
+
+ParserOptions Format(LogFormat format) {
+  ParserOptions o;
+  o.format = format;
+  return o;
+}
+
+void TestJsonPaths() {
+  g_test = "json-paths";
+  ParserOptions o = Ndjson();
+  o.json_fields.user = "request.client_ip|request.remote_ip";
+  o.json_fields.page = "request.uri";
+  o.json_fields.ts = "ts";
+  // Nested members, at any position, after nested arrays and other objects.
+  Result r = ParseWith(o, R"({"x":[[1,{"request":{"uri":"/no"}}]],"request":{"h":{"a":[]},"uri":"/a","remote_ip":"r"},"ts":1})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("r"));
+  CHECK_EQ(r.page, std::string("/a"));
+  // The first alternative present wins; null and "" fall through to the next.
+  CHECK_EQ(ParseWith(o, R"({"request":{"client_ip":"c","remote_ip":"r","uri":"/a"},"ts":1})").user, std::string("c"));
+  CHECK_EQ(ParseWith(o, R"({"request":{"client_ip":"","remote_ip":"r","uri":"/a"},"ts":1})").user, std::string("r"));
+  CHECK_EQ(ParseWith(o, R"({"request":{"client_ip":null,"remote_ip":"r","uri":"/a"},"ts":1})").user, std::string("r"));
+  // ... but a present value of the wrong type does not.
+  CHECK_EQ(Reason(o, R"({"request":{"client_ip":5,"remote_ip":"r","uri":"/a"},"ts":1})"), RejectReason::kMalformed);
+  // A path that meets a non-object, or an array, finds nothing.
+  CHECK_EQ(Reason(o, R"({"request":"GET /a","ts":1})"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(o, R"({"request":[{"uri":"/a","remote_ip":"r"}],"ts":1})"), RejectReason::kMalformed);
+  // The flat name with a dot is not the path.
+  CHECK_EQ(Reason(o, R"({"request.uri":"/a","request":{"remote_ip":"r"},"ts":1})"), RejectReason::kMalformed);
+  // Duplicates: the last one wins, whole (as JSON.parse: the earlier object is gone).
+  r = ParseWith(o, R"({"request":{"uri":"/old","remote_ip":"r"},"ts":1,"request":{"uri":"/new","client_ip":"c"}})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("c"));
+  CHECK_EQ(r.page, std::string("/new"));
+  CHECK_EQ(Reason(o, R"({"request":{"uri":"/a","remote_ip":"r"},"ts":1,"request":{"remote_ip":"r"}})"),
+           RejectReason::kMalformed);
+  CHECK_EQ(Reason(o, R"({"request":{"uri":"/a","remote_ip":"r"},"ts":1,"request":7})"), RejectReason::kMalformed);
+  CHECK_EQ(ParseWith(o, R"({"request":{"uri":"/a","uri":"/b","remote_ip":"r"},"ts":1})").page, std::string("/b"));
+  // Escaped member names match their decoded form; bad JSON anywhere is malformed.
+  CHECK_EQ(ParseWith(o, R"({"req\u0075est":{"\u0075ri":"/a","remote_ip":"r"},"ts":1})").page, std::string("/a"));
+  CHECK_EQ(Reason(o, R"({"request":{"uri":"/a","remote_ip":"r"},"ts":1,"x":[1,]})"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(o, R"({"request":{"uri":"/a","remote_ip":"r",},"ts":1})"), RejectReason::kMalformed);
+  // Escaped dots and bars in a path are literal.
+  ParserOptions dotted = Ndjson();
+  dotted.json_fields.user = R"(a\.b)";
+  dotted.json_fields.page = R"(p\|q\\)";
+  r = ParseWith(dotted, R"({"a.b":"u","p|q\\":"/x","ts":2,"a":{"b":"no"}})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("u"));
+  CHECK_EQ(r.page, std::string("/x"));
+  // One path may feed two fields, and a path may end where another goes on.
+  ParserOptions shared = Ndjson();
+  shared.json_fields.user = "a.b";
+  shared.json_fields.page = "a.b";
+  shared.json_fields.ts = "a.t|t";
+  r = ParseWith(shared, R"({"a":{"b":"/z","t":5}})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.page, std::string("/z"));
+  CHECK_EQ(r.ts, int64_t{5});
+  // Status: a number or a string of three digits; filtered like the text formats.
+  ParserOptions status = Ndjson();
+  status.json_fields.status = "http.status";
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":1,"http":{"status":200}})"), RejectReason::kNone);
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":1,"http":{"status":"304"}})"), RejectReason::kNone);
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":1,"http":{"status":404}})"), RejectReason::kFiltered);
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":1,"http":{"status":200.0}})"), RejectReason::kBadStatus);
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":1,"http":{"status":2e2}})"), RejectReason::kBadStatus);
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":1,"http":{"status":999}})"), RejectReason::kBadStatus);
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":1,"http":{"status":true}})"), RejectReason::kBadStatus);
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":1,"http":{}})"), RejectReason::kMalformed);
+  // Status before time: a filtered line with a bad time is filtered.
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":-5,"http":{"status":500}})"), RejectReason::kFiltered);
+  status.statuses = {404};
+  CHECK_EQ(Reason(status, R"({"user":"u","page":"/a","ts":1,"http":{"status":404}})"), RejectReason::kNone);
+  // A spec that does not compile makes every line malformed (the facade refuses it first).
+  ParserOptions bad = Ndjson();
+  bad.json_fields.user = "a..b";
+  CHECK_EQ(Reason(bad, R"({"a":{"":{"b":"u"}},"page":"/a","ts":1})"), RejectReason::kMalformed);
+}
+
+void TestJsonFieldSpecs() {
+  g_test = "json-field-specs";
+  std::vector<std::vector<std::string>> paths;
+  std::string error;
+  CHECK(ParseJsonFieldSpec(R"(a.b|c\.d|e\\|f\|g)", &paths, &error));
+  CHECK_EQ(paths.size(), size_t{4});
+  CHECK(paths[0] == (std::vector<std::string>{"a", "b"}));
+  CHECK(paths[1] == (std::vector<std::string>{"c.d"}));
+  CHECK(paths[2] == (std::vector<std::string>{"e\\"}));
+  CHECK(paths[3] == (std::vector<std::string>{"f|g"}));
+  for (const char* bad : {"", ".a", "a.", "a..b", "a|", "|a", R"(a\)", R"(a\x)", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q",
+                          "a|b|c|d|e|f|g|h|i"}) {
+    error.clear();
+    CHECK(!ParseJsonFieldSpec(bad, &paths, &error));
+    CHECK(!error.empty());
+  }
+  CHECK(ParseJsonFieldSpec("a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p", &paths, &error));
+  CHECK(ParseJsonFieldSpec("a|b|c|d|e|f|g|h", &paths, &error));
+  // Slots under a node are contiguous, whatever the order the specs name them in.
+  JsonFieldSpecs specs;
+  specs.user = "a.x|b";
+  specs.page = "c";
+  specs.ts = "a.y";
+  specs.status = "a";
+  JsonFieldPlan plan;
+  CHECK(CompileJsonFields(specs, &plan, &error));
+  CHECK_EQ(plan.slots, size_t{5});
+  for (const JsonPlanNode& n : plan.nodes) {
+    for (uint16_t c : n.children) {
+      CHECK(plan.nodes[c].slot_begin >= n.slot_begin && plan.nodes[c].slot_end <= n.slot_end);
+    }
+  }
+}
+
+void TestCaddy() {
+  g_test = "caddy";
+  ParserOptions o = Format(LogFormat::kCaddy);
+  Result r = ParseWith(o, kCaddyLine);
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("203.0.113.9"));  // client_ip
+  CHECK_EQ(r.page, std::string("/blog/post"));   // the query dropped
+  CHECK_EQ(r.ts, int64_t{1646861401524});        // float seconds, truncated to ms
+  std::string line = kCaddyLine;
+  // Before Caddy 2.7 there is no client_ip: remote_ip.
+  std::string old = line;
+  old.replace(old.find(R"("client_ip":"203.0.113.9",)"), 26, "");
+  CHECK_EQ(ParseWith(o, old).user, std::string("172.71.190.23"));
+  o.keep_query = true;
+  CHECK_EQ(ParseWith(o, line).page, std::string("/blog/post?utm=rss"));
+  o.keep_query = false;
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string copy = line;
+    copy.replace(copy.find(from), from.size(), to);
+    return ParseWith(o, copy);
+  };
+  CHECK_EQ(with(R"("status":200)", R"("status":404)").reason, RejectReason::kFiltered);
+  CHECK_EQ(with(R"("status":200)", R"("status":0)").reason, RejectReason::kBadStatus);
+  CHECK_EQ(with(R"("status":200,)", "").reason, RejectReason::kMalformed);
+  CHECK_EQ(with(R"("uri":"/blog/post?utm=rss")", R"("uri":"*")").reason, RejectReason::kFiltered);
+  CHECK_EQ(with(R"("uri":"/blog/post?utm=rss")", R"("uri":"example.com:443")").reason, RejectReason::kMalformed);
+  CHECK_EQ(with(R"("uri":"/blog/post?utm=rss")", R"("uri":"https://example.com?x")").page, std::string("/"));
+  CHECK_EQ(with(R"("uri":"/blog/post?utm=rss")", R"("uri":"/caf\u00e9\u003f#x")").page, std::string("/caf\xc3\xa9"));
+  CHECK_EQ(with(R"("uri":"/blog/post?utm=rss")", R"("uri":"/\ud800")").reason, RejectReason::kBadEncoding);
+  // time_format iso8601 writes a string.
+  CHECK_EQ(with(R"("ts":1646861401.5241024)", R"("ts":"2022-03-09T21:30:01.524Z")").ts, int64_t{1646861401524});
+  CHECK_EQ(with(R"("ts":1646861401.5241024)", R"("ts":1e300)").reason, RejectReason::kBadTime);
+  o.ts_unit = TimeUnit::kMilliseconds;  // time_format unix_milli_float
+  CHECK_EQ(with(R"("ts":1646861401.5241024)", R"("ts":1646861401524)").ts, int64_t{1646861401524});
+  o.ts_unit = TimeUnit::kFormatDefault;
+  // A BOM and a syslog frame are not data.
+  CHECK_EQ(ParseWith(o, "\xEF\xBB\xBF" + line).user, std::string("203.0.113.9"));
+  o.syslog = true;
+  CHECK_EQ(ParseWith(o, "<134>Mar  9 21:30:01 web caddy: " + line).page, std::string("/blog/post"));
+}
+
+void TestTraefik() {
+  g_test = "traefik";
+  ParserOptions o = Format(LogFormat::kTraefik);
+  Result r = ParseWith(o, kTraefikLine);
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("203.0.113.9"));
+  CHECK_EQ(r.page, std::string("/docs/intro"));
+  CHECK_EQ(r.ts, int64_t{1710018601524});  // StartUTC, nanoseconds truncated
+  std::string line = kTraefikLine;
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string copy = line;
+    copy.replace(copy.find(from), from.size(), to);
+    return ParseWith(o, copy);
+  };
+  CHECK_EQ(with(R"("DownstreamStatus":200)", R"("DownstreamStatus":502)").reason, RejectReason::kFiltered);
+  CHECK_EQ(with(R"("StartUTC":"2024-03-09T21:10:01.524102436Z")", R"("StartUTC":"yesterday")").reason,
+           RejectReason::kBadTime);
+  CHECK_EQ(with(R"("ClientHost":"203.0.113.9",)", "").reason, RejectReason::kMalformed);
+  // Fields may be overridden one by one: here the user is the forwarded client.
+  o.json_fields.user = "request_X-Real-Ip|ClientHost";
+  CHECK_EQ(with(R"("time":)", R"("request_X-Real-Ip":"198.51.100.7","time":)").user, std::string("198.51.100.7"));
+  CHECK_EQ(ParseWith(o, line).user, std::string("203.0.113.9"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1403,6 +1602,10 @@ int main(int argc, char** argv) {
   TestNdjson();
   TestNdjsonTimes();
   TestTimeUnitsAndSyslog();
+  TestJsonPaths();
+  TestJsonFieldSpecs();
+  TestCaddy();
+  TestTraefik();
   TestCompiledFormats();
   TestFormatCompilerErrors();
   TestCompiledMatchesCombined(fixture);

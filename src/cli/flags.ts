@@ -67,14 +67,15 @@ export const INDEX_HELP = `Index options:
   A duration D needs its unit: 500ms, 90s, 30m, 2h or 1d.`;
 
 export const INGEST_HELP = `Log format options:
-  --format F              combined (default), common, ndjson or vhost_combined
+  --format F              combined (default), common, ndjson, vhost_combined, caddy or traefik
   --log-format apache:F   an Apache LogFormat string ('apache:%h %l %u %t "%r" %>s %b')
   --log-format nginx:F    an nginx log_format string ('nginx:$remote_addr - [$time_local] "$request" $status')
   --user U                combined/common user field: host (default), authuser, authuser|host
-  --keep-query            keep ?query in the page
+  --keep-query            keep ?query in the page (text formats, caddy, traefik)
   --statuses S            statuses that count as a page load: 200-399 (default) or 200,304
-  --fields F              ndjson member names: user=uid,page=url,ts=time
-  --ts-unit U             ndjson numeric ts unit: ms (default), s, us or ns
+  --fields F              JSON member paths: user=uid,page=req.url,ts=time,status=code
+                          ('a.b' a nested member, 'a|b' alternatives, '\\.' a literal dot)
+  --ts-unit U             JSON numeric ts unit: ms (ndjson, traefik), s (caddy), us or ns
   --syslog                strip an RFC 3164/5424 syslog frame from each line
   --max-line-bytes N      longer lines are rejected (default 65536)`;
 
@@ -187,15 +188,17 @@ export function withFlagNames<T>(run: () => T, extra: Record<string, string> = {
   }
 }
 
+const CLI_FORMATS = ['combined', 'common', 'ndjson', 'vhost_combined', 'caddy', 'traefik'] as const;
+
 /** The ingest options given by flags, checked enough to give a flag-named message. */
 export function ingestOptions(values: Values, maxKeyBytes: number): IngestOptions {
   const options: IngestOptions = { maxKeyBytes };
   const format = stringFlag(values, 'format');
   if (format !== undefined) {
-    if (format !== 'combined' && format !== 'common' && format !== 'ndjson' && format !== 'vhost_combined') {
-      throw new UsageError(`--format must be combined, common, ndjson or vhost_combined, received ${JSON.stringify(format)}`);
+    if (!(CLI_FORMATS as readonly string[]).includes(format)) {
+      throw new UsageError(`--format must be ${CLI_FORMATS.slice(0, -1).join(', ')} or ${CLI_FORMATS.at(-1)}, received ${JSON.stringify(format)}`);
     }
-    options.format = format;
+    options.format = format as (typeof CLI_FORMATS)[number];
   }
   const logFormat = stringFlag(values, 'log-format');
   if (logFormat !== undefined) {
@@ -249,8 +252,10 @@ function parseStatuses(text: string): IngestOptions['statuses'] {
 function parseFields(text: string): IngestOptions['fields'] {
   const fields: Record<string, string> = {};
   for (const pair of text.split(',')) {
-    const match = /^(user|page|ts)=(.+)$/.exec(pair);
-    if (match === null) throw new UsageError(`--fields must look like user=uid,page=url,ts=time, received ${JSON.stringify(text)}`);
+    const match = /^(user|page|ts|status)=(.+)$/.exec(pair);
+    if (match === null) {
+      throw new UsageError(`--fields must look like user=uid,page=req.url,ts=time,status=code, received ${JSON.stringify(text)}`);
+    }
     fields[match[1]!] = match[2]!;
   }
   return fields;

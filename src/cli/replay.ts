@@ -215,7 +215,7 @@ const count = (value: number, noun: string) => `${number(value)} ${noun}${value 
 function formatWarning(total: IngestReport, format: string): string | null {
   const errors = total.rejected - (total.reasons.filtered ?? 0) - (total.reasons['other-partition'] ?? 0);
   if (total.lines === 0 || errors * 2 <= total.lines) return null;
-  const others = ['combined', 'common', 'ndjson'].filter((name) => name !== format);
+  const others = ['combined', 'common', 'ndjson', 'caddy', 'traefik'].filter((name) => name !== format);
   return (
     `warning: ${number(errors)} of ${count(total.lines, 'line')} were rejected as unreadable ` +
     `(see "rejected by reason"); is the log in another format? Try --format ${others.join(' or ')}, or see docs/ingest.md`

@@ -1,0 +1,156 @@
+#include "json-fields.h"
+
+namespace skiptrail {
+
+const std::string& JsonFieldSpecs::of(JsonRole role) const {
+  switch (role) {
+    case JsonRole::kUser: return user;
+    case JsonRole::kPage: return page;
+    case JsonRole::kTs: return ts;
+    case JsonRole::kStatus: return status;
+    case JsonRole::kMethod: return method;
+    default: return agent;
+  }
+}
+
+std::string& JsonFieldSpecs::of(JsonRole role) {
+  return const_cast<std::string&>(static_cast<const JsonFieldSpecs*>(this)->of(role));
+}
+
+JsonFieldSpecs NdjsonFields() {
+  JsonFieldSpecs specs;
+  specs.user = "user";
+  specs.page = "page";
+  specs.ts = "ts";
+  return specs;
+}
+
+// Caddy v2 (http.log.access): client_ip is the client as Caddy's trusted_proxies
+// resolved it (Caddy 2.7+, equal to remote_ip without proxies); older versions log
+// remote_ip only. Header values are arrays of strings.
+JsonFieldSpecs CaddyFields() {
+  JsonFieldSpecs specs;
+  specs.user = "request.client_ip|request.remote_ip";
+  specs.page = "request.uri";
+  specs.ts = "ts";
+  specs.status = "status";
+  specs.method = "request.method";
+  specs.agent = "request.headers.User-Agent";
+  return specs;
+}
+
+// Traefik's JSON access log: flat members; request headers appear as request_<Name>
+// only when accessLog.fields.headers keeps them.
+JsonFieldSpecs TraefikFields() {
+  JsonFieldSpecs specs;
+  specs.user = "ClientHost";
+  specs.page = "RequestPath";
+  specs.ts = "StartUTC|StartLocal";
+  specs.status = "DownstreamStatus";
+  specs.method = "RequestMethod";
+  specs.agent = "request_User-Agent";
+  return specs;
+}
+
+void FillJsonFieldDefaults(const JsonFieldSpecs& defaults, JsonFieldSpecs* specs) {
+  for (size_t r = 0; r < static_cast<size_t>(JsonRole::kCount); ++r) {
+    const JsonRole role = static_cast<JsonRole>(r);
+    if (specs->of(role).empty()) specs->of(role) = defaults.of(role);
+  }
+}
+
+bool ParseJsonFieldSpec(std::string_view spec, std::vector<std::vector<std::string>>* paths, std::string* error) {
+  paths->clear();
+  auto fail = [&](const std::string& why) {
+    *error = "'" + std::string(spec) + "': " + why;
+    return false;
+  };
+  if (spec.empty()) return fail("an empty path");
+  std::vector<std::string> path(1);
+  for (size_t i = 0; i <= spec.size(); ++i) {
+    const char c = i < spec.size() ? spec[i] : '|';
+    if (c == '\\') {
+      if (i + 1 == spec.size()) return fail("a '\\' at the end (escape a backslash as '\\\\')");
+      const char e = spec[++i];
+      if (e != '.' && e != '|' && e != '\\') {
+        return fail(std::string("unknown escape '\\") + e + "' (only '\\.', '\\|' and '\\\\')");
+      }
+      path.back().push_back(e);
+    } else if (c == '.' || c == '|') {
+      if (path.back().empty()) return fail("an empty member name");
+      if (c == '.') {
+        if (path.size() == kMaxJsonPathDepth) return fail("more than 16 names in one path");
+        path.emplace_back();
+      } else {
+        if (paths->size() == kMaxJsonPathAlternatives) return fail("more than 8 '|' alternatives");
+        paths->push_back(std::move(path));
+        path.assign(1, std::string());
+      }
+    } else {
+      path.back().push_back(c);
+    }
+  }
+  return true;
+}
+
+namespace {
+
+// Numbers the slots of node's subtree in depth-first order from *next.
+void AssignSlots(std::vector<JsonPlanNode>* nodes, const std::vector<bool>& ends_path, uint16_t node, uint16_t* next) {
+  JsonPlanNode& n = (*nodes)[node];
+  n.slot_begin = *next;
+  if (ends_path[node]) n.slot = static_cast<int16_t>((*next)++);
+  const std::vector<uint16_t> children = n.children;  // *nodes is not resized here
+  for (uint16_t child : children) AssignSlots(nodes, ends_path, child, next);
+  (*nodes)[node].slot_end = *next;
+}
+
+}  // namespace
+
+bool CompileJsonFields(const JsonFieldSpecs& specs, JsonFieldPlan* plan, std::string* error) {
+  *plan = JsonFieldPlan();
+  plan->nodes.emplace_back();
+  std::vector<bool> ends_path(1, false);
+  std::vector<uint16_t> leaves[static_cast<size_t>(JsonRole::kCount)];
+  std::vector<std::vector<std::string>> paths;
+  for (size_t r = 0; r < static_cast<size_t>(JsonRole::kCount); ++r) {
+    const JsonRole role = static_cast<JsonRole>(r);
+    const std::string& spec = specs.of(role);
+    if (spec.empty()) {
+      if (role == JsonRole::kUser || role == JsonRole::kPage || role == JsonRole::kTs) {
+        *error = "no path for a required field";
+        return false;
+      }
+      continue;
+    }
+    if (!ParseJsonFieldSpec(spec, &paths, error)) return false;
+    for (const std::vector<std::string>& path : paths) {
+      uint16_t node = 0;
+      for (const std::string& name : path) {
+        uint16_t found = 0;
+        for (uint16_t child : plan->nodes[node].children) {
+          if (plan->nodes[child].name == name) found = child;
+        }
+        if (found == 0) {
+          found = static_cast<uint16_t>(plan->nodes.size());
+          plan->nodes.emplace_back();
+          plan->nodes.back().name = name;
+          ends_path.push_back(false);
+          plan->nodes[node].children.push_back(found);
+        }
+        node = found;
+      }
+      ends_path[node] = true;
+      leaves[r].push_back(node);
+    }
+  }
+  uint16_t next = 0;
+  AssignSlots(&plan->nodes, ends_path, 0, &next);
+  plan->slots = next;
+  for (size_t r = 0; r < static_cast<size_t>(JsonRole::kCount); ++r) {
+    for (uint16_t node : leaves[r]) plan->candidates[r].push_back(static_cast<uint16_t>(plan->nodes[node].slot));
+  }
+  return true;
+}
+
+}  // namespace skiptrail
