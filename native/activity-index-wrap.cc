@@ -131,7 +131,6 @@ Napi::Function ActivityIndexWrap::Init(Napi::Env env) {
                          InstanceMethod<&ActivityIndexWrap::JS_bindResults>("bindResults"),
                          InstanceMethod<&ActivityIndexWrap::JS_recordMany>("recordMany"),
                          InstanceMethod<&ActivityIndexWrap::JS_takeFreedIds>("takeFreedIds"),
-                         InstanceMethod<&ActivityIndexWrap::JS_watermark>("watermark"),
                          InstanceMethod<&ActivityIndexWrap::JS_advanceWatermark>("advanceWatermark"),
                          InstanceMethod<&ActivityIndexWrap::JS_stats>("stats"),
                          InstanceMethod<&ActivityIndexWrap::JS_clear>("clear"),
@@ -208,6 +207,8 @@ void ActivityIndexWrap::BindHotMethods(Napi::Env env, Napi::Object self) {
   bind("userPages", Napi::Function::New<CallBound<&ActivityIndexWrap::JS_userPages>>(env, "userPages", this));
   bind("onlineUsers", Napi::Function::New<CallBound<&ActivityIndexWrap::JS_onlineUsers>>(env, "onlineUsers", this));
   bind("onlineCount", Napi::Function::New<CallBound<&ActivityIndexWrap::JS_onlineCount>>(env, "onlineCount", this));
+  // Read before every userPages and onlineUsers (the facade's clock).
+  bind("watermark", Napi::Function::New<CallBound<&ActivityIndexWrap::JS_watermark>>(env, "watermark", this));
 }
 
 bool ActivityIndexWrap::CheckOpen(Napi::Env env) {

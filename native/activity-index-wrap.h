@@ -104,7 +104,7 @@ class ActivityIndexWrap : public Napi::ObjectWrap<ActivityIndexWrap> {
   Napi::Value JS_abortSnapshot(const Napi::CallbackInfo& info);
   Napi::Value JS_restoreSnapshot(const Napi::CallbackInfo& info);
 
-  // Defines record, lastUsers, userPages, onlineUsers and onlineCount on `self` (the JS
+  // Defines record, lastUsers, userPages, onlineUsers, onlineCount and watermark on `self` (the JS
   // object of this wrap) as functions whose data is this wrap, so a call needs no
   // napi_unwrap (a private-property lookup, ~80 ns, more than the rest of the call's
   // overhead). Each function holds `self`, so the pointer cannot outlive the wrap.

@@ -114,8 +114,9 @@ export function checkOptions(
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw typeError(name, 'an object', options);
   }
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw unknownOptionError(name, key, owner, known);
+  // for-in rather than Object.keys(): no array per call (userPages() checks its options on every query).
+  for (const key in options) {
+    if (!known.has(key) && Object.hasOwn(options, key)) throw unknownOptionError(name, key, owner, known);
   }
   return options as Record<string, unknown>;
 }
