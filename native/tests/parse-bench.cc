@@ -2,10 +2,11 @@
 // through IngestSession as a stream would (64 KiB chunks) and as one buffer, and
 // LogParser::Parse over pre-split lines; then the same lines through compiled Apache and
 // nginx format strings equivalent to combined (the ratio to combined is what issue 14's
-// "within 20%" is about); then the same events as ndjson.
+// "within 20%" is about); then the same events as ndjson, and as Caddy and Traefik JSON
+// access-log lines (nested members, header arrays, the size of the real thing).
 //
 //   scripts/native-tests.sh --bench     (builds this with -O3 and runs it)
-//   parse-bench [fixture-path] [repeats] [combined|compiled|ndjson]
+//   parse-bench [fixture-path] [repeats] [combined|compiled|ndjson|caddy|traefik]
 //
 // Each figure is the best of 10 runs, timed with this thread's CPU clock so that other
 // processes sharing the machine do not count (wall time is printed too); the sink only
@@ -114,6 +115,30 @@ void BenchFormat(const char* name, const ParserOptions& options, const std::stri
   Report(label.c_str(), lines, data.size(), s, totals);
 }
 
+// A JSON string literal of `text` (quotes, backslashes and control bytes escaped).
+std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04x", static_cast<unsigned char>(c));
+      out += escape;
+    } else {
+      out += c;
+    }
+  }
+  return out + '"';
+}
+
+ParserOptions Preset(LogFormat format) {
+  ParserOptions options;
+  options.format = format;
+  return options;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,11 +157,12 @@ int main(int argc, char** argv) {
   combined.reserve(fixture.size() * repeats);
   for (int i = 0; i < repeats; ++i) combined += fixture;
 
-  // The same accepted events as ndjson lines with ISO times and with numeric times.
-  std::string ndjson_iso, ndjson_ms;
+  // The same accepted events as ndjson lines with ISO times and with numeric times, and
+  // as Caddy and Traefik lines.
+  std::string ndjson_iso, ndjson_ms, caddy, traefik;
   {
     IngestSession session{ParserOptions()};
-    std::string one_iso, one_ms;
+    std::string one_iso, one_ms, one_caddy, one_traefik;
     auto sink = [&](const ParsedView& v) {
       const time_t secs = static_cast<time_t>(v.ts_ms / 1000);
       struct tm tm;
@@ -146,11 +172,37 @@ int main(int argc, char** argv) {
       const std::string head = "{\"user\":\"" + std::string(v.user) + "\",\"page\":\"" + std::string(v.page) + "\",";
       one_iso += head + "\"ts\":\"" + iso + "\"}\n";
       one_ms += head + "\"ts\":" + std::to_string(v.ts_ms) + "}\n";
+      const std::string user = JsonString(v.user), page = JsonString(v.page);
+      char seconds[48], nanos[48];
+      std::snprintf(seconds, sizeof seconds, "%lld.%03lld4567", static_cast<long long>(v.ts_ms / 1000),
+                    static_cast<long long>(v.ts_ms % 1000));
+      std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S", &tm);
+      std::snprintf(nanos, sizeof nanos, "%s.%03lld123456Z", iso, static_cast<long long>(v.ts_ms % 1000));
+      one_caddy += R"({"level":"info","ts":)" + std::string(seconds) +
+                   R"(,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":)" + user +
+                   R"(,"remote_port":"41342","client_ip":)" + user +
+                   R"(,"proto":"HTTP/1.1","method":"GET","host":"www.example.com","uri":)" + page +
+                   R"(,"headers":{"Accept":["text/html,application/xhtml+xml"],"User-Agent":["Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"],"Accept-Encoding":["gzip, deflate"]}},)"
+                   R"("bytes_read":0,"user_id":"","duration":0.000929675,"size":10900,"status":200,)"
+                   R"("resp_headers":{"Server":["Caddy"],"Content-Type":["text/html; charset=utf-8"]}})"
+                   "\n";
+      one_traefik += R"({"ClientAddr":"203.0.113.9:51234","ClientHost":)" + user +
+                     R"(,"ClientPort":"51234","ClientUsername":"-","DownstreamContentSize":3042,"DownstreamStatus":200,)"
+                     R"("Duration":1543210,"OriginContentSize":3042,"OriginDuration":1401234,"OriginStatus":200,)"
+                     R"("Overhead":141976,"RequestAddr":"www.example.com","RequestContentSize":0,"RequestCount":42,)"
+                     R"("RequestHost":"www.example.com","RequestMethod":"GET","RequestPath":)" + page +
+                     R"(,"RequestPort":"-","RequestProtocol":"HTTP/1.1","RequestScheme":"https","RetryAttempts":0,)"
+                     R"("RouterName":"web@docker","ServiceName":"web@docker","StartUTC":")" + nanos +
+                     R"(","entryPointName":"websecure","level":"info","msg":"",)"
+                     R"("request_User-Agent":"Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"})"
+                     "\n";
       return false;
     };
     session.Feed(fixture.data(), fixture.size(), sink);
     session.Finish(sink);
-    for (int i = 0; i < repeats; ++i) ndjson_iso += one_iso, ndjson_ms += one_ms;
+    for (int i = 0; i < repeats; ++i) {
+      ndjson_iso += one_iso, ndjson_ms += one_ms, caddy += one_caddy, traefik += one_traefik;
+    }
   }
 
   std::printf("fixture %s x %d: %.1f MB combined\n", path.c_str(), repeats, combined.size() / 1e6);
@@ -174,5 +226,7 @@ int main(int argc, char** argv) {
     BenchFormat("ndjson, ISO ts", nd, ndjson_iso);
     BenchFormat("ndjson, ms ts", nd, ndjson_ms);
   }
+  if (only.empty() || only == "caddy") BenchFormat("caddy", Preset(LogFormat::kCaddy), caddy);
+  if (only.empty() || only == "traefik") BenchFormat("traefik", Preset(LogFormat::kTraefik), traefik);
   return 0;
 }
