@@ -48,6 +48,17 @@ EngineOptions ApiDefaults() {
   return options;
 }
 
+// Where the bytes go: each structure's share, in bytes per retained entry.
+void PrintMemory(const Engine& engine, const EngineStats& stats) {
+  const double entries = double(stats.entries);
+  std::printf("  bytes/entry: user keys %.1f, page keys %.1f, page index %.1f, user index %.1f, presence %.1f "
+              "(%llu users, %llu pages)\n",
+              engine.users().memory_bytes() / entries, engine.pages().memory_bytes() / entries,
+              engine.page_index().memory_bytes() / entries, engine.user_index().memory_bytes() / entries,
+              engine.presence().memory_bytes() / entries, (unsigned long long)stats.users,
+              (unsigned long long)stats.pages);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,6 +110,7 @@ int main(int argc, char** argv) {
         std::printf("%zu events: %llu entries, %.1f bytes/entry, %.0f ns/event (RecordBatch, CPU)\n", done,
                     (unsigned long long)stats.entries, double(stats.memory_bytes) / stats.entries,
                     seconds_in_batches * 1e9 / done);
+        PrintMemory(engine, stats);
         std::fflush(stdout);
         if (next_report < std::size(reports) && done == reports[next_report]) ++next_report;
       }
@@ -155,6 +167,7 @@ int main(int argc, char** argv) {
   EngineStats stats = engine.Stats();
   std::printf("entries %llu, memory %zu bytes, %.1f bytes/entry\n", (unsigned long long)stats.entries,
               stats.memory_bytes, double(stats.memory_bytes) / stats.entries);
+  PrintMemory(engine, stats);
 
   const size_t queries = 200000;
   std::vector<uint32_t> ids(1000);
