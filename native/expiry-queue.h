@@ -28,6 +28,12 @@ namespace skiptrail {
 template <typename Item>
 class ExpiryQueue {
  public:
+  static constexpr size_t kSlack = 64;
+
+  // Popped room is reclaimed once it passes `slack` items (and half the FIFO), and an
+  // array whose capacity passes four times its items plus `slack` is shrunk.
+  explicit ExpiryQueue(size_t slack = kSlack) : slack_(slack) {}
+
   void Push(const Item& item) {
     if (head_ == fifo_.size() || item.ts >= fifo_.back().ts) {
       fifo_.push_back(item);
@@ -49,18 +55,18 @@ class ExpiryQueue {
     if (!late_.empty() && Oldest() == late_.data()) {
       std::pop_heap(late_.begin(), late_.end(), OldestOnTop);
       late_.pop_back();
-      if (late_.capacity() > 4 * late_.size() + kSlack) late_.shrink_to_fit();
+      if (late_.capacity() > 4 * late_.size() + slack_) late_.shrink_to_fit();
       return;
     }
     ++head_;
     if (head_ == fifo_.size()) {
       fifo_.clear();
       head_ = 0;
-    } else if (head_ >= kSlack && head_ * 2 >= fifo_.size()) {
+    } else if (head_ >= slack_ && head_ * 2 >= fifo_.size()) {
       // Reclaim the popped half (amortized O(1) per pop).
       fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));
       head_ = 0;
-      if (fifo_.capacity() > 4 * fifo_.size() + kSlack) fifo_.shrink_to_fit();
+      if (fifo_.capacity() > 4 * fifo_.size() + slack_) fifo_.shrink_to_fit();
     }
   }
 
@@ -87,9 +93,9 @@ class ExpiryQueue {
   }
 
  private:
-  static constexpr size_t kSlack = 64;
   static bool OldestOnTop(const Item& a, const Item& b) { return a.ts > b.ts; }
 
+  size_t slack_;
   std::vector<Item> fifo_;  // in time order from head_
   size_t head_ = 0;
   std::vector<Item> late_;  // min-heap by ts: items older than the FIFO's newest on arrival

@@ -5,19 +5,22 @@
 // `online` module did, but built so that a user moving between pages costs a few
 // array writes instead of two skiplist updates:
 //
-//   - per user: the page they are on, their slot in its arrival array, and a
-//     generation that every move increments;
-//   - per page: an arrival array sorted by time, and the exact count of its present
-//     users. A user who leaves is not erased but tombstoned in place (found through
-//     their slot, so no search); tombstones at the end are dropped at once, and the
-//     array is compacted when they outnumber the present users. The present users
-//     are kept in rank order among themselves, so a query reads the array backwards,
-//     skipping tombstones, and never looks anything up;
-//   - for expiry: every move queued as (ts, user, generation), oldest first. Popping
-//     an entry expires the user only if it still is their current presence (same
-//     generation); older moves are skipped. Moves that arrive out of time order
-//     (late events) go to a small min-heap beside the queue. Both are compacted when
-//     stale moves outnumber the present users, so memory stays bounded by the users.
+//   - per user: the page they are on and their slot in its arrival array;
+//   - per page: an arrival array sorted by time, the exact count of its present
+//     users, and where its first present arrival is. A user who leaves is not erased
+//     but tombstoned in place (found through their slot, so no search); tombstones at
+//     the end are dropped at once, and the array is compacted when they outnumber the
+//     present users. The present users are kept in rank order among themselves, so a
+//     query reads the array backwards, skipping tombstones, and never looks anything up;
+//   - for expiry: one item (ts, page) per page with present users in an ExpiryQueue,
+//     ts at most the page's oldest present arrival. Since a page's array is in time
+//     order, expiry pops the pages whose item is before the cutoff, drops their
+//     arrivals from the front while they are, and queues each page again at its new
+//     oldest arrival. So a move costs no queue work at all (the page is already
+//     queued), and the queue holds about one item per page, not one per move. An
+//     arrival older than its page's item (a late event on a quiet page) queues the
+//     page again at that time; the item it replaces is recognised as stale when
+//     popped (its time is not the page's queued_ts) and skipped.
 //
 // Presence holds no id references: a present (user, page, ts) is always the user's
 // highest-ranked entry in the engine's user index, which holds them. The engine
@@ -28,9 +31,11 @@
 #define SKIPTRAIL_PRESENCE_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "expiry-queue.h"
 #include "interner.h"
 
 namespace skiptrail {
@@ -38,7 +43,7 @@ namespace skiptrail {
 class Presence {
  public:
   // A page's array is compacted once it holds more than 2 * present + tombstone_slack
-  // arrivals; the expiry queue once it holds more than 2 * online + queue_slack moves.
+  // arrivals; queue_slack is the expiry queue's (ExpiryQueue's slack).
   static constexpr uint32_t kTombstoneSlack = 8;
   static constexpr uint32_t kQueueSlack = 64;
 
@@ -90,42 +95,41 @@ class Presence {
   struct Arrival {
     int64_t ts;
     uint32_t user;
-    uint32_t generation;
   };
   struct UserState {
     uint32_t page = Interner::kNoId;  // kNoId: not present
     uint32_t slot = 0;                // index in the page's arrivals
-    uint32_t generation = 0;          // bumped by every move; never reset
   };
+  static constexpr int64_t kNotQueued = std::numeric_limits<int64_t>::max();
   struct PageState {
     std::vector<Arrival> arrivals;  // by ts; present users in rank order, lowest first
     uint32_t present = 0;           // non-tombstone arrivals
+    uint32_t first = 0;             // arrivals[0, first) are tombstones; with present > 0, arrivals[first] is not
+    int64_t queued_ts = kNotQueued;  // the time of the page's current item in queue_
+  };
+  struct PageTime {
+    int64_t ts;
+    uint32_t page;
   };
 
-  bool IsCurrent(const Arrival& arrival) const {
-    const UserState& state = users_[arrival.user];
-    return state.page != Interner::kNoId && state.generation == arrival.generation;
-  }
   // Places `arrival` in the page's array and returns its slot.
   uint32_t Insert(PageState& page, const Arrival& arrival);
   // Drops tombstones, renumbering the slots of the users that move.
   void Compact(PageState& page);
-  void Enqueue(const Arrival& arrival);
-  void CompactQueue();
-  // The oldest queued move, or nullptr; PopOldest() removes it.
-  const Arrival* Oldest() const;
-  void PopOldest();
+  // Gives the page an item at ts, unless its item is already at ts or earlier.
+  void Queue(uint32_t page, PageState& state, int64_t ts) {
+    if (state.queued_ts <= ts) return;
+    queue_.Push(PageTime{ts, page});
+    state.queued_ts = ts;
+  }
 
   const Interner* user_keys_;
   size_t tombstone_slack_;
-  size_t queue_slack_;
   std::vector<UserState> users_;  // by user id
   std::vector<PageState> pages_;  // by page id
   uint64_t online_ = 0;
   size_t arrival_capacity_ = 0;  // sum of the pages' array capacities
-  std::vector<Arrival> queue_;   // moves in time order from queue_head_
-  size_t queue_head_ = 0;
-  std::vector<Arrival> late_;  // min-heap by ts: moves older than the queue's newest
+  ExpiryQueue<PageTime> queue_;  // one current item per page with present users
 };
 
 }  // namespace skiptrail

@@ -11,7 +11,7 @@ export interface EngineTuning {
   smallListMax?: number;
   /** A page's presence array is compacted past 2 * present + this many arrivals. Default 8. */
   tombstoneSlack?: number;
-  /** The presence expiry queue is compacted past 2 * online + this many moves. Default 64. */
+  /** The presence expiry queue reclaims popped room past this many items. Default 64. */
   queueSlack?: number;
   /**
    * How long one step of a snapshot image made by save() may run, in ms. Default 8. A
