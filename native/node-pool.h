@@ -1,8 +1,8 @@
 // NodePool: fixed-size blocks in a few size classes, carved from chunks and reused
 // through per-class free lists.
 //
-// Skiplist nodes have one of kMaxClasses sizes (one per height), and entries are
-// created and evicted all the time, so a never-free arena (LevelDB's) would grow
+// Skiplist nodes have one of kMaxClasses sizes (one per height), the ranked indexes'
+// small arrays one per capacity step, and entries are created and evicted all the time, so a never-free arena (LevelDB's) would grow
 // without bound. A freed block goes on its class's intrusive free list and is handed
 // out again before any new chunk memory. Chunks are returned to the system only by
 // Reset() or the destructor.

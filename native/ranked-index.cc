@@ -1,7 +1,5 @@
 #include "ranked-index.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +18,11 @@ namespace {
 constexpr uint32_t kFirstSmallCapacity = 2;
 constexpr size_t kSmallEntryBytes = sizeof(int64_t) + sizeof(uint32_t);
 constexpr size_t kMallocOverhead = sizeof(size_t);
+
+// Small arrays come from a NodePool, one size class per capacity step: capacities
+// double from kFirstSmallCapacity, clamped to the index's largest small list.
+int SmallClass(uint32_t capacity) { return capacity <= 2 ? 0 : 31 - __builtin_clz(capacity - 1); }
+size_t SmallBytes(uint32_t capacity) { return (capacity * kSmallEntryBytes + 7) & ~size_t{7}; }
 }  // namespace
 
 RankedIndex::RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool track_activity,
@@ -28,6 +31,7 @@ RankedIndex::RankedIndex(Interner* owners, Interner* members, uint32_t cap, bool
       members_(members),
       cap_(cap),
       small_max_(std::min(small_max, kSmallMaxLimit)),
+      small_limit_(std::max(1u, std::min(cap, small_max_))),
       track_activity_(track_activity),
       less_(LowestFirst{members}),
       node_context_(LowestFirst{members}) {}
@@ -159,7 +163,8 @@ void RankedIndex::RaiseSmall(OwnerState& state, int index, int64_t ts) {
 void RankedIndex::InsertSmall(OwnerState& state, int64_t ts, uint32_t member) {
   SKIPTRAIL_DCHECK(FindSmall(state, member) < 0);
   if (state.size == state.small_capacity) {
-    ResizeSmall(state, state.small_capacity == 0 ? kFirstSmallCapacity : 2 * state.small_capacity);
+    ResizeSmall(state, std::min(state.small_capacity == 0 ? kFirstSmallCapacity : 2 * state.small_capacity,
+                                small_limit_));
   }
   int64_t* entry_times = Times(state);
   uint32_t* entry_members = Members(state);
@@ -194,26 +199,20 @@ void RankedIndex::RemoveSmallFirst(OwnerState& state) {
 }
 
 void RankedIndex::ResizeSmall(OwnerState& state, uint32_t capacity) {
+  SKIPTRAIL_DCHECK(capacity == 0 || capacity >= state.size);
   char* old = state.small;
-  if (old != nullptr) small_bytes_ -= malloc_usable_size(old) + kMallocOverhead;
-  if (capacity == 0) {
-    std::free(old);
-    state.small = nullptr;
-    state.small_capacity = 0;
-    return;
+  char* memory = nullptr;
+  if (capacity > 0) {
+    memory = static_cast<char*>(small_pool_.Allocate(SmallClass(capacity), SmallBytes(capacity)));
+    if (old != nullptr) {
+      std::memcpy(memory, old, state.size * sizeof(int64_t));
+      std::memcpy(memory + capacity * sizeof(int64_t), old + state.small_capacity * sizeof(int64_t),
+                  state.size * sizeof(uint32_t));
+    }
   }
-  char* memory = static_cast<char*>(std::malloc(capacity * kSmallEntryBytes));
-  if (memory == nullptr) std::abort();
-  if (old != nullptr) {
-    const uint32_t old_capacity = state.small_capacity;
-    std::memcpy(memory, old, state.size * sizeof(int64_t));
-    std::memcpy(memory + capacity * sizeof(int64_t), old + old_capacity * sizeof(int64_t),
-                state.size * sizeof(uint32_t));
-    std::free(old);
-  }
+  if (old != nullptr) small_pool_.Free(SmallClass(state.small_capacity), old);
   state.small = memory;
-  state.small_capacity = capacity;
-  small_bytes_ += malloc_usable_size(memory) + kMallocOverhead;
+  state.small_capacity = static_cast<uint16_t>(capacity);
 }
 
 void RankedIndex::ConvertToBig(uint32_t owner, OwnerState& state) {
@@ -267,7 +266,8 @@ void RankedIndex::EntryRemoved(uint32_t owner, OwnerState& state, uint32_t membe
   if (state.size == 0) {
     OwnerEmptied(state);
   } else if (!state.big && state.small_capacity > 2 * kFirstSmallCapacity && state.size * 4 <= state.small_capacity) {
-    ResizeSmall(state, state.small_capacity / 2);
+    // One step down: the power of two below the capacity (which may be clamped).
+    ResizeSmall(state, uint32_t{1} << SmallClass(state.small_capacity));
   }
   members_->Unref(member);
   owners_->Unref(owner);  // may free the owner id: `state` must not be used after
@@ -322,7 +322,7 @@ void RankedIndex::DropOwner(uint32_t owner) {
 }
 
 size_t RankedIndex::memory_bytes() const {
-  return small_bytes_ + node_context_.allocated_bytes() + expiry_.memory_bytes() +
+  return small_pool_.allocated_bytes() + node_context_.allocated_bytes() + expiry_.memory_bytes() +
          ties_.capacity() * sizeof(uint32_t) + big_nodes_.memory_bytes() + states_.capacity() * sizeof(OwnerState) +
          big_lists_ * (sizeof(BigList) + kMallocOverhead);
 }
@@ -330,15 +330,14 @@ size_t RankedIndex::memory_bytes() const {
 void RankedIndex::Clear() {
   for (OwnerState& state : states_) {
     if (state.big) state.big->Abandon();
-    std::free(state.small);
   }
   states_.clear();
   states_.shrink_to_fit();
   expiry_.Clear();
   big_nodes_.Clear();
   node_context_.pool().Reset();
+  small_pool_.Reset();
   owner_count_ = entry_count_ = 0;
-  small_bytes_ = 0;
   big_lists_ = 0;
 }
 

@@ -7,8 +7,9 @@
 // Rank is contract section 2's: larger ts first, on equal ts the byte-wise smaller member.
 //
 // A list has two encodings, as Redis's sorted sets do (listpack, then skiplist +
-// dict): a small list is one allocation holding its times, then its members (two
-// parallel arrays, 12 bytes an entry: a lookup scans only the 4-byte members), which
+// dict): a small list is one block of the index's NodePool (a size class per capacity
+// step, no malloc per resize) holding its times, then its members (two parallel
+// arrays, 12 bytes an entry: a lookup scans only the 4-byte members), which
 // a query reads back to front; past kSmallMax entries it becomes a skiplist whose
 // nodes are found through a PairMap keyed by (owner, member). Both keep the
 // lowest-ranked entry first, so the newest view lands at the end and the entry to
@@ -212,16 +213,17 @@ class RankedIndex {
   Interner* members_;
   uint32_t cap_;
   uint32_t small_max_;  // lists longer than this are skiplists
+  uint32_t small_limit_;  // the largest small array's capacity: min(cap, small_max), at least 1
   bool track_activity_;
   LowestFirst less_;
   BigList::Context node_context_;
+  NodePool small_pool_;  // the small arrays
   std::vector<OwnerState> states_;  // by owner id
   ExpiryQueue<OwnerTime> expiry_;   // with track_activity: one item per owner with entries
   std::vector<uint32_t> ties_;      // TakeLowestRanked's scratch
   PairMap<BigList::Node, PairOfNode> big_nodes_;
   uint64_t owner_count_ = 0;
   uint64_t entry_count_ = 0;
-  size_t small_bytes_ = 0;  // usable bytes of every small array
   size_t big_lists_ = 0;
 };
 
