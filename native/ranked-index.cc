@@ -64,21 +64,26 @@ bool RankedIndex::Record(uint32_t owner, uint32_t member, int64_t ts, int64_t ex
     if (state.size >= cap_) {
       const SmallEntry lowest = Lowest(state);
       if (!less_(lowest.ts, lowest.member, ts, member)) return false;  // would not make the top
-      RemoveLowest(owner, state);
-    }
-    if (!state.big && state.size >= small_max_) ConvertToBig(owner, state);
-    if (state.big) {
-      big_nodes_.Insert(state.big->Insert(NodeKey{ts, owner, member}));
+      // The new entry takes the lowest one's place (and, in a skiplist, its node): one
+      // shift of the array, no count or owner bookkeeping.
+      ReplaceLowest(owner, state, ts, member);
+      members_->Ref(member);
+      members_->Unref(lowest.member);
     } else {
-      InsertSmall(state, ts, member);
-    }
-    ++state.size;
-    ++entry_count_;
-    owners_->Ref(owner);
-    members_->Ref(member);
-    if (state.size == 1) {
-      ++owner_count_;
-      if (track_activity_ && !state.queued) Queue(owner, state, ts);
+      if (!state.big && state.size >= small_max_) ConvertToBig(owner, state);
+      if (state.big) {
+        big_nodes_.Insert(state.big->Insert(NodeKey{ts, owner, member}));
+      } else {
+        InsertSmall(state, ts, member);
+      }
+      ++state.size;
+      ++entry_count_;
+      owners_->Ref(owner);
+      members_->Ref(member);
+      if (state.size == 1) {
+        ++owner_count_;
+        if (track_activity_ && !state.queued) Queue(owner, state, ts);
+      }
     }
   }
 
@@ -168,11 +173,22 @@ void RankedIndex::InsertSmall(OwnerState& state, int64_t ts, uint32_t member) {
   }
   int64_t* entry_times = Times(state);
   uint32_t* entry_members = Members(state);
-  // Find the first entry that the new one orders before; usually none (the newest).
-  uint32_t low = 0, high = state.size;
-  if (high > 0 && less_(entry_times[high - 1], entry_members[high - 1], ts, member)) {
-    low = high;
+  const uint32_t slot = SmallPosition(state, 0, ts, member);
+  const uint32_t after = state.size - slot;
+  if (after > 0) {
+    std::memmove(entry_times + slot + 1, entry_times + slot, after * sizeof(int64_t));
+    std::memmove(entry_members + slot + 1, entry_members + slot, after * sizeof(uint32_t));
   }
+  entry_times[slot] = ts;
+  entry_members[slot] = member;
+}
+
+uint32_t RankedIndex::SmallPosition(const OwnerState& state, uint32_t from, int64_t ts, uint32_t member) const {
+  const int64_t* entry_times = Times(state);
+  const uint32_t* entry_members = Members(state);
+  // Usually none (the newest): check the last entry before bisecting.
+  uint32_t low = from, high = state.size;
+  if (high > low && less_(entry_times[high - 1], entry_members[high - 1], ts, member)) return high;
   while (low < high) {
     const uint32_t mid = (low + high) / 2;
     if (less_(ts, member, entry_times[mid], entry_members[mid])) {
@@ -181,13 +197,28 @@ void RankedIndex::InsertSmall(OwnerState& state, int64_t ts, uint32_t member) {
       low = mid + 1;
     }
   }
-  const uint32_t after = state.size - low;
-  if (after > 0) {
-    std::memmove(entry_times + low + 1, entry_times + low, after * sizeof(int64_t));
-    std::memmove(entry_members + low + 1, entry_members + low, after * sizeof(uint32_t));
+  return low;
+}
+
+void RankedIndex::ReplaceLowest(uint32_t owner, OwnerState& state, int64_t ts, uint32_t member) {
+  SKIPTRAIL_DCHECK(state.size > 0);
+  if (state.big) {
+    BigList::Node* node = state.big->First();
+    big_nodes_.Erase(node);
+    state.big->Update(node, NodeKey{ts, owner, member});
+    big_nodes_.Insert(node);
+    return;
   }
-  entry_times[low] = ts;
-  entry_members[low] = member;
+  SKIPTRAIL_DCHECK(FindSmall(state, member) < 0);
+  // Entries [1, slot) move down one; the new entry lands just below the first entry
+  // that outranks it.
+  int64_t* entry_times = Times(state);
+  uint32_t* entry_members = Members(state);
+  const uint32_t slot = SmallPosition(state, 1, ts, member);
+  std::memmove(entry_times, entry_times + 1, (slot - 1) * sizeof(int64_t));
+  std::memmove(entry_members, entry_members + 1, (slot - 1) * sizeof(uint32_t));
+  entry_times[slot - 1] = ts;
+  entry_members[slot - 1] = member;
 }
 
 // Removes entry 0; the caller counts the entry.

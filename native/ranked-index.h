@@ -187,6 +187,12 @@ class RankedIndex {
   int FindSmall(const OwnerState& state, uint32_t member) const;
   void RaiseSmall(OwnerState& state, int index, int64_t ts);
   void InsertSmall(OwnerState& state, int64_t ts, uint32_t member);
+  // The first index in [from, size) whose entry the new one orders before (size if none).
+  uint32_t SmallPosition(const OwnerState& state, uint32_t from, int64_t ts, uint32_t member) const;
+  // Puts (ts, member) in the lowest entry's place, in rank order; the caller moves the
+  // member references. REQUIRES: state.size > 0; the member is not in the list and
+  // outranks the lowest entry.
+  void ReplaceLowest(uint32_t owner, OwnerState& state, int64_t ts, uint32_t member);
   void RemoveSmallFirst(OwnerState& state);
   void ResizeSmall(OwnerState& state, uint32_t capacity);
   void ConvertToBig(uint32_t owner, OwnerState& state);
