@@ -26,10 +26,7 @@ uint32_t Interner::Find(std::string_view key, uint32_t hash) const {
   for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
     const uint32_t id = table_[slot];
     if (id == kNoId) return kNoId;
-    const Entry& entry = entries_[id];
-    if (entry.hash == hash && entry.size == key.size() && std::memcmp(entry.data, key.data(), key.size()) == 0) {
-      return id;
-    }
+    if (Matches(entries_[id], key, hash)) return id;
   }
 }
 
@@ -40,10 +37,7 @@ uint32_t Interner::Intern(std::string_view key, uint32_t hash) {
   for (;; slot = (slot + 1) & mask) {
     const uint32_t id = table_[slot];
     if (id == kNoId) break;
-    const Entry& entry = entries_[id];
-    if (entry.hash == hash && entry.size == key.size() && std::memcmp(entry.data, key.data(), key.size()) == 0) {
-      return id;
-    }
+    if (Matches(entries_[id], key, hash)) return id;
   }
   if ((live_ + 1) * 4 > table_.size() * 3) {
     Grow();
@@ -57,15 +51,23 @@ uint32_t Interner::Intern(std::string_view key, uint32_t hash) {
     free_ids_.pop_back();
   } else {
     id = static_cast<uint32_t>(entries_.size());
-    entries_.push_back(Entry{});
+    entries_.push_back(Entry{kFreeSize, 0, 0, {}});
     if ((id >> 6) >= exported_.size()) exported_.push_back(0);
   }
-  char* data = static_cast<char*>(std::malloc(key.size() == 0 ? 1 : key.size()));
-  if (data == nullptr) std::abort();
-  if (!key.empty()) std::memcpy(data, key.data(), key.size());
-  entries_[id] = Entry{data, static_cast<uint32_t>(key.size()), hash, 0};
+  Entry& entry = entries_[id];
+  entry.size = static_cast<uint32_t>(key.size());
+  entry.hash = hash;
+  entry.refs = 0;
+  if (IsInline(entry)) {
+    if (!key.empty()) std::memcpy(entry.bytes, key.data(), key.size());
+  } else {
+    char* heap = static_cast<char*>(std::malloc(key.size()));
+    if (heap == nullptr) std::abort();
+    std::memcpy(heap, key.data(), key.size());
+    std::memcpy(entry.bytes, &heap, sizeof heap);
+    key_bytes_ += malloc_usable_size(heap) + kMallocOverhead;
+  }
   exported_[id >> 6] &= ~(uint64_t{1} << (id & 63));
-  key_bytes_ += malloc_usable_size(data) + kMallocOverhead;
   table_[slot] = id;
   ++live_;
   return id;
@@ -77,7 +79,7 @@ bool Interner::Less(uint32_t a, uint32_t b) const {
   const Entry& x = entries_[a];
   const Entry& y = entries_[b];
   const size_t common = x.size < y.size ? x.size : y.size;
-  const int order = std::memcmp(x.data, y.data, common);
+  const int order = std::memcmp(Data(x), Data(y), common);
   return order != 0 ? order < 0 : x.size < y.size;
 }
 
@@ -97,9 +99,12 @@ void Interner::Free(uint32_t id) {
     }
   }
   table_[hole] = kNoId;
-  key_bytes_ -= malloc_usable_size(entry.data) + kMallocOverhead;
-  std::free(entry.data);
-  entry = Entry{};
+  if (!IsInline(entry)) {
+    char* heap = HeapBytes(entry);
+    key_bytes_ -= malloc_usable_size(heap) + kMallocOverhead;
+    std::free(heap);
+  }
+  entry.size = kFreeSize;
   exported_[id >> 6] &= ~(uint64_t{1} << (id & 63));
   free_ids_.push_back(id);
   --live_;
@@ -128,7 +133,9 @@ size_t Interner::memory_bytes() const {
 }
 
 void Interner::Clear() {
-  for (Entry& entry : entries_) std::free(entry.data);
+  for (const Entry& entry : entries_) {
+    if (entry.size != kFreeSize && !IsInline(entry)) std::free(HeapBytes(entry));
+  }
   entries_.clear();
   entries_.shrink_to_fit();
   free_ids_.clear();

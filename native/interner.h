@@ -1,4 +1,6 @@
-// Interner: key bytes <-> dense 32-bit ids, one stored copy of each distinct key.
+// Interner: key bytes <-> dense 32-bit ids, one stored copy of each distinct key. Short
+// keys (up to 20 bytes: most user names and addresses) live in their 32-byte entry,
+// with no allocation of their own.
 //
 // Ids are reference counted by the entries that mention them. Intern() may create an
 // id with no reference; the caller must Ref() it or call DropIfUnused() before it
@@ -21,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -65,7 +68,7 @@ class Interner {
   }
   void PrefetchKeyOf(uint32_t id) const {
     SKIPTRAIL_DCHECK(live(id));
-    __builtin_prefetch(entries_[id].data);
+    __builtin_prefetch(Data(entries_[id]));
   }
   // REQUIRES: id is live.
   void Ref(uint32_t id) {
@@ -86,7 +89,7 @@ class Interner {
   // REQUIRES: id is live. The view stays valid until the id is freed.
   std::string_view View(uint32_t id) const {
     SKIPTRAIL_DCHECK(live(id));
-    return {entries_[id].data, entries_[id].size};
+    return {Data(entries_[id]), entries_[id].size};
   }
   // Byte-wise order of two live ids' keys (Buffer.compare's order).
   bool Less(uint32_t a, uint32_t b) const;
@@ -112,7 +115,7 @@ class Interner {
   }
 
   uint32_t refs(uint32_t id) const { return entries_[id].refs; }
-  bool live(uint32_t id) const { return id < entries_.size() && entries_[id].data != nullptr; }
+  bool live(uint32_t id) const { return id < entries_.size() && entries_[id].size != kFreeSize; }
   size_t size() const { return live_; }
   // One past the largest id ever handed out (ids are dense below it).
   uint32_t id_limit() const { return static_cast<uint32_t>(entries_.size()); }
@@ -125,12 +128,26 @@ class Interner {
   bool Validate() const;
 
  private:
+  // A key of at most kInlineBytes is stored in its entry; a longer one in its own
+  // allocation, whose address the entry holds in its first 8 bytes.
+  static constexpr uint32_t kInlineBytes = 20;
+  static constexpr uint32_t kFreeSize = 0xFFFFFFFFu;  // size of a free id's entry
   struct Entry {
-    char* data;  // owned; nullptr when the id is free
-    uint32_t size;
+    uint32_t size;  // kFreeSize when the id is free
     uint32_t hash;
     uint32_t refs;
+    char bytes[kInlineBytes];
   };
+  static bool IsInline(const Entry& entry) { return entry.size <= kInlineBytes; }
+  static char* HeapBytes(const Entry& entry) {
+    char* heap;
+    std::memcpy(&heap, entry.bytes, sizeof heap);
+    return heap;
+  }
+  static const char* Data(const Entry& entry) { return IsInline(entry) ? entry.bytes : HeapBytes(entry); }
+  static bool Matches(const Entry& entry, std::string_view key, uint32_t hash) {
+    return entry.hash == hash && entry.size == key.size() && std::memcmp(Data(entry), key.data(), key.size()) == 0;
+  }
 
   void Free(uint32_t id);
   void Grow();
@@ -143,7 +160,7 @@ class Interner {
   std::vector<uint32_t> freed_log_;
   bool freed_log_overflowed_ = false;
   size_t live_ = 0;
-  size_t key_bytes_ = 0;  // usable bytes of every key allocation
+  size_t key_bytes_ = 0;  // usable bytes of every key allocation (keys stored apart)
 };
 
 }  // namespace skiptrail
