@@ -47,14 +47,14 @@ bool RankedIndex::Record(uint32_t owner, uint32_t member, int64_t ts, int64_t ex
 
   BigList::Node* kept_node = nullptr;
   int kept_index = -1;
-  if (state.big) {
+  if (Big(state)) {
     kept_node = big_nodes_.Find(PackPair(owner, member));
   } else {
     kept_index = FindSmall(state, member);
   }
   if (kept_node != nullptr) {
     if (ts <= kept_node->key.ts) return false;
-    state.big->Update(kept_node, NodeKey{ts, owner, member});
+    Big(state)->Update(kept_node, NodeKey{ts, owner, member});
   } else if (kept_index >= 0) {
     if (ts <= Times(state)[kept_index]) return false;
     RaiseSmall(state, kept_index, ts);
@@ -70,9 +70,9 @@ bool RankedIndex::Record(uint32_t owner, uint32_t member, int64_t ts, int64_t ex
       members_->Ref(member);
       members_->Unref(lowest.member);
     } else {
-      if (!state.big && state.size >= small_max_) ConvertToBig(owner, state);
-      if (state.big) {
-        big_nodes_.Insert(state.big->Insert(NodeKey{ts, owner, member}));
+      if (Big(state) == nullptr && state.size >= small_max_) ConvertToBig(owner, state);
+      if (Big(state)) {
+        big_nodes_.Insert(Big(state)->Insert(NodeKey{ts, owner, member}));
       } else {
         InsertSmall(state, ts, member);
       }
@@ -98,12 +98,12 @@ uint32_t RankedIndex::Query(uint32_t owner, int64_t from, int64_t to, uint32_t l
   if (owner >= states_.size() || from > to) return 0;
   const OwnerState& state = states_[owner];
   uint32_t count = 0;
-  if (state.big) {
+  if (Big(state)) {
     // Start at the highest-ranked entry with ts <= to: just before the first with ts > to.
-    const BigList::Node* node = state.big->Last();
+    const BigList::Node* node = Big(state)->Last();
     if (node != nullptr && node->key.ts > to) {
-      const BigList::Node* newer = state.big->LowerBound(NodeKey{to + 1, owner, Interner::kNoId});
-      node = newer != nullptr ? newer->prev() : state.big->Last();
+      const BigList::Node* newer = Big(state)->LowerBound(NodeKey{to + 1, owner, Interner::kNoId});
+      node = newer != nullptr ? newer->prev() : Big(state)->Last();
     }
     for (; node != nullptr && count < limit && node->key.ts >= from; node = node->prev()) {
       members[count] = node->key.member;
@@ -125,7 +125,7 @@ uint32_t RankedIndex::Query(uint32_t owner, int64_t from, int64_t to, uint32_t l
 }
 
 int RankedIndex::FindSmall(const OwnerState& state, uint32_t member) const {
-  SKIPTRAIL_DCHECK(!state.big);
+  SKIPTRAIL_DCHECK(Big(state) == nullptr);
   // Newest entries are the likeliest to be seen again: scan from the end. With SSE2,
   // eight ids a step in two vector compares, then the rest one by one.
   const uint32_t* entry_members = Members(state);
@@ -149,7 +149,7 @@ int RankedIndex::FindSmall(const OwnerState& state, uint32_t member) const {
 }
 
 void RankedIndex::RaiseSmall(OwnerState& state, int index, int64_t ts) {
-  SKIPTRAIL_DCHECK(!state.big && index >= 0 && static_cast<uint32_t>(index) < state.size && ts > Times(state)[index]);
+  SKIPTRAIL_DCHECK(Big(state) == nullptr && index >= 0 && static_cast<uint32_t>(index) < state.size && ts > Times(state)[index]);
   int64_t* entry_times = Times(state);
   uint32_t* entry_members = Members(state);
   const uint32_t member = entry_members[index];
@@ -202,10 +202,10 @@ uint32_t RankedIndex::SmallPosition(const OwnerState& state, uint32_t from, int6
 
 void RankedIndex::ReplaceLowest(uint32_t owner, OwnerState& state, int64_t ts, uint32_t member) {
   SKIPTRAIL_DCHECK(state.size > 0);
-  if (state.big) {
-    BigList::Node* node = state.big->First();
+  if (Big(state)) {
+    BigList::Node* node = Big(state)->First();
     big_nodes_.Erase(node);
-    state.big->Update(node, NodeKey{ts, owner, member});
+    Big(state)->Update(node, NodeKey{ts, owner, member});
     big_nodes_.Insert(node);
     return;
   }
@@ -223,7 +223,7 @@ void RankedIndex::ReplaceLowest(uint32_t owner, OwnerState& state, int64_t ts, u
 
 // Removes entry 0; the caller counts the entry.
 void RankedIndex::RemoveSmallFirst(OwnerState& state) {
-  SKIPTRAIL_DCHECK(!state.big && state.size > 0);
+  SKIPTRAIL_DCHECK(Big(state) == nullptr && state.size > 0);
   const uint32_t rest = state.size - 1;
   std::memmove(Times(state), Times(state) + 1, rest * sizeof(int64_t));
   std::memmove(Members(state), Members(state) + 1, rest * sizeof(uint32_t));
@@ -231,7 +231,7 @@ void RankedIndex::RemoveSmallFirst(OwnerState& state) {
 
 void RankedIndex::ResizeSmall(OwnerState& state, uint32_t capacity) {
   SKIPTRAIL_DCHECK(capacity == 0 || capacity >= state.size);
-  char* old = state.small;
+  char* old = Small(state);
   char* memory = nullptr;
   if (capacity > 0) {
     memory = static_cast<char*>(small_pool_.Allocate(SmallClass(capacity), SmallBytes(capacity)));
@@ -242,26 +242,28 @@ void RankedIndex::ResizeSmall(OwnerState& state, uint32_t capacity) {
     }
   }
   if (old != nullptr) small_pool_.Free(SmallClass(state.small_capacity), old);
-  state.small = memory;
+  state.list = memory;
   state.small_capacity = static_cast<uint16_t>(capacity);
 }
 
 void RankedIndex::ConvertToBig(uint32_t owner, OwnerState& state) {
-  SKIPTRAIL_DCHECK(!state.big);
-  state.big = std::make_unique<BigList>(&node_context_);
-  ++big_lists_;
+  SKIPTRAIL_DCHECK(Big(state) == nullptr);
+  std::unique_ptr<BigList> big = std::make_unique<BigList>(&node_context_);
   const int64_t* entry_times = Times(state);
   const uint32_t* entry_members = Members(state);
   for (uint32_t index = 0; index < state.size; ++index) {
-    big_nodes_.Insert(state.big->Insert(NodeKey{entry_times[index], owner, entry_members[index]}));
+    big_nodes_.Insert(big->Insert(NodeKey{entry_times[index], owner, entry_members[index]}));
   }
   ResizeSmall(state, 0);
+  state.list = big.release();
+  state.small_capacity = kBigList;
+  ++big_lists_;
 }
 
 RankedIndex::SmallEntry RankedIndex::Lowest(const OwnerState& state) const {
   SKIPTRAIL_DCHECK(state.size > 0);
-  if (state.big) {
-    const BigList::Node* node = state.big->First();
+  if (Big(state)) {
+    const BigList::Node* node = Big(state)->First();
     return SmallEntry{node->key.ts, node->key.member};
   }
   return SmallEntry{Times(state)[0], Members(state)[0]};
@@ -269,8 +271,8 @@ RankedIndex::SmallEntry RankedIndex::Lowest(const OwnerState& state) const {
 
 RankedIndex::SmallEntry RankedIndex::Highest(const OwnerState& state) const {
   SKIPTRAIL_DCHECK(state.size > 0);
-  if (state.big) {
-    const BigList::Node* node = state.big->Last();
+  if (Big(state)) {
+    const BigList::Node* node = Big(state)->Last();
     return SmallEntry{node->key.ts, node->key.member};
   }
   return SmallEntry{Times(state)[state.size - 1], Members(state)[state.size - 1]};
@@ -278,11 +280,11 @@ RankedIndex::SmallEntry RankedIndex::Highest(const OwnerState& state) const {
 
 void RankedIndex::RemoveLowest(uint32_t owner, OwnerState& state) {
   uint32_t member;
-  if (state.big) {
-    BigList::Node* node = state.big->First();
+  if (Big(state)) {
+    BigList::Node* node = Big(state)->First();
     member = node->key.member;
     big_nodes_.Erase(node);
-    state.big->Erase(node);
+    Big(state)->Erase(node);
   } else {
     member = Members(state)[0];
     RemoveSmallFirst(state);
@@ -296,7 +298,7 @@ void RankedIndex::EntryRemoved(uint32_t owner, OwnerState& state, uint32_t membe
   --entry_count_;
   if (state.size == 0) {
     OwnerEmptied(state);
-  } else if (!state.big && state.small_capacity > 2 * kFirstSmallCapacity && state.size * 4 <= state.small_capacity) {
+  } else if (Big(state) == nullptr && state.small_capacity > 2 * kFirstSmallCapacity && state.size * 4 <= state.small_capacity) {
     // One step down: the power of two below the capacity (which may be clamped).
     ResizeSmall(state, uint32_t{1} << SmallClass(state.small_capacity));
   }
@@ -306,8 +308,10 @@ void RankedIndex::EntryRemoved(uint32_t owner, OwnerState& state, uint32_t membe
 
 void RankedIndex::OwnerEmptied(OwnerState& state) {
   --owner_count_;
-  if (state.big) {
-    state.big.reset();
+  if (BigList* big = Big(state)) {
+    delete big;
+    state.list = nullptr;
+    state.small_capacity = 0;
     --big_lists_;
   }
   ResizeSmall(state, 0);
@@ -360,7 +364,10 @@ size_t RankedIndex::memory_bytes() const {
 
 void RankedIndex::Clear() {
   for (OwnerState& state : states_) {
-    if (state.big) state.big->Abandon();
+    if (BigList* big = Big(state)) {
+      big->Abandon();  // its nodes go with the pool below
+      delete big;
+    }
   }
   states_.clear();
   states_.shrink_to_fit();
@@ -392,17 +399,17 @@ bool RankedIndex::Validate(std::string* error) const {
     const OwnerState& state = states_[owner];
     if (state.size > cap_) return *error = "a list holds more than its cap", false;
     if (state.size == 0) {
-      if (state.big || state.small != nullptr) return *error = "an empty list holds memory", false;
+      if (state.list != nullptr) return *error = "an empty list holds memory", false;
       continue;
     }
     ++owners;
     entries += state.size;
     if (!owners_->live(owner)) return *error = "entries on a freed owner id", false;
     if (track_activity_ && !item_seen[owner]) return *error = "an owner with entries is not queued", false;
-    if (state.big) {
-      if (!state.big->Validate()) return *error = "big list out of order", false;
-      if (state.big->size() != state.size) return *error = "big list size wrong", false;
-      for (const BigList::Node* node = state.big->First(); node != nullptr; node = node->next()) {
+    if (Big(state)) {
+      if (!Big(state)->Validate()) return *error = "big list out of order", false;
+      if (Big(state)->size() != state.size) return *error = "big list size wrong", false;
+      for (const BigList::Node* node = Big(state)->First(); node != nullptr; node = node->next()) {
         ++big_entries;
         if (node->key.owner != owner || !members_->live(node->key.member)) return *error = "big entry ids wrong", false;
         if (big_nodes_.Find(PackPair(owner, node->key.member)) != node) return *error = "big entry not in map", false;

@@ -123,7 +123,7 @@ class RankedIndex {
     if (owner < states_.size()) __builtin_prefetch(&states_[owner]);
   }
   void PrefetchEntries(uint32_t owner) const {
-    if (owner >= states_.size() || states_[owner].small == nullptr) return;
+    if (owner >= states_.size() || Small(states_[owner]) == nullptr) return;
     const OwnerState& state = states_[owner];
     // A lookup scans the members from the newest; an update then reads the times.
     __builtin_prefetch(Members(state) + state.size - 1);
@@ -167,23 +167,32 @@ class RankedIndex {
   struct OwnerState {
     // Small encoding: int64_t times[small_capacity], then uint32_t
     // members[small_capacity]; entries [0, size), lowest first.
-    char* small = nullptr;
-    std::unique_ptr<BigList> big;  // skiplist encoding, once the list outgrew small_max_
+    // The small array (a small_pool_ block), or with small_capacity == kBigList the
+    // skiplist encoding (an owned BigList), once the list outgrew small_max_.
+    void* list = nullptr;
     uint32_t size = 0;
-    uint16_t small_capacity = 0;  // at most 2 * kSmallMaxLimit
+    uint16_t small_capacity = 0;  // at most kSmallMaxLimit, or kBigList
     bool queued = false;          // the owner has its item in expiry_ (track_activity)
   };
+  static constexpr uint16_t kBigList = 0xFFFF;
+  static BigList* Big(const OwnerState& state) {
+    return state.small_capacity == kBigList ? static_cast<BigList*>(state.list) : nullptr;
+  }
+  static char* Small(const OwnerState& state) {
+    return state.small_capacity == kBigList ? nullptr : static_cast<char*>(state.list);
+  }
   // An owner's item in expiry_: ts is at most its latest time.
   struct OwnerTime {
     int64_t ts;
     uint32_t owner;
   };
-  static int64_t* Times(const OwnerState& state) { return reinterpret_cast<int64_t*>(state.small); }
+  // REQUIRES: the small encoding.
+  static int64_t* Times(const OwnerState& state) { return static_cast<int64_t*>(state.list); }
   static uint32_t* Members(const OwnerState& state) {
-    return reinterpret_cast<uint32_t*>(state.small + sizeof(int64_t) * state.small_capacity);
+    return reinterpret_cast<uint32_t*>(static_cast<char*>(state.list) + sizeof(int64_t) * state.small_capacity);
   }
 
-  // Small encoding helpers. REQUIRES: !state.big.
+  // Small encoding helpers. REQUIRES: Big(state) == nullptr.
   int FindSmall(const OwnerState& state, uint32_t member) const;
   void RaiseSmall(OwnerState& state, int index, int64_t ts);
   void InsertSmall(OwnerState& state, int64_t ts, uint32_t member);
