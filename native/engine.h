@@ -37,7 +37,7 @@ struct EngineOptions {
   bool track_presence = true;
   // Internal, for tests that run every encoding under the reference model: how state
   // is laid out, never what an answer is. Lists longer than small_list_max are
-  // skiplists (0: every list); presence compacts a page's array past 2 * present +
+  // skiplists (0: every list); presence compacts a page's array past 1.5 * present +
   // tombstone_slack arrivals, and its expiry queue reclaims popped room past
   // queue_slack items (ExpiryQueue's slack).
   uint32_t small_list_max = RankedIndex::kSmallMax;

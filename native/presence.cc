@@ -10,7 +10,7 @@ namespace {
 constexpr uint32_t kNone = Interner::kNoId;
 // A page's array starts with room for this many arrivals, and keeps that room when
 // its last user leaves (a quiet page's visitors come and go one at a time).
-constexpr size_t kKeptCapacity = 4;
+constexpr size_t kKeptCapacity = 2;
 }  // namespace
 
 Presence::Presence(const Interner* users, uint32_t tombstone_slack, uint32_t queue_slack)
@@ -82,7 +82,7 @@ void Presence::Remove(uint32_t user) {
   // Both stop at a present user: one remains.
   while (arrivals.back().user == kNone) arrivals.pop_back();
   while (arrivals[page.first].user == kNone) ++page.first;
-  if (arrivals.size() > 2 * size_t{page.present} + tombstone_slack_) Compact(page);
+  if (arrivals.size() > size_t{page.present} + page.present / 2 + tombstone_slack_) Compact(page);
 }
 
 void Presence::Compact(PageState& page) {

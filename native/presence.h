@@ -9,7 +9,7 @@
 //   - per page: an arrival array sorted by time, the exact count of its present
 //     users, and where its first present arrival is. A user who leaves is not erased
 //     but tombstoned in place (found through their slot, so no search); tombstones at
-//     the end are dropped at once, and the array is compacted when they outnumber the
+//     the end are dropped at once, and the array is compacted when they pass half the
 //     present users. The present users are kept in rank order among themselves, so a
 //     query reads the array backwards, skipping tombstones, and never looks anything up;
 //   - for expiry: one item (ts, page) per page with present users in an ExpiryQueue,
@@ -42,9 +42,9 @@ namespace skiptrail {
 
 class Presence {
  public:
-  // A page's array is compacted once it holds more than 2 * present + tombstone_slack
+  // A page's array is compacted once it holds more than 1.5 * present + tombstone_slack
   // arrivals; queue_slack is the expiry queue's (ExpiryQueue's slack).
-  static constexpr uint32_t kTombstoneSlack = 8;
+  static constexpr uint32_t kTombstoneSlack = 2;
   static constexpr uint32_t kQueueSlack = 64;
 
   // `users` orders equal-time arrivals (contract section 2: byte-wise smaller first).
@@ -92,10 +92,12 @@ class Presence {
  private:
   // A user's arrival on a page. In a page's array, user == kNoId marks a tombstone
   // (its ts stays, so the array stays sorted by ts).
-  struct Arrival {
+#pragma pack(push, 4)
+  struct Arrival {  // 12 bytes
     int64_t ts;
     uint32_t user;
   };
+#pragma pack(pop)
   struct UserState {
     uint32_t page = Interner::kNoId;  // kNoId: not present
     uint32_t slot = 0;                // index in the page's arrivals

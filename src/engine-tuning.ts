@@ -9,7 +9,7 @@
 export interface EngineTuning {
   /** Lists longer than this use the skiplist encoding; 0: every list. Default 128. */
   smallListMax?: number;
-  /** A page's presence array is compacted past 2 * present + this many arrivals. Default 8. */
+  /** A page's presence array is compacted past 1.5 * present + this many arrivals. Default 2. */
   tombstoneSlack?: number;
   /** The presence expiry queue reclaims popped room past this many items. Default 64. */
   queueSlack?: number;
