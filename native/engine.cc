@@ -18,11 +18,12 @@ uint64_t Engine::RecordBatch(const EventView* events, size_t count, uint32_t* id
   // Stages ahead of the event being indexed: hash and prefetch the table slots of
   // event i + kAhead; once those have arrived, the interner entries of event
   // i + kAhead/2; then the index and presence states of events i + 3 .. i + 1, each
-  // stage reading what the one before loaded (ids peeked from the slots, unverified:
-  // a hint only). Keys given as ids skip the first two stages.
+  // stage reading what the one before loaded (ids peeked from the slots once, at
+  // i + 3, unverified: a hint only). Keys given as ids skip the first two stages.
   constexpr size_t kAhead = 8;
   constexpr size_t kRing = 2 * kAhead;  // hashes in flight: user and page per event
   uint32_t user_hashes[kRing], page_hashes[kRing];
+  uint32_t user_hints[kRing], page_hints[kRing];
   auto start = [&](size_t i) {
     const EventView& event = events[i];
     if (event.user_id == Interner::kNoId) {
@@ -41,6 +42,10 @@ uint64_t Engine::RecordBatch(const EventView* events, size_t count, uint32_t* id
     return events[i].page_id != Interner::kNoId ? events[i].page_id : pages_.PeekId(page_hashes[i % kRing]);
   };
   for (size_t i = 0; i < count && i < kAhead; ++i) start(i);
+  for (size_t i = 0; i < count && i < 3; ++i) {
+    user_hints[i] = user_hint(i);
+    page_hints[i] = page_hint(i);
+  }
   uint64_t late = 0;
   for (size_t i = 0; i < count; ++i) {
     if (i + kAhead < count) start(i + kAhead);
@@ -49,18 +54,22 @@ uint64_t Engine::RecordBatch(const EventView* events, size_t count, uint32_t* id
       if (ahead.user_id == Interner::kNoId) users_.PrefetchEntry(user_hashes[(i + kAhead / 2) % kRing]);
       if (ahead.page_id == Interner::kNoId) pages_.PrefetchEntry(page_hashes[(i + kAhead / 2) % kRing]);
     }
-    if (i + 3 < count) presence_.PrefetchStates(user_hint(i + 3), page_hint(i + 3));
+    if (i + 3 < count) {
+      const uint32_t user = user_hints[(i + 3) % kRing] = user_hint(i + 3);
+      const uint32_t page = page_hints[(i + 3) % kRing] = page_hint(i + 3);
+      presence_.PrefetchStates(user, page);
+    }
     if (i + 2 < count) {
-      const uint32_t user = user_hint(i + 2);
-      const uint32_t page = page_hint(i + 2);
+      const uint32_t user = user_hints[(i + 2) % kRing];
+      const uint32_t page = page_hints[(i + 2) % kRing];
       user_index_.PrefetchState(user);
       page_index_.PrefetchState(page);
       presence_.PrefetchMove(user, page);
     }
     if (i + 1 < count) {
-      const uint32_t user = user_hint(i + 1);
+      const uint32_t user = user_hints[(i + 1) % kRing];
       user_index_.PrefetchEntries(user);
-      page_index_.PrefetchEntries(page_hint(i + 1));
+      page_index_.PrefetchEntries(page_hints[(i + 1) % kRing]);
       presence_.PrefetchDeparture(user);
     }
     const EventView& event = events[i];
