@@ -103,7 +103,7 @@ void Presence::Compact(PageState& page) {
   }
 }
 
-void Presence::ExpireBefore(int64_t cutoff) {
+void Presence::ExpireQueued(int64_t cutoff) {
   while (const PageTime* oldest = queue_.Oldest()) {
     if (oldest->ts >= cutoff) break;
     const PageTime item = *oldest;

@@ -41,6 +41,12 @@
 namespace skiptrail {
 
 class Presence {
+  // A page's item in the expiry queue.
+  struct PageTime {
+    int64_t ts;
+    uint32_t page;
+  };
+
  public:
   // A page's array is compacted once it holds more than 1.5 * present + tombstone_slack
   // arrivals; queue_slack is the expiry queue's (ExpiryQueue's slack).
@@ -56,8 +62,11 @@ class Presence {
   void Move(uint32_t user, uint32_t page, int64_t ts, int64_t cutoff);
   // Removes the user's presence, if any.
   void Remove(uint32_t user);
-  // Removes every presence older than `cutoff`.
-  void ExpireBefore(int64_t cutoff);
+  // Removes every presence older than `cutoff`. Inline: on most events nothing is due.
+  void ExpireBefore(int64_t cutoff) {
+    const PageTime* oldest = queue_.Oldest();
+    if (oldest != nullptr && oldest->ts < cutoff) ExpireQueued(cutoff);
+  }
 
   // Writes up to k present users of `page`, in rank order, to users[i]/times[i];
   // returns how many.
@@ -109,11 +118,9 @@ class Presence {
     uint32_t first = 0;             // arrivals[0, first) are tombstones; with present > 0, arrivals[first] is not
     int64_t queued_ts = kNotQueued;  // the time of the page's current item in queue_
   };
-  struct PageTime {
-    int64_t ts;
-    uint32_t page;
-  };
 
+  // ExpireBefore's work, once some page's item is before the cutoff.
+  void ExpireQueued(int64_t cutoff);
   // Places `arrival` in the page's array and returns its slot.
   uint32_t Insert(PageState& page, const Arrival& arrival);
   // Drops tombstones, renumbering the slots of the users that move.
