@@ -1,7 +1,8 @@
 /**
  * What `skiptrail serve` and `skiptrail gateway` share around their HTTP server: the
  * --auth-token-file bearer token (re-read on SIGHUP), listening and printing the
- * address, and the graceful close on SIGINT/SIGTERM (a second signal exits at once).
+ * address, and the graceful close on SIGINT/SIGTERM (untilSignal, which `skiptrail
+ * publish` uses too: a second signal exits at once).
  */
 
 import { once } from 'node:events';
@@ -109,6 +110,23 @@ export function closeOnSignal(query: QueryServer, settings: CloseOnSignal): Prom
     token?.reread();
   };
   process.on('SIGHUP', hangUp);
+  return untilSignal(async () => {
+    process.off('SIGHUP', hangUp);
+    query.setDraining();
+    const serverClosed = new Promise<void>((done) => server.close(() => done()));
+    server.closeIdleConnections();
+    // Requests in flight get a moment to finish; then their connections are cut.
+    const cut = setTimeout(() => server.closeAllConnections(), 2000);
+    cut.unref();
+    await settings.close(serverClosed);
+  });
+}
+
+/**
+ * Resolves with exit status 0 once `close` has run after the first SIGINT or SIGTERM
+ * (1 if it failed, said on stderr); a second signal exits at once (status 1).
+ */
+export function untilSignal(close: () => Promise<void>): Promise<number> {
   return new Promise<number>((resolve) => {
     let closing = false;
     const shutdown = (signal: NodeJS.Signals) => {
@@ -117,15 +135,8 @@ export function closeOnSignal(query: QueryServer, settings: CloseOnSignal): Prom
         process.exit(1);
       }
       closing = true;
-      process.off('SIGHUP', hangUp);
       log(`${signal}: closing`);
-      query.setDraining();
-      const serverClosed = new Promise<void>((done) => server.close(() => done()));
-      server.closeIdleConnections();
-      // Requests in flight get a moment to finish; then their connections are cut.
-      const cut = setTimeout(() => server.closeAllConnections(), 2000);
-      cut.unref();
-      void settings.close(serverClosed).then(
+      close().then(
         () => resolve(0),
         (error: Error) => {
           log(`closing: ${error.message}`);

@@ -7,6 +7,7 @@
  */
 
 import { DEFAULT_CLUSTER, isClusterName } from '../cluster/protocol.js';
+import { log, untilSignal } from './http-listen.js';
 import { parseDuration } from '../duration.js';
 import { resolveIngestOptions } from '../ingest.js';
 import { loadNats } from '../load-nats.js';
@@ -62,7 +63,6 @@ const OPTIONS = {
   cluster: { type: 'string' },
 } as const;
 
-const log = (message: string) => process.stderr.write(`skiptrail: ${message}\n`);
 
 export async function publish(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, OPTIONS);
@@ -119,35 +119,21 @@ export async function publish(args: string[]): Promise<number> {
     followers.push({ file, follower });
   }
 
-  return new Promise<number>((resolve) => {
-    let closing = false;
-    const shutdown = (signal: NodeJS.Signals) => {
-      if (closing) {
-        log(`${signal} again: exiting at once`);
-        process.exit(1);
-      }
-      closing = true;
-      log(`${signal}: closing`);
-      void (async () => {
-        const reports = await Promise.all(
-          followers.map(({ file, follower }) =>
-            follower.close().catch((error: Error) => {
-              log(`follow ${file}: ${error.message}`);
-              return follower.report;
-            }),
-          ),
-        );
-        const stats = await publisher.close();
-        await connection.close().catch(() => undefined);
-        const total = sumReports(reports);
-        const positions = followers.map(({ file, follower }) => `${file} read to byte ${follower.stats().position}`).join(', ');
-        log(
-          `closed: ${total.lines} lines, ${total.accepted} views, ${total.rejected} rejected; ${stats.published} views published in ${stats.messages} messages, ${stats.undelivered} undelivered; ${positions}`,
-        );
-        resolve(0);
-      })();
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
+  return untilSignal(async () => {
+    const reports = await Promise.all(
+      followers.map(({ file, follower }) =>
+        follower.close().catch((error: Error) => {
+          log(`follow ${file}: ${error.message}`);
+          return follower.report;
+        }),
+      ),
+    );
+    const stats = await publisher.close();
+    await connection.close().catch(() => undefined);
+    const total = sumReports(reports);
+    const positions = followers.map(({ file, follower }) => `${file} read to byte ${follower.stats().position}`).join(', ');
+    log(
+      `closed: ${total.lines} lines, ${total.accepted} views, ${total.rejected} rejected; ${stats.published} views published in ${stats.messages} messages, ${stats.undelivered} undelivered; ${positions}`,
+    );
   });
 }
