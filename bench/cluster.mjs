@@ -3,8 +3,9 @@
 //   1. ingest: `skiptrail publish` + 1 or 2 `serve --partition` shards on a real
 //      nats-server, from the publisher's start until every shard has indexed its
 //      views; CPU seconds per process from /proc; a single `serve --follow` beside it;
+//      then the same with a JetStream stream (publish --jetstream, serve --jetstream);
 //   2. queries through connectCluster() (this process) and through `skiptrail gateway`
-//      with wrk pinned to core 1 (everything else pinned to core 0).
+//      with wrk pinned to core 1 (the gateway on core 0; shards one per core).
 // Usage: node bench/cluster.mjs [--lines 1000000] [--seconds 10]
 // Needs: npm run build, nats-server, wrk, taskset.
 import { spawn, execFileSync } from 'node:child_process';
@@ -19,6 +20,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const require = createRequire(import.meta.url);
 const { connectCluster } = require(path.join(ROOT, 'dist', 'cluster', 'index.js'));
+const { connect } = require('nats');
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -99,11 +101,24 @@ async function stats(url) {
   return (await fetch(`${url}/stats`)).json();
 }
 
-async function ingestRun(nats, natsUrl, file, partitions, accepted) {
+/**
+ * One ingest run: `partitions` shards and a publisher on subjects of their own; with
+ * `jetstream`, through a stream that captures them (acknowledged publishes, ordered
+ * consumers).
+ */
+async function ingestRun(nats, natsUrl, file, partitions, accepted, jetstream = false) {
+  const subject = `${jetstream ? 'js' : ''}logs${partitions}`;
+  const through = [];
+  if (jetstream) {
+    const nc = await connect({ servers: natsUrl });
+    await (await nc.jetstreamManager()).streams.add({ name: `LOGS${partitions}`, subjects: [`${subject}.>`] });
+    await nc.close();
+    through.push('--jetstream', `LOGS${partitions}`);
+  }
   const shards = [];
   for (let i = 0; i < partitions; i++) {
     shards.push(
-      await start(process.execPath, [CLI, 'serve', '--port', '0', '--nats', natsUrl, '--subject', `logs${partitions}`, '--partition', `${i}/${partitions}`, '--clock', 'watermark'], {
+      await start(process.execPath, [CLI, 'serve', '--port', '0', '--nats', natsUrl, '--subject', subject, ...through, '--partition', `${i}/${partitions}`, '--clock', 'watermark'], {
         cpus: String(i % 2),
         ready: /serving http/,
       }),
@@ -112,7 +127,7 @@ async function ingestRun(nats, natsUrl, file, partitions, accepted) {
   const before = shards.map(cpuOf);
   const natsBefore = cpuOf(nats);
   const started = performance.now();
-  const publisher = await start(process.execPath, [CLI, 'publish', '--follow', file, '--from', 'start', '--nats', natsUrl, '--subject', `logs${partitions}`, '--partitions', String(partitions)], { cpus: '0-1' });
+  const publisher = await start(process.execPath, [CLI, 'publish', '--follow', file, '--from', 'start', '--nats', natsUrl, '--subject', subject, '--partitions', String(partitions), ...(jetstream ? ['--jetstream'] : [])], { cpus: '0-1' });
   for (;;) {
     const all = await Promise.all(shards.map((shard) => stats(shard.url())));
     const done = all.reduce((sum, body) => sum + body.ingest.accepted, 0);
@@ -122,7 +137,7 @@ async function ingestRun(nats, natsUrl, file, partitions, accepted) {
   const seconds = (performance.now() - started) / 1000;
   const cpu = { publisher: cpuOf(publisher), shards: shards.map((shard, i) => cpuOf(shard) - before[i]), natsServer: cpuOf(nats) - natsBefore };
   await stop(publisher);
-  return { partitions, seconds, linesPerSecond: LINES / seconds, cpu, shards };
+  return { partitions, jetstream, seconds, linesPerSecond: LINES / seconds, cpu, shards };
 }
 
 function percentile(sorted, p) {
@@ -167,7 +182,7 @@ async function main() {
   writeLog(file);
   const bytes = fs.statSync(file).size;
   const port = await freePort();
-  const nats = await start('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port)], { cpus: '0-1', ready: /Server is ready/ });
+  const nats = await start('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', path.join(dir, 'jetstream')], { cpus: '0-1', ready: /Server is ready/ });
   const natsUrl = `nats://127.0.0.1:${port}`;
   const result = { machine: `${os.cpus()[0].model} x${os.cpus().length}`, node: process.version, lines: LINES, bytes, loadBefore: os.loadavg() };
 
@@ -209,6 +224,13 @@ async function main() {
       result.shardHttp = { q1: wrk(`${run.shards[0].url()}/pages/${encodeURIComponent(pages[3])}/users`) };
       await stop(gateway);
     }
+    for (const shard of run.shards) await stop(shard);
+  }
+  // The same through JetStream: acknowledged batches, one ordered consumer per shard.
+  result.ingestJetStream = [];
+  for (const partitions of [1, 2]) {
+    const run = await ingestRun(nats, natsUrl, file, partitions, accepted, true);
+    result.ingestJetStream.push({ partitions, seconds: run.seconds, linesPerSecond: run.linesPerSecond, cpu: run.cpu });
     for (const shard of run.shards) await stop(shard);
   }
   result.loadAfter = os.loadavg();
