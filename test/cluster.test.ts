@@ -1,6 +1,7 @@
-// A cluster of real parts: a nats-server, three partitions as `skiptrail serve
-// --partition I/3` processes (partition 1 with two replicas) each following the same
-// log file through its native partition filter, and a `skiptrail gateway` process.
+// A cluster of real parts: a nats-server with JetStream, a `skiptrail publish` process
+// splitting a log file into a stream's logs.<p>, three partitions as `skiptrail serve
+// --jetstream LOGS --partition I/3` processes (partition 1 with two replicas), each
+// reading its own logs.<I>, and a `skiptrail gateway` process.
 // Every answer, through connectCluster() and through the gateway, must equal one
 // in-process index fed the same lines: a seeded workload with equal times (second
 // resolution) and late events. Then replicas and partitions are killed and restarted.
@@ -21,17 +22,22 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster of three part
   let nats: NatsServer;
   let dir: string | undefined;
   let log: string;
-  let lines: number;
+  /** The events each partition indexes from the log: one index per partition, fed through its filter. */
+  let ownEvents: number[];
+  let publisher: ReturnType<typeof startPublisher> | undefined;
   const whole = new ActivityIndex(INDEX_OPTIONS);
   const shards: { partition: number; served: Served }[] = [];
   let gateway: Served;
   let cluster: ClusterClient;
 
   const startShard = async (partition: number) => {
-    const served = await startServe(['--follow', log, '--from', 'start', '--partition', `${partition}/${PARTITIONS}`, '--nats', nats.url, ...INDEX_FLAGS], {
+    const served = await startServe(['--nats', nats.url, '--jetstream', 'LOGS', '--subject', 'logs', '--partition', `${partition}/${PARTITIONS}`, ...INDEX_FLAGS], {
       outlive: true,
     });
-    await waitFor(async () => (await served.get('/stats')).body.ingest.lines, (value) => value === lines, { what: `partition ${partition} to read the log` });
+    // It replays (or, started before the publisher finished, follows) its own logs.<I>.
+    await waitFor(async () => (await served.get('/stats')).body.index, (index) => index.events === ownEvents[partition] && index.watermark === whole.watermark, {
+      what: `partition ${partition} to read its views`,
+    });
     const shard = { partition, served };
     shards.push(shard);
     return shard;
@@ -43,14 +49,25 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster of three part
 
   beforeAll(async () => {
     if (NATS_SERVER === null) throw new Error('nats-server is missing and scripts/ensure-nats.sh could not install it (CI is set, so this fails)');
-    nats = new NatsServer(NATS_SERVER, await freePort());
-    await nats.start();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiptrail-cluster-'));
+    nats = new NatsServer(NATS_SERVER, await freePort(), path.join(dir, 'store'));
+    await nats.start();
+    const { connect } = await import('nats');
+    const nc = await connect({ servers: nats.url });
+    await (await nc.jetstreamManager()).streams.add({ name: 'LOGS', subjects: ['logs.>', 'skiptrail.views.>'] });
+    await nc.close();
     log = path.join(dir, 'access.log');
     const text = workload(4000, 12);
     fs.writeFileSync(log, text);
-    lines = text.split('\n').length - 1;
     whole.ingest(text);
+    ownEvents = Array.from({ length: PARTITIONS }, (_, index) => {
+      const own = new ActivityIndex(INDEX_OPTIONS);
+      own.ingest(text, { partition: { index, count: PARTITIONS } });
+      const { events } = own.stats();
+      own.close();
+      return events;
+    });
+    publisher = startPublisher(['--follow', log, '--from', 'start', '--nats', nats.url, '--subject', 'logs', '--partitions', String(PARTITIONS), '--jetstream']);
     for (const partition of [0, 1, 1, 2]) await startShard(partition);
     gateway = await startServe(['--nats', nats.url, '--partitions', String(PARTITIONS), '--timeout', '1000'], { command: 'gateway', outlive: true });
     cluster = await connectCluster({ servers: nats.url, partitions: PARTITIONS, timeout: 1000 });
@@ -59,6 +76,7 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster of three part
   afterAll(async () => {
     await cluster?.close();
     await gateway?.stop();
+    await publisher?.stop('SIGKILL');
     for (const shard of [...shards]) await shard.served.stop('SIGKILL');
     await nats?.stop();
     whole.close();
@@ -94,14 +112,16 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster of three part
   }
 
   it('answers every Q1, Q2 and Q3 exactly as one index, through connectCluster and the gateway', async () => {
-    // Each shard read every line, indexed its own and counted the others.
+    // Each shard received its own partition's views only, through the stream.
     for (const { partition, served } of shards) {
       const stats = (await served.get('/stats')).body;
-      expect(stats.ingest.lines).toBe(lines);
-      expect(stats.ingest.reasons['other-partition']).toBeGreaterThan(0);
+      const feed = stats.sources.find((source: { name: string }) => source.name === `jetstream:LOGS:logs.${partition}`);
+      expect(feed.report.accepted).toBe(ownEvents[partition]);
+      expect(feed.report.reasons['other-partition'] ?? 0).toBe(0);
       expect(stats.index.watermark).toBe(whole.watermark);
       expect(stats.shard).toMatchObject({ partition, partitions: PARTITIONS, cluster: 'skiptrail' });
     }
+    expect(ownEvents.reduce((a, b) => a + b, 0)).toBe(whole.stats().events);
     expect(whole.stats().late).toBeGreaterThan(0);
     await expectExact({ gateway: true });
   });
