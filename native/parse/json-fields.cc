@@ -17,39 +17,37 @@ std::string& JsonFieldSpecs::of(JsonRole role) {
   return const_cast<std::string&>(static_cast<const JsonFieldSpecs*>(this)->of(role));
 }
 
-JsonFieldSpecs NdjsonFields() {
+namespace {
+
+JsonFieldSpecs Specs(const char* user, const char* page, const char* ts, const char* status = "",
+                     const char* method = "", const char* agent = "") {
   JsonFieldSpecs specs;
-  specs.user = "user";
-  specs.page = "page";
-  specs.ts = "ts";
+  specs.user = user;
+  specs.page = page;
+  specs.ts = ts;
+  specs.status = status;
+  specs.method = method;
+  specs.agent = agent;
   return specs;
 }
+
+}  // namespace
+
+JsonFieldSpecs NdjsonFields() { return Specs("user", "page", "ts"); }
 
 // Caddy v2 (http.log.access): client_ip is the client as Caddy's trusted_proxies
 // resolved it (Caddy 2.7+, equal to remote_ip without proxies); older versions log
 // remote_ip only. Header values are arrays of strings.
 JsonFieldSpecs CaddyFields() {
-  JsonFieldSpecs specs;
-  specs.user = "request.client_ip|request.remote_ip";
-  specs.page = "request.uri";
-  specs.ts = "ts";
-  specs.status = "status";
-  specs.method = "request.method";
-  specs.agent = "request.headers.User-Agent";
-  return specs;
+  return Specs("request.client_ip|request.remote_ip", "request.uri", "ts", "status", "request.method",
+               "request.headers.User-Agent");
 }
 
-// Traefik's JSON access log: flat members; request headers appear as request_<Name>
-// only when accessLog.fields.headers keeps them.
+// Traefik's JSON access log: flat members; StartLocal when StartUTC is dropped; request
+// headers appear as request_<Name> only when accessLog.fields.headers keeps them.
 JsonFieldSpecs TraefikFields() {
-  JsonFieldSpecs specs;
-  specs.user = "ClientHost";
-  specs.page = "RequestPath";
-  specs.ts = "StartUTC|StartLocal";
-  specs.status = "DownstreamStatus";
-  specs.method = "RequestMethod";
-  specs.agent = "request_User-Agent";
-  return specs;
+  return Specs("ClientHost", "RequestPath", "StartUTC|StartLocal", "DownstreamStatus", "RequestMethod",
+               "request_User-Agent");
 }
 
 void FillJsonFieldDefaults(const JsonFieldSpecs& defaults, JsonFieldSpecs* specs) {
