@@ -7,5 +7,5 @@ export { ClusterError, connectCluster, type ClusterClient, type ClusterErrorCode
 export { compareUtf8, mergeTopK } from './merge.js';
 export { MAX_PARTITIONS, partitionOf, type PartitionSpec } from '../partition.js';
 export { DEFAULT_CLUSTER } from './protocol.js';
-export { answerQuery, recordViews, startShard, type RunningShard, type ShardStats } from './shard.js';
-export { inProcessTransport, natsTransport, PartitionUnavailable, type ClusterTransport, type UnavailableReason } from './transport.js';
+export { answerQuery, recordViews, startShard, type FeedTransport, type RunningShard, type ShardStats } from './shard.js';
+export { inProcessTransport, natsTransport, PartitionUnavailable, ViewsNotStored, type ClusterTransport, type ShardAnnouncement, type UnavailableReason } from './transport.js';
