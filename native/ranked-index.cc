@@ -183,12 +183,10 @@ void RankedIndex::InsertSmall(OwnerState& state, int64_t ts, uint32_t member) {
   entry_members[slot] = member;
 }
 
-uint32_t RankedIndex::SmallPosition(const OwnerState& state, uint32_t from, int64_t ts, uint32_t member) const {
+uint32_t RankedIndex::SmallBisect(const OwnerState& state, uint32_t from, int64_t ts, uint32_t member) const {
   const int64_t* entry_times = Times(state);
   const uint32_t* entry_members = Members(state);
-  // Usually none (the newest): check the last entry before bisecting.
   uint32_t low = from, high = state.size;
-  if (high > low && less_(entry_times[high - 1], entry_members[high - 1], ts, member)) return high;
   while (low < high) {
     const uint32_t mid = (low + high) / 2;
     if (less_(ts, member, entry_times[mid], entry_members[mid])) {

@@ -196,8 +196,14 @@ class RankedIndex {
   int FindSmall(const OwnerState& state, uint32_t member) const;
   void RaiseSmall(OwnerState& state, int index, int64_t ts);
   void InsertSmall(OwnerState& state, int64_t ts, uint32_t member);
-  // The first index in [from, size) whose entry the new one orders before (size if none).
-  uint32_t SmallPosition(const OwnerState& state, uint32_t from, int64_t ts, uint32_t member) const;
+  // The first index in [from, size) whose entry the new one orders before (size if
+  // none). Usually none (the newest): the last entry is checked before bisecting.
+  uint32_t SmallPosition(const OwnerState& state, uint32_t from, int64_t ts, uint32_t member) const {
+    const uint32_t last = state.size - 1;
+    if (state.size > from && less_(Times(state)[last], Members(state)[last], ts, member)) return state.size;
+    return SmallBisect(state, from, ts, member);
+  }
+  uint32_t SmallBisect(const OwnerState& state, uint32_t from, int64_t ts, uint32_t member) const;
   // Puts (ts, member) in the lowest entry's place, in rank order; the caller moves the
   // member references. REQUIRES: state.size > 0; the member is not in the list and
   // outranks the lowest entry.
