@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "hash.h"
 
 namespace skiptrail {
 
@@ -19,7 +18,6 @@ Interner::Interner() : table_(kInitialSlots, kNoId) {}
 
 Interner::~Interner() { Clear(); }
 
-uint32_t Interner::Hash(std::string_view key) { return static_cast<uint32_t>(HashBytes(key.data(), key.size())); }
 
 uint32_t Interner::Find(std::string_view key, uint32_t hash) const {
   const size_t mask = table_.size() - 1;
@@ -30,7 +28,7 @@ uint32_t Interner::Find(std::string_view key, uint32_t hash) const {
   }
 }
 
-uint32_t Interner::Intern(std::string_view key, uint32_t hash) {
+uint32_t Interner::InternProbing(std::string_view key, uint32_t hash) {
   SKIPTRAIL_DCHECK(hash == Hash(key));
   size_t mask = table_.size() - 1;
   size_t slot = hash & mask;

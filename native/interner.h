@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "dcheck.h"
+#include "hash.h"
 
 namespace skiptrail {
 
@@ -42,13 +43,18 @@ class Interner {
 
   // The hash Find and Intern use; callers that look a key up later may compute it
   // early, to Prefetch.
-  static uint32_t Hash(std::string_view key);
+  static uint32_t Hash(std::string_view key) { return static_cast<uint32_t>(HashBytes(key.data(), key.size())); }
   // The id of `key`, or kNoId.
   uint32_t Find(std::string_view key) const { return Find(key, Hash(key)); }
   uint32_t Find(std::string_view key, uint32_t hash) const;
   // The id of `key`, created (with no reference) if absent. REQUIRES: hash == Hash(key).
   uint32_t Intern(std::string_view key) { return Intern(key, Hash(key)); }
-  uint32_t Intern(std::string_view key, uint32_t hash);
+  uint32_t Intern(std::string_view key, uint32_t hash) {
+    // Most keys are found in their home slot: that check is inline.
+    const uint32_t id = table_[SlotOf(hash)];
+    if (id != kNoId && Matches(entries_[id], key, hash)) return id;
+    return InternProbing(key, hash);
+  }
   // Starts loading the memory a lookup of `hash` will read first (its table slot).
   void PrefetchSlot(uint32_t hash) const { __builtin_prefetch(&table_[SlotOf(hash)]); }
   // Starts loading the entry a lookup of `hash` will most likely compare with.
@@ -149,6 +155,8 @@ class Interner {
     return entry.hash == hash && entry.size == key.size() && std::memcmp(Data(entry), key.data(), key.size()) == 0;
   }
 
+  // Intern() past the home slot: probes on, creates the id if absent.
+  uint32_t InternProbing(std::string_view key, uint32_t hash);
   void Free(uint32_t id);
   void Grow();
   size_t SlotOf(uint32_t hash) const { return hash & (table_.size() - 1); }
