@@ -139,6 +139,32 @@ describe("ingest() format 'caddy'", () => {
   });
 });
 
+describe('every ingest rule applies to the presets', () => {
+  it('partition, maxLineBytes, maxKeyBytes and syslog work on caddy and traefik lines as on any format', () => {
+    for (const [format, data, lines] of [['caddy', CADDY, CADDY_LINES], ['traefik', TRAEFIK, TRAEFIK_LINES]] as const) {
+      const views = lines.filter((line): line is RefEvent => typeof line !== 'string').length;
+      const index = openIndex();
+      try {
+        const halves = [0, 1].map((i) => index.ingest(data, { format, partition: { index: i, count: 2 } }));
+        expect(halves[0]!.accepted + halves[1]!.accepted).toBe(views);
+        expect(halves[0]!.reasons['other-partition']).toBe(halves[1]!.accepted);
+        const short = index.ingest(data, { format, maxLineBytes: 300 });
+        expect(short.reasons['line-too-long']).toBe(data.toString('utf8').split('\n').filter((l) => Buffer.byteLength(l) > 300).length);
+        expect(index.ingest(data, { format, maxKeyBytes: 8 }).accepted).toBe(0);
+        const framed = data
+          .toString('utf8')
+          .split('\n')
+          .slice(0, -1)
+          .map((line) => `<134>Mar  9 21:30:01 web proxy: ${line}\n`)
+          .join('');
+        expect(index.ingest(framed, { format, syslog: true }).accepted).toBe(views); // a BOM after the frame is skipped too
+      } finally {
+        index.close();
+      }
+    }
+  });
+});
+
 describe("ingest() format 'traefik'", () => {
   it('reads Traefik JSON access-log lines as written out and as the reference', () => {
     checkFixture(TRAEFIK, { format: 'traefik' }, TRAEFIK_LINES);
