@@ -27,6 +27,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), lines: fc.integer({ min: 1, max: 3 }) }) },
 );
 
+/** Bytes before its read offset that follow() compares to notice a hidden truncation (TAIL_BYTES in src/sources/follow.ts). */
+const TAIL_BYTES = 64;
+
 /** What the follower must have counted: lines of ended files, and whole lines of the open one. */
 class FileModel {
   /** Lines counted from files that ended. */
@@ -89,6 +92,23 @@ class FileModel {
     this.pending = null;
   }
 
+  /**
+   * The file is truncated and `count` whole lines are written before the follower looks.
+   * As follow.ts documents, it notices only when the file is shorter than what it read, or
+   * the last bytes it read (up to TAIL_BYTES) are no longer where they were. Otherwise the
+   * file is, byte for byte, what an append would have made (a one-byte partial line "u"
+   * that a new line "u1 - - …" begins with), and the model reads it as one.
+   */
+  truncateAndWrite(count: number, write: (text: string) => void): void {
+    const read = this.text;
+    const endedBefore = this.ended;
+    this.endFile();
+    this.writeLines(count, undefined, write);
+    const from = Math.max(0, read.length - TAIL_BYTES);
+    const noticed = this.text.length < read.length || this.text.slice(from, read.length) !== read.slice(from);
+    if (!noticed) this.ended = endedBefore;
+  }
+
   counted(): number {
     return this.ended + this.text.split('\n').length - 1;
   }
@@ -129,8 +149,7 @@ describe('follow() against a model of the writer', () => {
               model.writeLines(op.lines, undefined, append);
             } else {
               fs.truncateSync(file, 0);
-              model.endFile();
-              model.writeLines(op.lines, undefined, append);
+              model.truncateAndWrite(op.lines, append);
             }
             await follower.poll();
             expect(follower.report.lines, JSON.stringify(op)).toBe(model.counted());
