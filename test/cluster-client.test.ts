@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ActivityIndex } from '../src/index.js';
-import { ClusterError, compareUtf8, connectCluster, inProcessTransport, mergeTopK } from '../src/cluster/index.js';
+import { ClusterError, compareUtf8, connectCluster, inProcessTransport, mergeTopK, PartitionUnavailable } from '../src/cluster/index.js';
 import { partitionOf } from '../src/partition.js';
 import { PAGES, tsArb, UNSEEN_PAGE, UNSEEN_USER, USERS } from './arbitraries.js';
 import { ROOT } from './live-helpers.js';
@@ -115,6 +115,35 @@ describe('connectCluster() (in process)', () => {
     expect(await cluster.lastUsers('/a', 30)).toEqual(whole.lastUsers('/a', 30));
     for (const list of [...replicas, down]) for (const index of list) index.close();
     whole.close();
+  });
+
+  it('asks a partition that timed out once more (a dead replica may be picked), then fails with EPARTITION', async () => {
+    const replicas = [[new ActivityIndex({ usersPerPage: 5 })], [new ActivityIndex({ usersPerPage: 5 })]];
+    const inner = inProcessTransport(replicas);
+    const asked: number[] = [];
+    let timeouts = 1; // the next `timeouts` queries to partition 1 time out
+    const transport = {
+      ...inner,
+      query: async (partition: number, request: Parameters<typeof inner.query>[1], timeoutMs: number) => {
+        asked.push(partition);
+        if (partition === 1 && timeouts > 0) {
+          timeouts--;
+          throw new PartitionUnavailable(partition, 'timeout');
+        }
+        return inner.query(partition, request, timeoutMs);
+      },
+    };
+    const cluster = await connectCluster({ partitions: 2, timeout: 50, transport });
+    await cluster.recordMany([{ user: 'ann', page: '/a', ts: 1 }, { user: 'bob', page: '/a', ts: 2 }]);
+    asked.length = 0;
+    expect(await cluster.onlineCount('/a')).toBe(2);
+    expect(asked.sort()).toEqual([0, 1, 1]);
+    timeouts = 2;
+    const error = await cluster.lastUsers('/a').catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ClusterError', code: 'EPARTITION', partitions: [1] });
+    expect((error as Error).message).toMatch(/partition 1 did not answer within 50 ms/);
+    await cluster.close();
+    for (const list of replicas) for (const index of list) index.close();
   });
 
   it('refuses a cluster whose partition count differs, and passes argument errors on', async () => {

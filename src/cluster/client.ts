@@ -5,8 +5,9 @@
  *   - Q1 and Q3 (lastUsers, onlineUsers) ask every partition at once and merge their
  *     top k by rank (merge.ts): no user is on two partitions;
  *   - onlineCount sums; stats sums (pages: a page on several partitions counts in each).
- * A partition that does not answer in `timeout` fails the call with ClusterError
- * EPARTITION naming it, unless `allowPartial` is set.
+ * A partition that does not answer in `timeout`, twice (a dead replica may be asked
+ * first), fails the call with ClusterError EPARTITION naming it, unless `allowPartial`
+ * is set.
  */
 
 import type { ConnectionOptions } from 'nats';
@@ -17,7 +18,7 @@ import { loadNats } from '../load-nats.js';
 import { MAX_PARTITIONS, partitionOf } from '../partition.js';
 import { checkBoolean, checkInteger, checkKey, checkQueryKey, checkTime, MAX_SAFE_TIME } from '../validate.js';
 import { mergeTopK } from './merge.js';
-import { DEFAULT_CLUSTER, isClusterName, type ShardAnswer, type ShardQuery, type ShardReply } from './protocol.js';
+import { DEFAULT_CLUSTER, isClusterName, type ShardAnswer, type ShardQuery, type ShardReply, type ShardRequest } from './protocol.js';
 import { natsTransport, PartitionUnavailable, ViewsNotStored, type ClusterTransport } from './transport.js';
 
 export interface ClusterOptions {
@@ -25,7 +26,11 @@ export interface ClusterOptions {
   servers?: string | string[];
   /** The number of partitions, N: the same for every shard, publisher and gateway. */
   partitions: number;
-  /** Milliseconds each partition has to answer. Default 2000. */
+  /**
+   * Milliseconds each partition has to answer. Default 2000. A partition that does not
+   * answer in time is asked once more (another replica may answer), so a call fails with
+   * EPARTITION after at most 2 × timeout.
+   */
   timeout?: number;
   /** The cluster's name, the first token of its subjects. Default 'skiptrail'. */
   cluster?: string;
@@ -276,11 +281,25 @@ class Cluster implements ClusterClient {
     return rows;
   }
 
+  /**
+   * One partition's reply. A timeout is asked once more: NATS hands each request to one
+   * member of the partition's queue group, and a replica that died (SIGKILL, a lost
+   * machine) can still be picked until the server notices its connection is gone.
+   */
+  async #ask(partition: number, request: ShardRequest): Promise<ShardReply> {
+    try {
+      return await this.transport.query(partition, request, this.timeout);
+    } catch (error) {
+      if (!(error instanceof PartitionUnavailable) || error.reason !== 'timeout' || this.#closed) throw error;
+      return this.transport.query(partition, request, this.timeout);
+    }
+  }
+
   /** Asks `targets` at once; throws on a shard's error, or on a missing partition unless allowPartial. */
   async #gather(targets: number[], query: ShardQuery, method: string): Promise<Gathered> {
     this.#checkOpen();
     const request = { ...query, partitions: this.partitions };
-    const settled = await Promise.allSettled(targets.map((partition) => this.transport.query(partition, request, this.timeout)));
+    const settled = await Promise.allSettled(targets.map((partition) => this.#ask(partition, request)));
     const answers = new Map<number, ShardAnswer>();
     const missing: PartitionUnavailable[] = [];
     let failure: unknown;
