@@ -23,6 +23,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("inspectSnapshot", Napi::Function::New<InspectSnapshot>(env, "inspectSnapshot"));
   exports.Set("checkLogFormat", Napi::Function::New(env, JS_checkLogFormat, "checkLogFormat"));
   exports.Set("checkJsonField", Napi::Function::New(env, JS_checkJsonField, "checkJsonField"));
+  exports.Set("logFormatTraits", Napi::Function::New(env, JS_logFormatTraits, "logFormatTraits"));
+  exports.Set("defaultViewRules", Napi::Function::New(env, JS_defaultViewRules, "defaultViewRules"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

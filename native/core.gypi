@@ -25,6 +25,7 @@
       "parse/json-fields.cc",
       "parse/format-compiler.cc",
       "parse/compiled-format.cc",
+      "parse/view-rules.cc",
       "ingest-session.cc",
       "partition-splitter.cc"
     ],

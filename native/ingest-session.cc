@@ -122,9 +122,9 @@ void IngestSession::ProcessLine(const char* line, size_t len, ViewSink sink) {
 void IngestSession::Reject(RejectReason reason, const char* content, size_t len) {
   ++report_.rejected;
   ++report_.reasons[static_cast<int>(reason)];
-  // Filtered and other-partition lines are expected, not errors: counted, not sampled.
-  if (reason != RejectReason::kFiltered && reason != RejectReason::kOtherPartition &&
-      report_.samples.size() < IngestReport::kMaxSamples) {
+  // Filtered, other-partition, method, static and crawler lines are expected, not
+  // errors: counted, not sampled.
+  if (!IsFilterReason(reason) && report_.samples.size() < IngestReport::kMaxSamples) {
     report_.samples.push_back({physical_line_, reason, SampleText(content, len)});
   }
 }

@@ -40,7 +40,7 @@ struct RejectedSample {
 };
 
 struct IngestReport {
-  static constexpr size_t kMaxSamples = 10;    // first rejected lines kept, filtered excluded
+  static constexpr size_t kMaxSamples = 10;    // first rejected lines kept, IsFilterReason() excluded
   static constexpr size_t kSampleBytes = 200;  // bytes of each sample's text
 
   uint64_t lines = 0;     // counted (non-empty) lines

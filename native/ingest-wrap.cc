@@ -25,6 +25,42 @@ bool ReadUint(Napi::Object object, const char* key, uint32_t min, uint32_t max, 
   return true;
 }
 
+// A string[] member; false unless it is an array of strings.
+bool ReadStringList(Napi::Object object, const char* key, std::vector<std::string>* out) {
+  Napi::Value value = object.Get(key);
+  if (!value.IsArray()) return false;
+  Napi::Array list = value.As<Napi::Array>();
+  out->clear();
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    Napi::Value item = list.Get(i);
+    if (!item.IsString()) return false;
+    std::string text = item.As<Napi::String>().Utf8Value();
+    if (text.empty()) return false;
+    out->push_back(std::move(text));
+  }
+  return true;
+}
+
+Napi::Array StringList(Napi::Env env, const std::vector<std::string>& list) {
+  Napi::Array array = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); ++i) array.Set(static_cast<uint32_t>(i), list[i]);
+  return array;
+}
+
+// Compiles the (dialect, format, userList) arguments of checkLogFormat and
+// logFormatTraits; false with a pending TypeError when they are not three strings.
+bool CompileFormatArguments(const Napi::CallbackInfo& info, FormatPlan* plan, std::string* error, bool* ok) {
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString()) {
+    Napi::TypeError::New(info.Env(), "(dialect, format, userList): three strings").ThrowAsJavaScriptException();
+    return false;
+  }
+  const std::string dialect = info[0].As<Napi::String>().Utf8Value();
+  *ok = CompileFormat(dialect == "nginx" ? FormatDialect::kNginx : FormatDialect::kApache,
+                      dialect == "vhost_combined" ? std::string(kVhostCombinedFormat) : info[1].As<Napi::String>().Utf8Value(),
+                      info[2].As<Napi::String>().Utf8Value(), plan, error);
+  return true;
+}
+
 }  // namespace
 
 bool ReadMaxTs(const Napi::CallbackInfo& info, size_t index, int64_t* max_ts) {
@@ -42,19 +78,31 @@ bool ReadMaxTs(const Napi::CallbackInfo& info, size_t index, int64_t* max_ts) {
 
 Napi::Value JS_checkLogFormat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString()) {
-    Napi::TypeError::New(env, "checkLogFormat(dialect, format, userList): three strings").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const std::string dialect = info[0].As<Napi::String>().Utf8Value();
   FormatPlan plan;
   std::string error;
-  if (CompileFormat(dialect == "nginx" ? FormatDialect::kNginx : FormatDialect::kApache,
-                    dialect == "vhost_combined" ? std::string(kVhostCombinedFormat) : info[1].As<Napi::String>().Utf8Value(),
-                    info[2].As<Napi::String>().Utf8Value(), &plan, &error)) {
-    return env.Null();
-  }
-  return Napi::String::New(env, error);
+  bool ok = false;
+  if (!CompileFormatArguments(info, &plan, &error, &ok)) return env.Undefined();
+  return ok ? env.Null() : Napi::String::New(env, error);
+}
+
+Napi::Value JS_logFormatTraits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FormatPlan plan;
+  std::string error;
+  bool ok = false;
+  if (!CompileFormatArguments(info, &plan, &error, &ok)) return env.Undefined();
+  Napi::Object traits = Napi::Object::New(env);
+  traits.Set("method", ok && plan.has_method);
+  traits.Set("agent", ok && plan.has_agent);
+  return traits;
+}
+
+Napi::Value JS_defaultViewRules(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object rules = Napi::Object::New(env);
+  rules.Set("staticExtensions", StringList(env, DefaultStaticExtensions()));
+  rules.Set("crawlers", StringList(env, DefaultCrawlerTokens()));
+  return rules;
 }
 
 Napi::Value JS_checkJsonField(const Napi::CallbackInfo& info) {
@@ -86,7 +134,10 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
       !ReadString(object, "pageField", &options->json_fields.page) ||
       !ReadString(object, "tsField", &options->json_fields.ts) ||
       !ReadString(object, "statusField", &options->json_fields.status) || !ReadString(object, "tsUnit", &ts_unit) ||
-      !object.Get("keepQuery").IsBoolean() || !object.Get("syslog").IsBoolean()) {
+      !object.Get("keepQuery").IsBoolean() || !object.Get("syslog").IsBoolean() ||
+      !ReadStringList(object, "methods", &options->rules.methods) ||
+      !ReadStringList(object, "staticExtensions", &options->rules.static_extensions) ||
+      !ReadStringList(object, "crawlers", &options->rules.crawler_tokens)) {
     return fail();
   }
   if (format == "combined") {

@@ -25,7 +25,8 @@ namespace skiptrail {
 // Reads the facade's normalized options object: { format, user, keepQuery, statusMin,
 // statusMax, statuses (number[]), userField, pageField, tsField, statusField (JSON
 // field specs, '' for the format's default), tsUnit ('' for the format's default),
-// syslog, maxKeyBytes, maxLineBytes }. Returns false with a pending TypeError on a malformed object.
+// syslog, methods, staticExtensions, crawlers (string[]; [] turns the rule off),
+// maxKeyBytes, maxLineBytes }. Returns false with a pending TypeError on a malformed object.
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options);
 
 // checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined', format, userList): null
@@ -36,6 +37,13 @@ Napi::Value JS_checkLogFormat(const Napi::CallbackInfo& info);
 // checkJsonField(spec): null when a JSON field spec ("request.uri", "a|b\\.c") parses
 // (ParseJsonFieldSpec), else the message. The facade calls it while reading options.fields.
 Napi::Value JS_checkJsonField(const Napi::CallbackInfo& info);
+// logFormatTraits(dialect, format, userList): { method, agent }, whether the compiled
+// format logs what the view rules read (view-rules.h). REQUIRES (else both false):
+// checkLogFormat() returned null for the same arguments.
+Napi::Value JS_logFormatTraits(const Napi::CallbackInfo& info);
+
+// defaultViewRules(): { staticExtensions, crawlers }, the library's default lists.
+Napi::Value JS_defaultViewRules(const Napi::CallbackInfo& info);
 
 // Reads the optional argument `index`, the latest event time a call accepts (the
 // facade's wall clock plus maxFutureSkew): undefined or absent means no limit. Returns

@@ -93,6 +93,10 @@ interface Addon {
   checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined', format: string, userList: string): string | null;
   /** null when a JSON field spec ('request.uri', 'a|b') parses, else why not. */
   checkJsonField(spec: string): string | null;
+  /** Whether a format that checkLogFormat accepts logs a method and a user agent. */
+  logFormatTraits(dialect: 'apache' | 'nginx' | 'vhost_combined', format: string, userList: string): { method: boolean; agent: boolean };
+  /** The default lists of the view rules (native/parse/view-rules.cc). */
+  defaultViewRules(): { staticExtensions: string[]; crawlers: string[] };
   napiVersion: number;
 }
 

@@ -19,6 +19,7 @@ export type {
   RejectReason,
   UserField,
 } from './ingest.js';
+export { DEFAULT_CRAWLERS, DEFAULT_METHODS, DEFAULT_STATIC_EXTENSIONS } from './ingest.js';
 export { IngestStream } from './ingest-stream.js';
 export { MissingDependencyError } from './load-nats.js';
 export { SnapshotError, type SnapshotErrorCode } from './errors.js';

@@ -24,7 +24,13 @@ export type RejectReason =
   | 'bad-encoding'
   | 'line-too-long'
   | 'other-partition'
-  | 'future';
+  | 'future'
+  | 'method'
+  | 'static'
+  | 'crawler';
+
+/** The reasons of sound lines that are simply not page views: counted, never sampled, not errors. */
+export const FILTER_REASONS: readonly RejectReason[] = ['filtered', 'other-partition', 'method', 'static', 'crawler'];
 
 export interface IngestOptions {
   /**
@@ -57,6 +63,23 @@ export interface IngestOptions {
    * fraction allowed; caddy's default), 'us' or 'ns'.
    */
   tsUnit?: TimeUnit;
+  /**
+   * The methods that count as a page view, exact bytes (HTTP methods are
+   * case-sensitive), or 'any'. Default ['GET']. Other lines are rejected as 'method'.
+   * A format without a method (ndjson) cannot take this option.
+   */
+  methods?: readonly string[] | 'any';
+  /** Drop pages whose extension is in staticExtensions, as 'static'. Default true. */
+  ignoreStatic?: boolean;
+  /** The static extensions, replacing DEFAULT_STATIC_EXTENSIONS ('css' or '.css', any case). */
+  staticExtensions?: readonly string[];
+  /**
+   * Drop lines whose user agent holds a crawlers token, or is empty or '-', as
+   * 'crawler'. Default true. A format without an agent (common, ndjson) cannot take it.
+   */
+  ignoreCrawlers?: boolean;
+  /** The crawler tokens, replacing DEFAULT_CRAWLERS (case-insensitive substrings of the agent). */
+  crawlers?: readonly string[];
   /** Each line is an RFC 3164 / RFC 5424 syslog frame around the log line; strip it. Default false. */
   syslog?: boolean;
   /** A longer user or page is rejected as key-too-long. Default and maximum: the index's maxKeyBytes. */
@@ -108,6 +131,10 @@ export interface NativeIngestOptions {
   /** '' for the format's default. */
   tsUnit: TimeUnit | '';
   syslog: boolean;
+  /** The view rules (native/parse/view-rules.h); [] turns a rule off. */
+  methods: string[];
+  staticExtensions: string[];
+  crawlers: string[];
   maxKeyBytes: number;
   maxLineBytes: number;
   partitions?: number;
@@ -123,10 +150,23 @@ export const INGEST_OPTION_NAMES: ReadonlySet<string> = new Set([
   'fields',
   'tsUnit',
   'syslog',
+  'methods',
+  'ignoreStatic',
+  'staticExtensions',
+  'ignoreCrawlers',
+  'crawlers',
   'maxKeyBytes',
   'maxLineBytes',
   'partition',
 ]);
+
+const defaultRules = addon.defaultViewRules();
+/** The methods counted by default: a reader's browser loads a page with GET. */
+export const DEFAULT_METHODS: readonly string[] = Object.freeze(['GET']);
+/** The extensions dropped as static assets by default (lower-case, without the dot). */
+export const DEFAULT_STATIC_EXTENSIONS: readonly string[] = Object.freeze(defaultRules.staticExtensions);
+/** The user-agent tokens dropped as crawlers by default (lower-case, matched case-insensitively). */
+export const DEFAULT_CRAWLERS: readonly string[] = Object.freeze(defaultRules.crawlers);
 const FORMATS = ['combined', 'common', 'ndjson', 'vhost_combined', 'caddy', 'traefik'] as const;
 const TEXT_FORMATS: readonly NativeFormat[] = ['combined', 'common', 'vhost_combined', 'apache', 'nginx'];
 const USER_FIELDS = ['host', 'authuser', 'authuser|host'] as const;
@@ -189,6 +229,7 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     statusField: '',
     tsUnit: '',
     syslog: false,
+    ...resolveViewRules(given, format, formatText, userList),
     maxKeyBytes: indexMaxKeyBytes,
     maxLineBytes: 64 * 1024,
   };
@@ -234,6 +275,90 @@ function checkFieldSpec(value: unknown, name: string): string {
   const error = addon.checkJsonField(spec);
   if (error !== null) throw rangeErrorWith(name, `${name}: ${error}`);
   return spec;
+}
+
+/** Which fields the view rules read a format logs. */
+function formatTraits(format: NativeFormat, formatText: string, userList: string): { method: boolean; agent: boolean } {
+  switch (format) {
+    case 'combined': return { method: true, agent: true };
+    case 'common': return { method: true, agent: false };
+    case 'ndjson':
+    case 'caddy':
+    case 'traefik':
+      // The presets' JSON holds a method and an agent, not read yet (docs/semantics.md).
+      return { method: false, agent: false };
+    default: return addon.logFormatTraits(format, formatText, userList);
+  }
+}
+
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+
+/** A non-empty array of strings, each passing `check` (which returns the kept form). */
+function checkStringList(value: unknown, name: string, what: string, check: (item: string, itemName: string) => string): string[] {
+  if (!Array.isArray(value)) throw typeError(name, `an array of ${what}`, value);
+  if (value.length === 0) throw rangeError(name, `a non-empty array of ${what}`, value);
+  return value.map((item, i) => {
+    if (typeof item !== 'string') throw typeError(`${name}[${i}]`, 'a string', item);
+    return check(item, `${name}[${i}]`);
+  });
+}
+
+/**
+ * methods, ignoreStatic, staticExtensions, ignoreCrawlers, crawlers: what counts as a
+ * page view (docs/semantics.md). An option about a field the format does not log is a
+ * RangeError, like any option of another format.
+ */
+function resolveViewRules(
+  given: Record<string, unknown>,
+  format: NativeFormat,
+  formatText: string,
+  userList: string,
+): Pick<NativeIngestOptions, 'methods' | 'staticExtensions' | 'crawlers'> {
+  const traits = formatTraits(format, formatText, userList);
+  const inapplicable = (key: string, field: string) =>
+    rangeErrorWith(`options.${key}`, `options.${key} does not apply to format '${format}': its lines have no ${field}`);
+  let methods = [...DEFAULT_METHODS];
+  if (given.methods !== undefined) {
+    if (!traits.method) throw inapplicable('methods', 'method');
+    if (given.methods === 'any') {
+      methods = [];
+    } else if (typeof given.methods === 'string') {
+      throw rangeError('options.methods', "an array of methods or 'any'", given.methods);
+    } else {
+      methods = checkStringList(given.methods, 'options.methods', 'methods', (item, itemName) => {
+        if (!HTTP_TOKEN.test(item)) throw rangeError(itemName, 'an HTTP method (letters, digits and !#$%&\'*+-.^_`|~)', item);
+        return item;
+      });
+    }
+  }
+  const ignoreStatic = given.ignoreStatic === undefined ? true : checkBoolean(given.ignoreStatic, 'options.ignoreStatic');
+  let staticExtensions = ignoreStatic ? [...DEFAULT_STATIC_EXTENSIONS] : [];
+  if (given.staticExtensions !== undefined) {
+    if (!ignoreStatic) throw rangeErrorWith('options.staticExtensions', 'options.staticExtensions has no effect with ignoreStatic: false');
+    staticExtensions = checkStringList(given.staticExtensions, 'options.staticExtensions', 'extensions', (item, itemName) => {
+      const extension = item.startsWith('.') ? item.slice(1) : item;
+      if (!/^[A-Za-z0-9_+~-]{1,15}$/.test(extension)) {
+        throw rangeError(itemName, "an extension such as 'css' or '.css' (1 to 15 letters, digits, _+~-)", item);
+      }
+      return extension.toLowerCase();
+    });
+  }
+  if (given.ignoreCrawlers !== undefined || given.crawlers !== undefined) {
+    if (!traits.agent) throw inapplicable(given.ignoreCrawlers !== undefined ? 'ignoreCrawlers' : 'crawlers', 'user agent');
+  }
+  const ignoreCrawlers = given.ignoreCrawlers === undefined ? true : checkBoolean(given.ignoreCrawlers, 'options.ignoreCrawlers');
+  let crawlers = ignoreCrawlers && traits.agent ? [...DEFAULT_CRAWLERS] : [];
+  if (given.crawlers !== undefined) {
+    if (!ignoreCrawlers) throw rangeErrorWith('options.crawlers', 'options.crawlers has no effect with ignoreCrawlers: false');
+    crawlers = checkStringList(given.crawlers, 'options.crawlers', 'user-agent tokens', (item, itemName) => {
+      if (!PRINTABLE_ASCII.test(item) || item.length > 256) {
+        throw rangeError(itemName, 'a token of 1 to 256 printable ASCII characters', item);
+      }
+      return item.toLowerCase();
+    });
+  }
+  return { methods, staticExtensions, crawlers };
 }
 
 /** options.format: a name, or { apache } / { nginx } with a format string. */

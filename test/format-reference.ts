@@ -4,7 +4,7 @@
  * split into literals and directives, and a line is read by looking for each literal in
  * turn with indexOf. Only the directives the tests use are known here.
  */
-import { accessLogTime, isoTime, pageOfTarget } from './ingest-reference.js';
+import { accessLogTime, closingQuote, isoTime, pageOfTarget, viewRuleReason, type RefOptions } from './ingest-reference.js';
 
 export interface RefView {
   user: string;
@@ -40,15 +40,6 @@ export function splitFormat(dialect: 'apache' | 'nginx', format: string): Piece[
     else merged.push({ ...piece });
   }
   return merged;
-}
-
-function closingQuote(line: string, from: number): number {
-  for (let i = line.indexOf('"', from); i >= 0; i = line.indexOf('"', i + 1)) {
-    let backslashes = 0;
-    for (let j = i - 1; j >= from && line[j] === '\\'; j--) backslashes++;
-    if (backslashes % 2 === 0) return i;
-  }
-  return -1;
 }
 
 /** Each directive's value, or undefined when the line does not have the format's shape. */
@@ -94,11 +85,24 @@ export function readFields(
 
 const absent = (value: string | undefined) => value === undefined || value === '' || value === '-' || value === '""';
 
-/** The view a sound line gives: the user from the first present entry of `userList`. */
-export function referenceView(dialect: 'apache' | 'nginx', format: string, userList: string, line: string): RefView | undefined {
+/**
+ * The view a sound line gives: the user from the first present entry of `userList`;
+ * undefined also when the view rules (`rules`, the library's defaults when omitted)
+ * drop the line.
+ */
+export function referenceView(
+  dialect: 'apache' | 'nginx',
+  format: string,
+  userList: string,
+  line: string,
+  rules: RefOptions = {},
+): RefView | undefined {
   const userEntries = userList.split('|');
+  const isAgent = (directive: string) => /^%\{user-agent\}i$/i.test(directive) || directive === '$http_user_agent';
   const used = (directive: string) =>
-    userEntries.includes(directive) || /^(%t|%\{[^}]*\}t|%r|%U|%q|%U%q|%>?s|\$(time_local|time_iso8601|msec|request|request_uri|uri|args|status))$/.test(directive);
+    userEntries.includes(directive) ||
+    /^(%t|%\{[^}]*\}t|%r|%m|%U|%q|%U%q|%>?s|\$(time_local|time_iso8601|msec|request|request_method|request_uri|uri|args|status))$/.test(directive) ||
+    ((rules.ignoreCrawlers ?? true) && isAgent(directive));
   const values = readFields(dialect, format, line, used);
   if (values === undefined) return undefined;
   let user: string | undefined;
@@ -129,5 +133,9 @@ export function referenceView(dialect: 'apache' | 'nginx', format: string, userL
   const status = values.get('%>s') ?? values.get('%s') ?? values.get('$status');
   if (status !== undefined && !(Number(status) >= 200 && Number(status) <= 399)) return undefined;
   if (user === undefined || ts === undefined || page === undefined) return undefined;
+  const method = values.get('%m') ?? values.get('$request_method') ?? request?.split(' ')[0];
+  const agentFormat = splitFormat(dialect, format).some((piece) => 'directive' in piece && isAgent(piece.directive));
+  const agent = [...values].find(([directive]) => isAgent(directive))?.[1];
+  if (viewRuleReason({ method, page, agentFormat, agent }, rules) !== undefined) return undefined;
   return { user, page, ts };
 }

@@ -62,6 +62,8 @@ const authuserArb: fc.Arbitrary<Bytes> = fc.oneof(
 
 const pathArb: fc.Arbitrary<Bytes> = fc.oneof(
   { weight: 30, arbitrary: fc.constantFrom('/', '/a', '/b', '/a/b', '/A', '/é', '/😀', '/a%20b', '/a\\"b', '/a\\\\', '/\\x22').map(b) },
+  // Static files and near misses (view rules): extensions in any case, dot files, a dot in a directory.
+  { weight: 6, arbitrary: fc.constantFrom('/favicon.ico', '/s/site.CSS', '/a.js', '/i.PnG', '/a.html', '/.css', '/a.css/b', '/a.', '/x.woff2', '/d.pdf').map(b) },
   { weight: 1, arbitrary: fc.constantFrom(cat(b('/caf'), raw(0xe9)), b('/x\x00y'), b('/t\tt'), b(`/${'p'.repeat(40)}`), cat(b('/'), raw(0xf4, 0x90, 0x80, 0x80))) },
 );
 
@@ -107,6 +109,13 @@ const statusArb = fc.oneof(
 
 const tailArb: fc.Arbitrary<Bytes> = fc.oneof(
   { weight: 30, arbitrary: fc.constantFrom(' "-" "Mozilla/5.0"', ' "http://r/" "agent \\"quoted\\""', '').map(b) },
+  // Crawlers and near misses (view rules): tokens in any case, an empty or '-' agent, a bot inside a quoted escape.
+  {
+    weight: 6,
+    arbitrary: fc
+      .constantFrom(' "-" "Googlebot/2.1"', ' "-" "curl/8.4"', ' "-" "-"', ' "-" ""', ' "-" "Mozilla/5.0 (compatible; BINGBOT)"', ' "-" "x \\"bot\\""', ' "-" "Bo"', ' "r" "Safari"')
+      .map(b),
+  },
   { weight: 1, arbitrary: fc.constantFrom(' "-" "unterminated', ' "', ' x', ' ', ' "a" "b" 1234 vhost').map(b) },
   { weight: 1, arbitrary: fc.constant(cat(b(' "-" "'), raw(0xff, 0x00, 0x01), b('"'))) },
 );
@@ -230,7 +239,7 @@ export const ndjsonLineArb = (names: { user: string; page: string; ts: string })
   fc
     .record({
       user: fc.option(keyValueArb(['alice', 'bob', 'é', '😀', 'u1', 'u2']), { freq: 12, nil: undefined }),
-      page: fc.option(keyValueArb(['/a', '/b', '/é', '/p/q']), { freq: 12, nil: undefined }),
+      page: fc.option(keyValueArb(['/a', '/b', '/é', '/p/q', '/s.css', '/i.PNG?x=a.html', '/a#b.js']), { freq: 12, nil: undefined }),
       ts: fc.option(tsValueArb, { freq: 12, nil: undefined }),
       extras: fc.array(fc.tuple(fc.constantFrom('x', 'referrer', 'user', 'page', 'ts', 'u\\u0073er', 'other'), otherValueArb), { maxLength: 2 }),
       order: fc.array(fc.nat(), { minLength: 5, maxLength: 5 }),
@@ -281,6 +290,11 @@ export const ingestOptionsArb: fc.Arbitrary<RefOptions> = fc
     syslog: fc.option(fc.boolean(), { nil: undefined, freq: 4 }),
     maxKeyBytes: fc.option(fc.constantFrom(1, 8, 32, 1024), { nil: undefined, freq: 3 }),
     maxLineBytes: fc.option(fc.constantFrom(1, 40, 90, 200, 65536), { nil: undefined, freq: 3 }),
+    methods: fc.option(fc.constantFrom<RefOptions['methods']>(['GET'], ['GET', 'HEAD'], 'any', ['POST', 'M-SEARCH']), { nil: undefined, freq: 3 }),
+    ignoreStatic: fc.option(fc.boolean(), { nil: undefined, freq: 3 }),
+    staticExtensions: fc.option(fc.constantFrom(['css'], ['.PNG', 'html', 'Js']), { nil: undefined, freq: 3 }),
+    ignoreCrawlers: fc.option(fc.boolean(), { nil: undefined, freq: 3 }),
+    crawlers: fc.option(fc.constantFrom(['Googlebot'], ['bot', 'CURL/', 'x']), { nil: undefined, freq: 3 }),
   })
   .map((options) => {
     const out: RefOptions = { ...options } as RefOptions;
@@ -293,7 +307,14 @@ export const ingestOptionsArb: fc.Arbitrary<RefOptions> = fc
       delete out.user;
       delete out.keepQuery;
       delete out.statuses;
+      delete out.methods;
     }
+    if (out.format !== 'combined') {
+      delete out.ignoreCrawlers;
+      delete out.crawlers;
+    }
+    if (out.ignoreStatic === false) delete out.staticExtensions;
+    if (out.ignoreCrawlers === false) delete out.crawlers;
     return out;
   });
 

@@ -4,7 +4,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ActivityIndex, type IngestOptions, type IngestReport, type RejectReason } from '../src/index.js';
-import { referenceIngest, sampleText, snapshot } from './ingest-reference.js';
+import { FILTER_REASONS, referenceIngest, sampleText, snapshot } from './ingest-reference.js';
 
 const T = Date.UTC(2015, 4, 17, 10, 5, 3); // 17/May/2015:10:05:03 +0000
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -87,7 +87,7 @@ function expectRejected(bad: string | Buffer, reason: RejectReason, options?: In
     expect(report).toMatchObject({ lines: 2, accepted: 1, rejected: 1, late: 0 });
     const cr = badBytes.length > 0 && badBytes[badBytes.length - 1] === 0x0d ? 1 : 0;
     expect(report.samples).toEqual(
-      reason === 'filtered' ? [] : [{ line: 1, reason, text: sampleText(badBytes.subarray(0, badBytes.length - cr)) }],
+      FILTER_REASONS.has(reason) ? [] : [{ line: 1, reason, text: sampleText(badBytes.subarray(0, badBytes.length - cr)) }],
     );
     expect(index.lastUsers('/z')).toEqual([{ user: 'z', ts: T }]);
     expect(answers()).toEqual(before);
@@ -323,15 +323,17 @@ describe('ingest(): structure (malformed)', () => {
     expectView(line({ request: 'GET /a?b=1#c HTTP/1.1' }), { page: '/a' });
     expectView(line({ request: 'GET /a?b=1#c HTTP/1.1' }), { page: '/a?b=1' }, { keepQuery: true });
     expectView(line({ request: 'GET /a#c?b HTTP/1.1' }), { page: '/a' }, { keepQuery: true });
-    expectView(line({ request: 'HEAD /a' }), { page: '/a' });
+    expectView(line({ request: 'HEAD /a' }), { page: '/a' }, { methods: ['GET', 'HEAD'] });
   });
 
   it('reads a common line in combined format, and rejects a combined line in common format', () => {
     expectView(line({ tail: '' }), { page: '/a' }, { format: 'common' });
     expectView(line({ tail: '' }), { page: '/a' }, { format: 'combined' });
     expectRejected(line(), 'malformed', { format: 'common' });
-    // combined does not read past the referer's opening quote (fixture line 8899)
-    expectView(line({ tail: ' "-" "Mozilla/5.0 (compatible; Googlebot/2.1' }), { page: '/a' });
+    // combined does not check past the referer's opening quote (fixture line 8899): an
+    // agent that lost its closing quote runs to the end of the line
+    expectView(line({ tail: ' "-" "Mozilla/5.0 (compatible; Firefox/120.0' }), { page: '/a' });
+    expectRejected(line({ tail: ' "-" "Mozilla/5.0 (compatible; Googlebot/2.1' }), 'crawler');
     expectView(line({ tail: ' "' }), { page: '/a' });
     expectView(line({ tail: ' "x" "y" 1234 vhost.example' }), { page: '/a' });
   });

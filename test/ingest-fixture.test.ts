@@ -102,6 +102,12 @@ const model = new PlainModel(parsed.views);
 const PAGES = [...model.pages.keys()].sort();
 const USERS = [...model.users.keys()].sort();
 
+/**
+ * Every sound line counted, whatever its method, page or agent: the plain parse and the
+ * model above read the log so. The default view rules have their own tests below.
+ */
+const EVERY_LINE: IngestOptions = { methods: 'any', ignoreStatic: false, ignoreCrawlers: false };
+
 const FIXTURE_REPORT: IngestReport = {
   lines: 10_000,
   accepted: 9_780,
@@ -120,7 +126,7 @@ function answersDigest(index: ActivityIndex, report: IngestReport): string {
   return digest({ report, answers: snapshot(index, PAGES, USERS, 30) });
 }
 
-async function streamInChunks(index: ActivityIndex, data: Buffer, cut: (i: number) => number, options?: IngestOptions): Promise<IngestReport> {
+async function streamInChunks(index: ActivityIndex, data: Buffer, cut: (i: number) => number, options: IngestOptions = EVERY_LINE): Promise<IngestReport> {
   const stream = index.createIngestStream(options);
   let emitted: IngestReport | undefined;
   stream.on('report', (report: IngestReport) => (emitted = report));
@@ -150,7 +156,7 @@ describe('ingest() of the real Apache log (test/fixtures/apache_logs)', () => {
   it('reports 9,780 accepted and 220 filtered, with no samples', () => {
     const index = openIndex('7d');
     try {
-      expect(index.ingest(LOG)).toEqual(FIXTURE_REPORT);
+      expect(index.ingest(LOG, EVERY_LINE)).toEqual(FIXTURE_REPORT);
       const stats = index.stats();
       expect(stats.events).toBe(9_780);
       expect(stats.pages).toBe(PAGES.length);
@@ -166,7 +172,7 @@ describe('ingest() of the real Apache log (test/fixtures/apache_logs)', () => {
   it('answers Q1 for every page and Q2 for every user as the model does (userWindow 7d covers the log)', () => {
     const index = openIndex('7d');
     try {
-      index.ingest(LOG);
+      index.ingest(LOG, EVERY_LINE);
       // the log spans less than 4 days, so a 7d window sees all of it
       expect(model.watermark - Math.min(...parsed.views.map((v) => v.ts))).toBeLessThan(4 * DAY);
       for (const page of PAGES) expect(index.lastUsers(page, 30), page).toEqual(model.lastUsers(page, 30));
@@ -189,7 +195,7 @@ describe('ingest() of the real Apache log (test/fixtures/apache_logs)', () => {
   it('answers Q1, Q2 and Q3 as the model does with the default 30m window (most users expired)', () => {
     const index = new ActivityIndex({ usersPerPage: 30, now: frozenClock });
     try {
-      expect(index.ingest(LOG)).toEqual(FIXTURE_REPORT);
+      expect(index.ingest(LOG, EVERY_LINE)).toEqual(FIXTURE_REPORT);
       const window = 30 * MINUTE;
       for (const page of PAGES) expect(index.lastUsers(page, 30), page).toEqual(model.lastUsers(page, 30));
       let withPages = 0;
@@ -220,7 +226,7 @@ describe('ingest() of the real Apache log (test/fixtures/apache_logs)', () => {
     const queryModel = new PlainModel(withQuery.views);
     const index = openIndex('7d');
     try {
-      expect(index.ingest(LOG, { keepQuery: true })).toEqual(FIXTURE_REPORT);
+      expect(index.ingest(LOG, { ...EVERY_LINE, keepQuery: true })).toEqual(FIXTURE_REPORT);
       expect(queryModel.pages.size).toBeGreaterThan(model.pages.size);
       expect(index.stats().pages).toBe(queryModel.pages.size);
       for (const page of queryModel.pages.keys()) {
@@ -266,11 +272,11 @@ describe('ingest() of the real Apache log (test/fixtures/apache_logs)', () => {
     const either = openIndex('7d');
     const authuser = openIndex('7d');
     try {
-      const hostReport = host.ingest(LOG, { user: 'host' });
-      const eitherReport = either.ingest(LOG, { user: 'authuser|host' });
+      const hostReport = host.ingest(LOG, { ...EVERY_LINE, user: 'host' });
+      const eitherReport = either.ingest(LOG, { ...EVERY_LINE, user: 'authuser|host' });
       expect(eitherReport).toEqual(hostReport);
       expect(answersDigest(either, eitherReport)).toBe(answersDigest(host, hostReport));
-      expect(authuser.ingest(LOG, { user: 'authuser' })).toEqual({
+      expect(authuser.ingest(LOG, { ...EVERY_LINE, user: 'authuser' })).toEqual({
         lines: 10_000,
         accepted: 0,
         rejected: 10_000,
@@ -287,7 +293,7 @@ describe('ingest() of the real Apache log (test/fixtures/apache_logs)', () => {
   });
 
   it('agrees with the documented-rules reference (test/ingest-reference.ts) line for line', () => {
-    const { report, events } = referenceIngest(LOG, {}, { userWindow: 7 * DAY });
+    const { report, events } = referenceIngest(LOG, EVERY_LINE, { userWindow: 7 * DAY });
     expect(report).toEqual(FIXTURE_REPORT);
     expect(events).toEqual(parsed.views);
   });
@@ -297,12 +303,12 @@ describe('ingest() of the real Apache log (test/fixtures/apache_logs)', () => {
     const fromString = openIndex('7d');
     const fromView = openIndex('7d');
     try {
-      const a = fromBuffer.ingest(LOG);
-      const b = fromString.ingest(LOG.toString('utf8'));
+      const a = fromBuffer.ingest(LOG, EVERY_LINE);
+      const b = fromString.ingest(LOG.toString('utf8'), EVERY_LINE);
       // a Uint8Array that is a window into a larger buffer (non-zero byteOffset)
       const backing = new Uint8Array(LOG.length + 16);
       backing.set(LOG, 7);
-      const c = fromView.ingest(backing.subarray(7, 7 + LOG.length));
+      const c = fromView.ingest(backing.subarray(7, 7 + LOG.length), EVERY_LINE);
       expect(b).toEqual(a);
       expect(c).toEqual(a);
       const expected = answersDigest(fromBuffer, a);
@@ -320,7 +326,7 @@ describe('createIngestStream() over the real log', () => {
   const whole = (() => {
     const index = openIndex('7d');
     try {
-      const report = index.ingest(LOG);
+      const report = index.ingest(LOG, EVERY_LINE);
       return { report, digest: answersDigest(index, report) };
     } finally {
       index.close();
@@ -331,7 +337,7 @@ describe('createIngestStream() over the real log', () => {
     for (const highWaterMark of [undefined, 1000, 4093]) {
       const index = openIndex('7d');
       try {
-        const stream = index.createIngestStream();
+        const stream = index.createIngestStream(EVERY_LINE);
         const reports: IngestReport[] = [];
         stream.on('report', (report: IngestReport) => reports.push(report));
         await pipeline(fs.createReadStream(FIXTURE, highWaterMark === undefined ? {} : { highWaterMark }), stream);
@@ -380,7 +386,7 @@ describe('createIngestStream() over the real log', () => {
     const expected = (() => {
       const index = openIndex('7d');
       try {
-        const report = index.ingest(part);
+        const report = index.ingest(part, EVERY_LINE);
         expect(report.lines).toBe(1_000);
         return { report, digest: answersDigest(index, report) };
       } finally {
@@ -393,6 +399,55 @@ describe('createIngestStream() over the real log', () => {
         const report = await streamInChunks(index, part, () => size);
         expect(report, `chunk size ${size}`).toEqual(expected.report);
         expect(answersDigest(index, report), `chunk size ${size}`).toBe(expected.digest);
+      } finally {
+        index.close();
+      }
+    }
+  });
+});
+
+describe('ingest() of the real log with the default view rules (what counts as a page view)', () => {
+  it('drops the other methods, the static files and the crawlers, each under its reason, as the reference does', () => {
+    const expected = referenceIngest(LOG, {}, { userWindow: 7 * DAY });
+    // method: the log's 42 HEAD, 5 POST and 1 OPTIONS lines, of which 36 have a status
+    // that counts (awk '$6 != "\"GET" && $9 >= 200 && $9 <= 399'); the rest as the reference reads it.
+    expect(expected.report).toEqual({
+      lines: 10_000,
+      accepted: 2_761,
+      rejected: 7_239,
+      late: 0,
+      reasons: { filtered: 220, method: 36, static: 5_348, crawler: 1_635 },
+      samples: [],
+    });
+    const index = openIndex('7d');
+    try {
+      expect(index.ingest(LOG)).toEqual(expected.report);
+      const { pages, users } = { pages: [...new Set(expected.events.map((e) => e.page))], users: [...new Set(expected.events.map((e) => e.user))] };
+      const recorded = openIndex('7d');
+      try {
+        for (const e of expected.events) recorded.record(e.user, e.page, e.ts);
+        expect(snapshot(index, pages, users, 30)).toEqual(snapshot(recorded, pages, users, 30));
+      } finally {
+        recorded.close();
+      }
+      // The busiest pages are articles now, not the favicon or the stylesheets.
+      const busiest = pages.map((page) => ({ page, readers: index.lastUsers(page, 30).length })).sort((a, b) => b.readers - a.readers);
+      for (const { page } of busiest.slice(0, 10)) expect(page).not.toMatch(/\.(ico|css|js|png|jpe?g|gif)$|^\/robots\.txt$/i);
+    } finally {
+      index.close();
+    }
+  });
+
+  it('agrees with the reference under other rules too (GET and HEAD, own lists, keepQuery)', () => {
+    for (const options of [
+      { methods: ['GET', 'HEAD'] },
+      { staticExtensions: ['png', '.JS'], crawlers: ['Googlebot', 'bingbot'] },
+      { keepQuery: true, ignoreCrawlers: false },
+      { methods: 'any', ignoreStatic: false },
+    ] satisfies IngestOptions[]) {
+      const index = openIndex('7d');
+      try {
+        expect(index.ingest(LOG, options), JSON.stringify(options)).toEqual(referenceIngest(LOG, options, { userWindow: 7 * DAY }).report);
       } finally {
         index.close();
       }

@@ -153,15 +153,24 @@ describe('ingest() of generated log lines', () => {
   it('accepts a good share of generated lines (the generators are not vacuous)', () => {
     let lines = 0;
     let accepted = 0;
+    const everyLine = { methods: 'any', ignoreStatic: false, ignoreCrawlers: false } as const;
+    const ruled = { lines: 0, accepted: 0, method: 0, static: 0, crawler: 0 };
     fc.assert(
       fc.property(inputFor({}, 40, 0), (data) => {
-        const { report } = referenceIngest(data, {}, { userWindow: 3_600_000 });
+        const { report } = referenceIngest(data, everyLine, { userWindow: 3_600_000 });
         lines += report.lines;
         accepted += report.accepted;
+        // The same lines under the default view rules: each rule drops some, not all.
+        const { report: byRules } = referenceIngest(data, {}, { userWindow: 3_600_000 });
+        ruled.lines += byRules.lines;
+        ruled.accepted += byRules.accepted;
+        for (const reason of ['method', 'static', 'crawler'] as const) ruled[reason] += byRules.reasons[reason] ?? 0;
       }),
       { numRuns: 100, seed: 42 },
     );
     expect(accepted / lines).toBeGreaterThan(0.25);
+    expect(ruled.accepted / ruled.lines).toBeGreaterThan(0.05);
+    for (const reason of ['method', 'static', 'crawler'] as const) expect(ruled[reason], reason).toBeGreaterThan(0);
     let ndLines = 0;
     let ndAccepted = 0;
     fc.assert(

@@ -9,6 +9,7 @@
  * in input order, that record() would have to be given to build the same index.
  */
 import { createHash } from 'node:crypto';
+import { DEFAULT_CRAWLERS, DEFAULT_METHODS, DEFAULT_STATIC_EXTENSIONS } from '../src/index.js';
 import type { ActivityIndex, IngestReport, RejectReason } from '../src/index.js';
 
 export interface RefOptions {
@@ -19,6 +20,11 @@ export interface RefOptions {
   keepQuery?: boolean;
   statuses?: { min: number; max: number } | readonly number[];
   fields?: { user?: string; page?: string; ts?: string; status?: string };
+  methods?: readonly string[] | 'any';
+  ignoreStatic?: boolean;
+  staticExtensions?: readonly string[];
+  ignoreCrawlers?: boolean;
+  crawlers?: readonly string[];
   maxKeyBytes?: number;
   maxLineBytes?: number;
 }
@@ -158,6 +164,58 @@ export function pageOfTarget(target: string, keepQuery: boolean): string | undef
   return path.startsWith('/') ? path : `/${path}`;
 }
 
+/** The reasons of sound lines that are not page views: counted, never sampled. */
+export const FILTER_REASONS: ReadonlySet<RejectReason> = new Set(['filtered', 'other-partition', 'method', 'static', 'crawler']);
+
+/** The index of the '"' closing a quoted body that starts at `from`: the first one an even run of backslashes precedes; -1 if none. */
+export function closingQuote(line: string, from: number): number {
+  for (let i = line.indexOf('"', from); i >= 0; i = line.indexOf('"', i + 1)) {
+    let backslashes = 0;
+    for (let j = i - 1; j >= from && line[j] === '\\'; j--) backslashes++;
+    if (backslashes % 2 === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * What counts as a page view (docs/semantics.md): the method, static and crawler rules
+ * applied in that order to a sound line. method is undefined when the format does not
+ * log one, and the rule passes; the crawler rule applies to formats that log an agent
+ * (agentFormat), and agent is undefined for a line that holds none. Text is latin1.
+ */
+export function viewRuleReason(
+  parts: { method?: string; page: string; agentFormat?: boolean; agent?: string },
+  options: RefOptions,
+): RejectReason | undefined {
+  const methods = options.methods ?? DEFAULT_METHODS;
+  if (methods !== 'any' && parts.method !== undefined && !methods.includes(parts.method)) return 'method';
+  if (options.ignoreStatic ?? true) {
+    const extensions = (options.staticExtensions ?? DEFAULT_STATIC_EXTENSIONS).map((e) => e.replace(/^\./, '').toLowerCase());
+    const path = parts.page.split(/[?#]/)[0]!;
+    const segment = path.slice(path.lastIndexOf('/') + 1);
+    const dot = segment.lastIndexOf('.');
+    if (dot > 0 && extensions.includes(segment.slice(dot + 1).toLowerCase())) return 'static';
+  }
+  if ((options.ignoreCrawlers ?? true) && parts.agentFormat === true) {
+    if (parts.page.split(/[?#]/)[0] === '/robots.txt') return 'crawler';
+    if (parts.agent === undefined) return undefined;
+    const agent = parts.agent.toLowerCase();
+    const tokens = options.crawlers ?? DEFAULT_CRAWLERS;
+    if (agent === '' || agent === '-' || tokens.some((token) => agent.includes(token.toLowerCase()))) return 'crawler';
+  }
+  return undefined;
+}
+
+/** combined: the agent in what follows bytes (' "referer" "agent" ...'); undefined when there is none. */
+function combinedAgent(rest: string): string | undefined {
+  if (!rest.startsWith(' "')) return undefined;
+  const refererEnd = closingQuote(rest, 2);
+  if (refererEnd < 0 || !rest.startsWith(' "', refererEnd + 1)) return undefined;
+  const start = refererEnd + 3;
+  const end = closingQuote(rest, start);
+  return rest.slice(start, end < 0 ? rest.length : end);
+}
+
 /** One combined/common line (without "\n" and "\r"). */
 export function parseAccessLine(line: Buffer, options: RefOptions, maxKeyBytes: number): RefLine {
   const fail = (reason: RejectReason): RefLine => ({ ok: false, reason });
@@ -184,7 +242,12 @@ export function parseAccessLine(line: Buffer, options: RefOptions, maxKeyBytes: 
   if (page === undefined) return fail('malformed');
   const userBytes = bytesOf(user);
   const pageBytes = bytesOf(page);
-  const reason = checkKeys(userBytes, pageBytes, maxKeyBytes);
+  const reason =
+    checkKeys(userBytes, pageBytes, maxKeyBytes) ??
+    viewRuleReason(
+      { method: req[1]!, page, agentFormat: (options.format ?? 'combined') === 'combined', agent: combinedAgent(rest!) },
+      options,
+    );
   return reason === undefined ? { ok: true, user: userBytes, page: pageBytes, ts } : fail(reason);
 }
 
@@ -441,7 +504,8 @@ export function parseJsonLine(line: Buffer, options: RefOptions, maxKeyBytes: nu
     if (path === undefined) return fail('malformed');
     pageBytes = bytesOf(path);
   }
-  const reason = checkKeys(user.bytes, pageBytes, maxKeyBytes, { user: user.lone, page: page.lone });
+  const reason =
+    checkKeys(user.bytes, pageBytes, maxKeyBytes, { user: user.lone, page: page.lone }) ?? viewRuleReason({ page: latin1(pageBytes) }, options);
   return reason === undefined ? { ok: true, user: user.bytes, page: pageBytes, ts } : fail(reason);
 }
 
@@ -526,7 +590,7 @@ export function referenceIngest(
     } else {
       report.rejected++;
       report.reasons[result.reason] = (report.reasons[result.reason] ?? 0) + 1;
-      if (result.reason !== 'filtered' && report.samples.length < 10) {
+      if (!FILTER_REASONS.has(result.reason) && report.samples.length < 10) {
         report.samples.push({ line: lineNumber, reason: result.reason, text: sampleText(content) });
       }
     }

@@ -43,7 +43,8 @@ describe('format: { apache }', () => {
       format: { apache: format },
       user: '%{X-Forwarded-For}i|%h',
     });
-    expect(report.reasons).toEqual({ filtered: 1, malformed: 1, 'bad-time': 1 });
+    // HEAD /c is not a reader's page load, and curl is not a reader (the default view rules).
+    expect(report.reasons).toEqual({ filtered: 1, malformed: 1, 'bad-time': 1, method: 1, crawler: 1 });
   });
 
   it('takes a cookie as the user', () => {

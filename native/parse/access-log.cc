@@ -105,11 +105,23 @@ RejectReason LogParser::ParseAccessLog(const char* p, const char* end, ParsedVie
   if (!clf_time_.Read(time, time_end - time, &out->ts_ms)) return RejectReason::kBadTime;
 
   bool page_printable = true;
-  const RejectReason r = ParseRequest(request, request_end, options_.keep_query, &page_scratch_, &out->page, &page_printable);
+  const RejectReason r =
+      ParseRequest(request, request_end, options_.keep_query, &page_scratch_, &out->method, &out->page, &page_printable);
   if (r != RejectReason::kNone) return r;
 
-  return CheckKeys(out->user, HintFor(user_printable), out->page, HintFor(page_printable),
-                   options_.max_key_bytes);
+  if (p != end) agent_tail_ = p;  // the agent is found only if the crawler rule needs it
+  return CheckKeys(out->user, HintFor(user_printable), out->page, HintFor(page_printable), options_.max_key_bytes);
+}
+
+std::string_view LogParser::CombinedAgent(const char* p, const char* end) {
+  if (end - p < 2 || p[0] != ' ' || p[1] != '"') return {};
+  const char* referer_end = FindClosingQuote(p + 2, end);
+  if (referer_end == nullptr) return {};
+  p = referer_end + 1;
+  if (end - p < 2 || p[0] != ' ' || p[1] != '"') return {};
+  const char* agent = p + 2;
+  const char* agent_end = FindClosingQuote(agent, end);
+  return std::string_view(agent, (agent_end != nullptr ? agent_end : end) - agent);
 }
 
 }  // namespace skiptrail

@@ -1,7 +1,8 @@
 // Runs a compiled FormatPlan (format-plan.h) over one line: Apache LogFormat and
 // nginx log_format strings. Checks run in the order of the combined format: structure
 // (malformed) -> status (bad-status, filtered) -> no user present (filtered) -> time
-// (bad-time) -> request or path (malformed) -> keys.
+// (bad-time) -> request or path (malformed) -> keys; then the view rules (view-rules.h)
+// read the method (%m, else the request line's) and the agent (%{User-Agent}i).
 //
 // One pass finds every field with the scanner its end needs (format-plan.h, FieldEnd),
 // keeps only the values the plan uses, and learns on the way whether a user value is
@@ -103,7 +104,7 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
   // The user: the present candidate with the lowest slot (the first in the user list).
   size_t user_slot = plan.user_slots;
   bool user_printable = false;
-  std::string_view status, time, request, request_uri, path, query;
+  std::string_view status, time, request, request_uri, path, query, method, agent;
   FieldRole time_role = FieldRole::kIgnore, query_role = FieldRole::kIgnore;
   for (size_t i = 0; i < plan.read_fields; ++i) {
     const PlanField& field = plan.fields[i];
@@ -132,6 +133,8 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
         break;
       }
       case FieldRole::kRequestLine: request = v; break;
+      case FieldRole::kMethod: method = v; break;
+      case FieldRole::kAgent: agent = v; break;
       case FieldRole::kRequestUri: request_uri = v; break;
       case FieldRole::kPath: path = v; break;
       case FieldRole::kQuery:
@@ -166,7 +169,7 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
   if (request.data() != nullptr) {
     const RejectReason r =
         ParseRequest(request.data(), request.data() + request.size(), options_.keep_query, &page_scratch_,
-                     &out->page, &page_printable);
+                     &out->method, &out->page, &page_printable);
     if (r != RejectReason::kNone) return r;
   } else {
     // A request URI or a path as the server logged it: origin-form only.
@@ -185,6 +188,9 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
     out->page = target;
     page_printable = false;
   }
+  // A method field (%m) wins over the request line's: they agree unless the line lies.
+  if (method.data() != nullptr) out->method = method;
+  out->agent = agent;
   return CheckKeys(out->user, HintFor(user_printable), out->page, HintFor(page_printable), options_.max_key_bytes);
 }
 

@@ -65,7 +65,8 @@ const char* ApacheDirective(const char* p, const char* end, Directive* d, std::s
       d->user_candidate = true;
       d->key = "%u";
       break;
-    case 'l': case 'm': case 'H': case 'b': case 'B': case 'O': case 'I': case 'S': case 'D': case 'T':
+    case 'm': d->role = FieldRole::kMethod; break;
+    case 'l': case 'H': case 'b': case 'B': case 'O': case 'I': case 'S': case 'D': case 'T':
     case 'v': case 'V': case 'p': case 'A': case 'k': case 'L': case 'P': case 'X': case 'f': case 'R':
       break;
     case 'e': case 'n': case 'o': case '^':
@@ -80,6 +81,7 @@ const char* ApacheDirective(const char* p, const char* end, Directive* d, std::s
       d->user_candidate = true;
       d->key = "%{" + Lower(name) + "}i";
       d->first_of_list = IsForwardedFor(Lower(name));
+      if (Lower(name) == "user-agent") d->role = FieldRole::kAgent;
       break;
     case 'C':
       if (!has_name || name.empty()) return unsupported("%{cookie}C needs a cookie name");
@@ -148,7 +150,7 @@ const char* NginxDirective(const char* p, const char* end, Directive* d, std::st
   static const char* const kIgnored[] = {
       "body_bytes_sent", "bytes_sent", "request_time", "request_length", "connection", "connection_requests",
       "pipe", "server_name", "host", "hostname", "server_port", "server_addr", "server_protocol", "scheme",
-      "remote_port", "request_method", "gzip_ratio", "ssl_protocol", "ssl_cipher", "request_id", "is_args",
+      "remote_port", "gzip_ratio", "ssl_protocol", "ssl_cipher", "request_id", "is_args",
       "pid", "nginx_version", "time_msec", "binary_remote_addr", "content_type", "content_length",
       "request_completion", "msec_frac", "tcpinfo_rtt", "upstream_addr", "upstream_status",
       "upstream_response_time", "upstream_connect_time", "upstream_header_time", "upstream_cache_status",
@@ -161,6 +163,9 @@ const char* NginxDirective(const char* p, const char* end, Directive* d, std::st
     d->first_of_list = true;
   } else if (StartsWith(name, "http_") || StartsWith(name, "cookie_")) {
     d->user_candidate = true;
+    if (name == "http_user_agent") d->role = FieldRole::kAgent;
+  } else if (name == "request_method") {
+    d->role = FieldRole::kMethod;
   } else if (name == "time_local") {
     d->role = FieldRole::kTimeClf;
   } else if (name == "time_iso8601") {
@@ -317,6 +322,16 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
     query_taken = true;
   }
 
+  // The method and the agent from their first field; other copies are ignored.
+  for (FieldRole once : {FieldRole::kMethod, FieldRole::kAgent}) {
+    bool taken = false;
+    for (Directive& d : directives) {
+      if (d.role != once) continue;
+      if (taken) d.role = FieldRole::kIgnore;
+      taken = true;
+    }
+  }
+
   // The user list.
   std::string list(user_list);
   if (list.empty()) list = dialect == FormatDialect::kApache ? "%h" : "$remote_addr";
@@ -353,6 +368,8 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
     if (fields[i].role != FieldRole::kUserCandidate) fields[i].role = directives[i].role;
     fields[i].directive = directives[i].text;
     if (fields[i].role == FieldRole::kStatus) plan->has_status = true;
+    if (fields[i].role == FieldRole::kMethod || fields[i].role == FieldRole::kRequestLine) plan->has_method = true;
+    if (fields[i].role == FieldRole::kAgent) plan->has_agent = true;
   }
   // Quoted fields: between two literals that end and start with '"'.
   for (size_t i = 0; i < fields.size(); ++i) {
@@ -368,14 +385,26 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
                                        : FieldEnd::kLiteral;
     fields[i].stop = next.empty() ? ' ' : next[0];
   }
+  plan->literals = std::move(literals);
+  plan->fields = std::move(fields);
+  plan->user_slots = slot;
+  SetUnreadTail(plan);
+  return true;
+}
+
+void SetUnreadTail(FormatPlan* plan) {
+  const std::vector<PlanField>& fields = plan->fields;
   size_t read_fields = fields.size();
   while (read_fields > 0 && fields[read_fields - 1].role == FieldRole::kIgnore) --read_fields;
   while (read_fields < fields.size() && !fields[read_fields].quoted) ++read_fields;
   plan->read_fields = read_fields;
-  plan->literals = std::move(literals);
-  plan->fields = std::move(fields);
-  plan->user_slots = slot;
-  return true;
+}
+
+void DropAgentField(FormatPlan* plan) {
+  for (PlanField& field : plan->fields) {
+    if (field.role == FieldRole::kAgent) field.role = FieldRole::kIgnore;
+  }
+  SetUnreadTail(plan);
 }
 
 }  // namespace skiptrail

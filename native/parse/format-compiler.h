@@ -23,6 +23,14 @@ enum class FormatDialect : uint8_t { kApache, kNginx };
 bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_view user_list, FormatPlan* plan,
                    std::string* error);
 
+// Sets plan->read_fields: the fields up to the last one used (not kIgnore), then on to
+// the next quoted one; the rest is the unused tail, not read (format-plan.h).
+void SetUnreadTail(FormatPlan* plan);
+
+// For a parser whose view rules do not read the agent: its field becomes kIgnore, so
+// that an agent in the tail costs nothing (LogParser's constructor).
+void DropAgentField(FormatPlan* plan);
+
 // Apache's shipped vhost_combined LogFormat.
 constexpr std::string_view kVhostCombinedFormat = "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"";
 

@@ -38,6 +38,8 @@ enum class FieldRole : uint8_t {
   kQuery,           // "?b" or "" (Apache %q)
   kArgs,            // "b" or "" (nginx $args)
   kStatus,          // three digits
+  kMethod,          // "GET" (Apache %m, nginx $request_method), read by the view rules
+  kAgent,           // the User-Agent header (%{User-Agent}i, $http_user_agent), likewise
   kTimeClf,         // "10/Oct/2000:13:55:36 -0700"
   kTimeIso,         // "2000-10-10T13:55:36-07:00"
   kTimeSeconds,     // "971211336" (Apache %{sec}t)
@@ -76,6 +78,8 @@ struct FormatPlan {
   // opening literal, literals[read_fields] (the last literal read), is checked. read_fields == fields.size()
   // means the whole line is read and must end where the plan ends.
   size_t read_fields = 0;
+  bool has_method = false;  // a method for the view rules (%r, %m, $request, $request_method)
+  bool has_agent = false;   // a user agent for the view rules (%{User-Agent}i, $http_user_agent)
 };
 
 }  // namespace skiptrail

@@ -19,6 +19,9 @@ const char* RejectReasonName(RejectReason reason) {
     case RejectReason::kBadEncoding: return "bad-encoding";
     case RejectReason::kLineTooLong: return "line-too-long";
     case RejectReason::kFuture: return "future";
+    case RejectReason::kMethod: return "method";
+    case RejectReason::kStatic: return "static";
+    case RejectReason::kCrawler: return "crawler";
     case RejectReason::kCount: break;
   }
   return "unknown";
@@ -34,11 +37,17 @@ JsonFieldSpecs JsonFieldsOf(const ParserOptions& options) {
   return specs;
 }
 
-LogParser::LogParser(const ParserOptions& options) : options_(options) {
+LogParser::LogParser(const ParserOptions& options)
+    : options_(options),
+      view_rules_(options.rules),
+      page_is_path_((options.format == LogFormat::kCombined || options.format == LogFormat::kCommon ||
+                     options.format == LogFormat::kCompiled) &&
+                    !options.keep_query) {
   const LogFormat format = options_.format;
   TimeUnit unit = options_.ts_unit;
   if (unit == TimeUnit::kFormatDefault) unit = format == LogFormat::kCaddy ? TimeUnit::kSeconds : TimeUnit::kMilliseconds;
   switch (unit) {
+    case TimeUnit::kMilliseconds: ts_unit_shift_ = 0; break;
     case TimeUnit::kSeconds: ts_unit_shift_ = 3; break;
     case TimeUnit::kMicroseconds: ts_unit_shift_ = -3; break;
     case TimeUnit::kNanoseconds: ts_unit_shift_ = -6; break;
@@ -54,6 +63,7 @@ LogParser::LogParser(const ParserOptions& options) : options_(options) {
   if (options_.format == LogFormat::kCompiled) {
     std::string error;
     plan_ok_ = CompileFormat(options_.dialect, options_.format_text, options_.user_list, &plan_, &error);
+    if (plan_ok_ && !view_rules_.filters_agents()) DropAgentField(&plan_);
   }
   auto accept = [this](unsigned s) {
     if (s >= 100 && s <= 599) status_bits_[s >> 6] |= uint64_t{1} << (s & 63);
@@ -71,6 +81,19 @@ RejectReason LogParser::Parse(std::string_view line, ParsedView* out) {
   if (end > p && end[-1] == '\r') --end;
   if (options_.syslog && (p = SkipSyslogFrame(p, end)) == nullptr) return RejectReason::kMalformed;
   if (end - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+  out->method = std::string_view();
+  out->agent = std::string_view();
+  agent_tail_ = nullptr;
+  const RejectReason reason = ParseFormat(p, end, out);
+  if (reason != RejectReason::kNone || !view_rules_.active()) return reason;
+  const RejectReason request = view_rules_.ClassifyRequest(out->method, out->page, page_is_path_);
+  if (request != RejectReason::kNone || !view_rules_.filters_agents()) return request;
+  if (agent_tail_ != nullptr) out->agent = CombinedAgent(agent_tail_, end);
+  return out->agent.data() != nullptr && view_rules_.IsCrawler(out->agent) ? RejectReason::kCrawler
+                                                                           : RejectReason::kNone;
+}
+
+RejectReason LogParser::ParseFormat(const char* p, const char* end, ParsedView* out) {
   if (IsJsonFormat(options_.format)) {
     return json_ok_ ? ParseJsonLine(p, end, out) : RejectReason::kMalformed;
   }

@@ -17,7 +17,8 @@
 //             query dropped unless keep_query, as in the text formats).
 //
 // Checks run in this order and the first failing one is reported, so one line always
-// gets the same reason:
+// gets the same reason (then, for every format, the view rules of view-rules.h: method,
+// static, crawler):
 //   combined/common: field structure (malformed) -> status (bad-status, filtered) ->
 //                    user absent for 'authuser' (filtered) -> time (bad-time) ->
 //                    request line and target (malformed) -> keys
@@ -39,9 +40,10 @@
 //
 // Files (native/parse/, one job each): log-parser.* this facade and the dispatch;
 // scan.h the shared SIMD scanners; calendar.* dates, offsets and time syntaxes; keys.*
-// the key rules; request.* the HTTP request line; syslog.* frame stripping; json.* JSON
-// scanning; json-fields.* member paths and the JSON presets; access-log.cc the
-// combined/common fast path; ndjson.cc JSON lines (ndjson, caddy, traefik).
+// the key rules; view-rules.* what counts as a page view; request.* the HTTP request
+// line; syslog.* frame stripping; json.* JSON scanning; json-fields.* member paths and
+// the JSON presets; access-log.cc the combined/common fast path; ndjson.cc JSON lines
+// (ndjson, caddy, traefik).
 //
 // Thread safety: none. A LogParser owns scratch buffers; use one per thread/session.
 #ifndef SKIPTRAIL_PARSE_LOG_PARSER_H_
@@ -56,6 +58,7 @@
 #include "calendar.h"  // kMaxTimeMs, ClfTimeReader
 #include "format-compiler.h"
 #include "json-fields.h"
+#include "view-rules.h"
 
 namespace skiptrail {
 
@@ -79,12 +82,23 @@ enum class RejectReason : uint8_t {
   kLineTooLong,
   kOtherPartition,  // a valid line whose user belongs to another partition (IngestSession)
   kFuture,  // set by IngestSession, not the parser: ts beyond its max_ts
+  kMethod,   // a sound line whose method does not count (ParserOptions::rules, view-rules.h)
+  kStatic,   // ... whose page is a static asset
+  kCrawler,  // ... whose user agent is a crawler's
   kCount
 };
 
 // "malformed", "bad-time", "bad-status", "filtered", "key-too-long", "bad-encoding",
-// "line-too-long", "other-partition", "future"; "none" for kNone. Static storage, never null.
+// "line-too-long", "other-partition", "future", "method", "static", "crawler"; "none" for
+// kNone. Static storage, never null.
 const char* RejectReasonName(RejectReason reason);
+
+// The reasons of sound lines that are simply not page views (filtered, other-partition,
+// method, static, crawler): counted, never sampled, and not errors.
+inline bool IsFilterReason(RejectReason reason) {
+  return reason == RejectReason::kFiltered || reason == RejectReason::kOtherPartition ||
+         reason == RejectReason::kMethod || reason == RejectReason::kStatic || reason == RejectReason::kCrawler;
+}
 
 // The largest integer a JS number holds exactly (Number.MAX_SAFE_INTEGER).
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
@@ -125,6 +139,9 @@ struct ParserOptions {
   std::string format_text;
   std::string user_list;
 
+  // Every format: which sound lines count as page views (view-rules.h). Default: all.
+  ViewRules rules;
+
   uint32_t max_key_bytes = 1024;        // a longer user or page is key-too-long
   uint32_t max_line_bytes = 64 * 1024;  // enforced by IngestSession, not by Parse()
 
@@ -152,6 +169,12 @@ struct ParsedView {
   std::string_view user;
   std::string_view page;
   int64_t ts_ms = 0;
+  // Read by the view rules: the request's method and user agent as logged, with a null
+  // data() when the format has none. combined finds its agent only when the crawler
+  // rule needs it (after the method and static rules passed), so a format parser may
+  // leave it unset and set agent_tail instead.
+  std::string_view method;
+  std::string_view agent;
 };
 
 class LogParser {
@@ -172,8 +195,15 @@ class LogParser {
   const ParserOptions& options() const { return options_; }
 
  private:
+  // The format's own parse, before the view rules.
+  RejectReason ParseFormat(const char* p, const char* end, ParsedView* out);
+
   // parse/access-log.cc: combined and common.
   RejectReason ParseAccessLog(const char* p, const char* end, ParsedView* out);
+  // combined: the user agent in ' "referer" "agent" ...' starting at [p, end), or a null
+  // view when the line holds none (a damaged referer). An agent whose closing quote was
+  // lost runs to the end of the line.
+  static std::string_view CombinedAgent(const char* p, const char* end);
 
   // parse/compiled-format.cc: a compiled Apache or nginx format.
   RejectReason ParseWithPlan(const char* p, const char* end, ParsedView* out);
@@ -190,6 +220,13 @@ class LogParser {
   }
 
   ParserOptions options_;
+  ViewClassifier view_rules_;
+  // The page of every accepted line is a path with no '?' or '#' (a request target
+  // without keep_query), which the static rule then need not look for.
+  bool page_is_path_;
+  // combined: where ' "referer" "agent"' starts in the current line (null for a line
+  // that ends after bytes), read only when the crawler rule needs the agent.
+  const char* agent_tail_ = nullptr;
   int ts_unit_shift_ = 0;          // JSON formats: power of ten from the ts unit to ms
   bool ts_seconds_ = false;        // JSON formats: the ts unit is seconds (fractions allowed)
   uint64_t status_bits_[10] = {};  // bit s set <=> status s (0..639) is accepted

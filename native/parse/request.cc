@@ -72,7 +72,7 @@ RejectReason PageOfTarget(const char* target, const char* path_end, const char* 
 //   anything else ("*", "host:443", "-", relative) is malformed.
 // The target is taken as logged: no percent-decoding, no unescaping of \" or \xhh.
 RejectReason ParseRequest(const char* req, const char* req_end, bool keep_query, std::string* scratch,
-                          std::string_view* page, bool* page_printable) {
+                          std::string_view* method, std::string_view* page, bool* page_printable) {
   SKIPTRAIL_DCHECK(*page_printable);
   const char* method_end = req;
   while (method_end < req_end && kTokenChars.is_tchar[static_cast<unsigned char>(*method_end)]) {
@@ -80,6 +80,7 @@ RejectReason ParseRequest(const char* req, const char* req_end, bool keep_query,
   }
   if (method_end == req || method_end == req_end || *method_end != ' ') return RejectReason::kMalformed;
   const char* target = method_end + 1;
+  *method = std::string_view(req, method_end - req);
 
   // One pass finds where the page ends ('?' unless keep_query, '#', or the ' ' before
   // the protocol) and whether it is all printable ASCII.

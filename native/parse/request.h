@@ -16,14 +16,15 @@ bool IsHttpVersion(const char* p, const char* end);
 // "http://" or "https://", any case, at [p, end): returns its length, else 0.
 size_t HttpSchemePrefix(const char* p, const char* end);
 
-// request = METHOD SP target [SP HTTP-version], checked as a whole. On kNone, *page is
+// request = METHOD SP target [SP HTTP-version], checked as a whole. On kNone, *method is
+// the method's bytes and *page is
 // the target's path (the query kept only if keep_query, the fragment never), pointing
 // into the request or into *scratch (absolute-form targets), and *page_printable is
 // cleared unless the page is all printable ASCII. kFiltered for "OPTIONS *" (Apache's
 // internal dummy connection); kMalformed for any other unusable request.
 // REQUIRES: *page_printable is true on entry.
 RejectReason ParseRequest(const char* req, const char* req_end, bool keep_query, std::string* scratch,
-                          std::string_view* page, bool* page_printable);
+                          std::string_view* method, std::string_view* page, bool* page_printable);
 
 // A request target logged alone ([target, target_end), as the JSON formats log it): its
 // page as ParseRequest reads a target, spaces included. kFiltered for "*" (asterisk-form,

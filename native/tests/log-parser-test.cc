@@ -1004,6 +1004,168 @@ void TestCompiledMatchesCombined(const std::string& fixture) {
   CHECK_EQ(Reason(auth, "h - J\x01rg [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.0\" 200 1"), RejectReason::kMalformed);
 }
 
+// ---------------------------------------------------------------------------------
+// What counts as a page view (parse/view-rules.h).
+
+ParserOptions WithDefaultRules(ParserOptions o) {
+  o.rules.methods = {"GET"};
+  o.rules.static_extensions = DefaultStaticExtensions();
+  o.rules.crawler_tokens = DefaultCrawlerTokens();
+  return o;
+}
+
+std::string WithAgent(const std::string& request, const std::string& agent) {
+  return Line("127.0.0.1", "frank", "10/Oct/2000:13:55:36 -0700", request, "200", " 1 \"-\" \"" + agent + "\"");
+}
+
+void TestViewRules() {
+  g_test = "view rules";
+  const std::string firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+  const ParserOptions ruled = WithDefaultRules(Combined());
+  // The parser alone counts every sound line; the rules are opt-in.
+  CHECK_EQ(Reason(Combined(), WithAgent("POST /a.css HTTP/1.1", "Googlebot/2.1")), RejectReason::kNone);
+  CHECK_EQ(Reason(ruled, WithAgent("GET /articles/skiplists HTTP/1.1", firefox)), RejectReason::kNone);
+
+  // Methods: exact bytes, checked first.
+  CHECK_EQ(Reason(ruled, WithAgent("POST /a HTTP/1.1", firefox)), RejectReason::kMethod);
+  CHECK_EQ(Reason(ruled, WithAgent("HEAD /a HTTP/1.1", firefox)), RejectReason::kMethod);
+  CHECK_EQ(Reason(ruled, WithAgent("get /a HTTP/1.1", firefox)), RejectReason::kMethod);
+  CHECK_EQ(Reason(ruled, WithAgent("POST /a.css HTTP/1.1", "curl/8.4.0")), RejectReason::kMethod);
+  ParserOptions get_head = ruled;
+  get_head.rules.methods = {"GET", "HEAD"};
+  CHECK_EQ(Reason(get_head, WithAgent("HEAD /a HTTP/1.1", firefox)), RejectReason::kNone);
+  // Apache's dummy connection stays filtered: the request line decides before the rules.
+  CHECK_EQ(Reason(ruled, WithRequest("OPTIONS * HTTP/1.0")), RejectReason::kFiltered);
+
+  // Static: the last segment's extension, any case, before '?' or '#'.
+  for (const char* page : {"/favicon.ico", "/s/site.CSS", "/app.min.js", "/img/a.b.PNG", "/f.woff2", "/v.mp4",
+                           "/a.js?v=3", "/a.svg#icon", "/app.js.map"}) {
+    CHECK_EQ(Reason(ruled, WithAgent(std::string("GET ") + page + " HTTP/1.1", firefox)), RejectReason::kStatic);
+  }
+  for (const char* page : {"/", "/a", "/a.html", "/paper.pdf", "/notes.txt", "/ROBOTS.TXT", "/.css", "/dir.css/", "/a/.js",
+                           "/css", "/a.js/b", "/feed.xml"}) {
+    CHECK_EQ(Reason(ruled, WithAgent(std::string("GET ") + page + " HTTP/1.1", firefox)), RejectReason::kNone);
+  }
+  ParserOptions keep = ruled;
+  keep.keep_query = true;  // the query is kept in the page but not read as an extension
+  CHECK_EQ(Reason(keep, WithAgent("GET /a.css?x=/b.html HTTP/1.1", firefox)), RejectReason::kStatic);
+  CHECK_EQ(Reason(keep, WithAgent("GET /b.html?x=a.css HTTP/1.1", firefox)), RejectReason::kNone);
+  ParserOptions own = ruled;
+  own.rules.static_extensions = {"HTML", "pdf"};
+  CHECK_EQ(Reason(own, WithAgent("GET /a.html HTTP/1.1", firefox)), RejectReason::kStatic);
+  CHECK_EQ(Reason(own, WithAgent("GET /a.PDF HTTP/1.1", firefox)), RejectReason::kStatic);
+  CHECK_EQ(Reason(own, WithAgent("GET /a.css HTTP/1.1", firefox)), RejectReason::kNone);
+
+  // Crawlers: a token anywhere in the agent, any case; an empty or "-" agent.
+  for (const char* agent : {"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                            "Mozilla/5.0 (compatible; bingbot/2.0)", "Baiduspider", "Yahoo! Slurp", "curl/8.4.0",
+                            "python-requests/2.31", "Go-http-client/1.1", "Wget/1.21", "facebookexternalhit/1.1",
+                            "Mozilla/5.0 HeadlessChrome/119.0", "-", "", "UptimeRobot/2.0", "Pingdom.com_bot"}) {
+    CHECK_EQ(Reason(ruled, WithAgent("GET /a HTTP/1.1", agent)), RejectReason::kCrawler);
+  }
+  CHECK_EQ(Reason(ruled, WithAgent("GET /a HTTP/1.1", "Mozilla/5.0 (iPhone) Safari/604.1")), RejectReason::kNone);
+  // Only robots fetch /robots.txt, whatever their agent says; not for a format without agents.
+  CHECK_EQ(Reason(ruled, WithAgent("GET /robots.txt HTTP/1.1", firefox)), RejectReason::kCrawler);
+  CHECK_EQ(Reason(ruled, WithAgent("GET /robots.txt?x HTTP/1.1", firefox)), RejectReason::kCrawler);
+  CHECK_EQ(Reason(ruled, Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /robots.txt HTTP/1.1", "200", " 1")),
+           RejectReason::kCrawler);
+  ParserOptions no_crawlers = ruled;
+  no_crawlers.rules.crawler_tokens.clear();
+  CHECK_EQ(Reason(no_crawlers, WithAgent("GET /robots.txt HTTP/1.1", "Googlebot")), RejectReason::kNone);
+  // Static comes before crawler; a damaged agent (no closing quote) runs to the line's end.
+  CHECK_EQ(Reason(ruled, WithAgent("GET /a.png HTTP/1.1", "Googlebot")), RejectReason::kStatic);
+  CHECK_EQ(Reason(ruled, Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.1", "200",
+                             " 1 \"-\" \"Mozilla/5.0 (compatible; bingbot/2.0")),
+           RejectReason::kCrawler);
+  CHECK_EQ(Reason(ruled, WithAgent("GET /a HTTP/1.1", "Mozilla/5.0 \\\"bot\\\"")), RejectReason::kCrawler);
+  // A line without an agent (a common-format line in a combined log) cannot be a crawler.
+  CHECK_EQ(Reason(ruled, Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.1", "200", " 1")),
+           RejectReason::kNone);
+  CHECK_EQ(Reason(WithDefaultRules(Common()), Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.1", "200", " 1")),
+           RejectReason::kNone);
+  ParserOptions tokens = ruled;
+  tokens.rules.crawler_tokens = {"Firefox", "x"};  // one-byte tokens match anywhere, the last byte included
+  CHECK_EQ(Reason(tokens, WithAgent("GET /a HTTP/1.1", firefox)), RejectReason::kCrawler);
+  CHECK_EQ(Reason(tokens, WithAgent("GET /a HTTP/1.1", "Safari")), RejectReason::kNone);
+  CHECK_EQ(Reason(tokens, WithAgent("GET /a HTTP/1.1", "Safarix")), RejectReason::kCrawler);
+  CHECK_EQ(Reason(tokens, WithAgent("GET /a HTTP/1.1", "Googlebot")), RejectReason::kNone);
+  // The verdict cache returns what a fresh scan does, whatever the order of agents.
+  {
+    LogParser parser(ruled);
+    ParsedView view;
+    std::mt19937 rng(7);
+    const std::vector<std::string> agents = {firefox, "Googlebot/2.1", "Mozilla/5.0 Safari", "curl/8", "-", "Bot"};
+    for (int i = 0; i < 2000; ++i) {
+      const std::string& agent = agents[rng() % agents.size()];
+      const RejectReason want = ParseWith(ruled, WithAgent("GET /a HTTP/1.1", agent)).reason;
+      CHECK_EQ(parser.Parse(WithAgent("GET /a HTTP/1.1", agent), &view), want);
+    }
+  }
+
+  // Other reasons come first: the rules read only otherwise sound lines.
+  CHECK_EQ(Reason(ruled, Line("h", "-", "10/Oct/2000:13:55:36 -0700", "POST /a.css HTTP/1.1", "404", " 1 \"-\" \"bot\"")),
+           RejectReason::kFiltered);
+  CHECK_EQ(Reason(ruled, Line("h", "-", "31/Feb/2000:13:55:36 -0700", "POST /a HTTP/1.1", "200", " 1 \"-\" \"bot\"")),
+           RejectReason::kBadTime);
+
+  // ndjson: no method, no agent; the static rule reads the page up to '?' or '#'.
+  const ParserOptions nd = WithDefaultRules(Ndjson());
+  CHECK_EQ(Reason(nd, R"({"user":"u","page":"/a.css?x","ts":1})"), RejectReason::kStatic);
+  CHECK_EQ(Reason(nd, R"({"user":"u","page":"/a#b.css","ts":1})"), RejectReason::kNone);
+  CHECK_EQ(Reason(nd, R"({"user":"u","page":"/a","ts":1,"method":"POST","agent":"bot"})"), RejectReason::kNone);
+
+  // Compiled formats: %m and %{User-Agent}i; $request_method and $http_user_agent.
+  const ParserOptions apache = WithDefaultRules(
+      Compiled(FormatDialect::kApache, "%h %t \"%m %U\" %>s \"%{User-Agent}i\""));
+  CHECK_EQ(Reason(apache, "h [10/Oct/2000:13:55:36 -0700] \"GET /a\" 200 \"" + firefox + "\""), RejectReason::kNone);
+  CHECK_EQ(Reason(apache, "h [10/Oct/2000:13:55:36 -0700] \"PUT /a\" 200 \"" + firefox + "\""), RejectReason::kMethod);
+  CHECK_EQ(Reason(apache, "h [10/Oct/2000:13:55:36 -0700] \"GET /a.gif\" 200 \"bot\""), RejectReason::kStatic);
+  CHECK_EQ(Reason(apache, "h [10/Oct/2000:13:55:36 -0700] \"GET /a\" 200 \"AhrefsBot/7.0\""), RejectReason::kCrawler);
+  const ParserOptions vhost = WithDefaultRules(Compiled(FormatDialect::kApache, std::string(kVhostCombinedFormat)));
+  CHECK_EQ(Reason(vhost, "e:80 h - - [10/Oct/2000:13:55:36 -0700] \"HEAD / HTTP/1.1\" 200 1 \"-\" \"x\""),
+           RejectReason::kMethod);
+  CHECK_EQ(Reason(vhost, "e:80 h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\""),
+           RejectReason::kCrawler);
+  const ParserOptions nginx = WithDefaultRules(Compiled(
+      FormatDialect::kNginx, "$remote_addr [$time_local] $request_method $uri $status \"$http_user_agent\""));
+  CHECK_EQ(Reason(nginx, "h [10/Oct/2000:13:55:36 -0700] DELETE /a 200 \"x\""), RejectReason::kMethod);
+  CHECK_EQ(Reason(nginx, "h [10/Oct/2000:13:55:36 -0700] GET /a 200 \"Wget/1.21\""), RejectReason::kCrawler);
+  CHECK_EQ(Reason(nginx, "h [10/Oct/2000:13:55:36 -0700] GET /a 200 \"" + firefox + "\""), RejectReason::kNone);
+  // A format without %m/%r or without the agent: the rule it cannot read passes.
+  const ParserOptions bare = WithDefaultRules(Compiled(FormatDialect::kApache, "%h %t %U %>s"));
+  CHECK_EQ(Reason(bare, "h [10/Oct/2000:13:55:36 -0700] /a 200"), RejectReason::kNone);
+  CHECK_EQ(Reason(bare, "h [10/Oct/2000:13:55:36 -0700] /a.css 200"), RejectReason::kStatic);
+  FormatPlan plan;
+  std::string error;
+  CHECK(CompileFormat(FormatDialect::kApache, "%h %t %U %>s", "", &plan, &error));
+  CHECK(!plan.has_method && !plan.has_agent);
+  CHECK(CompileFormat(FormatDialect::kApache, std::string(kVhostCombinedFormat), "", &plan, &error));
+  CHECK(plan.has_method && plan.has_agent);
+  // The agent named as a user candidate is a user, not an agent.
+  CHECK(CompileFormat(FormatDialect::kNginx, "$remote_addr [$time_local] $uri \"$http_user_agent\"",
+                      "$http_user_agent", &plan, &error));
+  CHECK(!plan.has_agent && !plan.has_method);
+
+  // In a session: each under its own reason, counted in rejected, never sampled.
+  std::string data;
+  data += WithAgent("GET /a HTTP/1.1", firefox) + "\n";
+  data += WithAgent("POST /a HTTP/1.1", firefox) + "\n";
+  data += WithAgent("GET /a.css HTTP/1.1", firefox) + "\n";
+  data += WithAgent("GET /a HTTP/1.1", "bingbot") + "\n";
+  data += "garbage\n";
+  Run run = Ingest(ruled, data, 7);
+  CHECK_EQ(run.report.lines, uint64_t{5});
+  CHECK_EQ(run.report.accepted, uint64_t{1});
+  CHECK_EQ(run.report.rejected, uint64_t{4});
+  CHECK_EQ(run.report.reasons[static_cast<int>(RejectReason::kMethod)], uint64_t{1});
+  CHECK_EQ(run.report.reasons[static_cast<int>(RejectReason::kStatic)], uint64_t{1});
+  CHECK_EQ(run.report.reasons[static_cast<int>(RejectReason::kCrawler)], uint64_t{1});
+  CHECK_EQ(run.report.samples.size(), size_t{1});
+  CHECK_EQ(std::string(RejectReasonName(RejectReason::kMethod)), std::string("method"));
+  CHECK_EQ(std::string(RejectReasonName(RejectReason::kStatic)), std::string("static"));
+  CHECK_EQ(std::string(RejectReasonName(RejectReason::kCrawler)), std::string("crawler"));
+}
+
 void TestFormatCompilerErrors() {
   g_test = "format compiler errors";
   auto error_of = [](FormatDialect dialect, const std::string& format, const std::string& user = "") {
@@ -1609,6 +1771,7 @@ int main(int argc, char** argv) {
   TestCompiledFormats();
   TestFormatCompilerErrors();
   TestCompiledMatchesCombined(fixture);
+  TestViewRules();
   TestSessionLines();
   TestSessionSamples();
   TestSessionLineTooLong();

@@ -1,12 +1,13 @@
 // Throughput of the log parser alone (no index): the fixture repeated to ~100 MB, fed
 // through IngestSession as a stream would (64 KiB chunks) and as one buffer, and
-// LogParser::Parse over pre-split lines; then the same lines through compiled Apache and
+// LogParser::Parse over pre-split lines; then with the library's default view rules
+// (what counts as a page view); then the same lines through compiled Apache and
 // nginx format strings equivalent to combined (the ratio to combined is what issue 14's
 // "within 20%" is about); then the same events as ndjson, and as Caddy and Traefik JSON
 // access-log lines (nested members, header arrays, the size of the real thing).
 //
 //   scripts/native-tests.sh --bench     (builds this with -O3 and runs it)
-//   parse-bench [fixture-path] [repeats] [combined|compiled|ndjson|caddy|traefik]
+//   parse-bench [fixture-path] [repeats] [combined|rules|compiled|ndjson|caddy|traefik]
 //
 // Each figure is the best of 10 runs, timed with this thread's CPU clock so that other
 // processes sharing the machine do not count (wall time is printed too); the sink only
@@ -207,6 +208,13 @@ int main(int argc, char** argv) {
 
   std::printf("fixture %s x %d: %.1f MB combined\n", path.c_str(), repeats, combined.size() / 1e6);
   if (only.empty() || only == "combined") BenchFormat("combined", ParserOptions(), combined);
+  // The same lines under the library's default view rules (GET, static files and
+  // crawlers dropped): the cost of classification, read against the line above.
+  ParserOptions ruled;
+  ruled.rules.methods = {"GET"};
+  ruled.rules.static_extensions = DefaultStaticExtensions();
+  ruled.rules.crawler_tokens = DefaultCrawlerTokens();
+  if (only.empty() || only == "combined" || only == "rules") BenchFormat("combined, default view rules", ruled, combined);
   if (only.empty() || only == "compiled") {
     ParserOptions apache;
     apache.format = LogFormat::kCompiled;

@@ -46,6 +46,13 @@ export const INGEST_OPTIONS: Options = {
   fields: { type: 'string' },
   'ts-unit': { type: 'string' },
   syslog: { type: 'boolean' },
+  methods: { type: 'string' },
+  'ignore-static': { type: 'boolean' },
+  'count-static': { type: 'boolean' },
+  'static-extensions': { type: 'string' },
+  'ignore-crawlers': { type: 'boolean' },
+  'count-crawlers': { type: 'boolean' },
+  crawlers: { type: 'string' },
   'max-line-bytes': { type: 'string' },
 };
 
@@ -77,7 +84,16 @@ export const INGEST_HELP = `Log format options:
                           ('a.b' a nested member, 'a|b' alternatives, '\\.' a literal dot)
   --ts-unit U             JSON numeric ts unit: ms (ndjson, traefik), s (caddy), us or ns
   --syslog                strip an RFC 3164/5424 syslog frame from each line
-  --max-line-bytes N      longer lines are rejected (default 65536)`;
+  --max-line-bytes N      longer lines are rejected (default 65536)
+What counts as a page view (docs/semantics.md):
+  --methods M             methods that count: GET (default), a list such as GET,HEAD, or any
+  --ignore-static         drop static files by extension (the default)
+  --count-static          count them as page views
+  --static-extensions L   the static extensions, replacing the default list: css,js,png
+  --ignore-crawlers       drop crawlers, robots.txt and agent-less requests (the default;
+                          combined and formats that log the User-Agent)
+  --count-crawlers        count them as page views
+  --crawlers L            user-agent tokens, replacing the default list: bot,curl/`;
 
 /**
  * parseArgs with usage errors turned into UsageError. An unknown flag is answered
@@ -166,6 +182,11 @@ const OPTION_FLAGS: Record<string, string> = {
   keepQuery: 'keep-query',
   statuses: 'statuses',
   fields: 'fields',
+  methods: 'methods',
+  ignoreStatic: 'count-static',
+  staticExtensions: 'static-extensions',
+  ignoreCrawlers: 'count-crawlers',
+  crawlers: 'crawlers',
   maxLineBytes: 'max-line-bytes',
 };
 
@@ -232,9 +253,33 @@ export function ingestOptions(values: Values, maxKeyBytes: number): IngestOption
     options.tsUnit = tsUnit;
   }
   if (values.syslog === true) options.syslog = true;
+  viewRuleFlags(values, options);
   const maxLineBytes = integerFlag(values, 'max-line-bytes');
   if (maxLineBytes !== undefined) options.maxLineBytes = maxLineBytes;
   return options;
+}
+
+/** --methods, --ignore-/--count-static, --static-extensions, --ignore-/--count-crawlers, --crawlers. */
+function viewRuleFlags(values: Values, options: IngestOptions): void {
+  const methods = stringFlag(values, 'methods');
+  if (methods !== undefined) options.methods = methods === 'any' ? 'any' : listOf(methods, 'methods', 'GET,HEAD');
+  for (const rule of ['static', 'crawlers'] as const) {
+    const ignore = values[`ignore-${rule}`] === true;
+    const count = values[`count-${rule}`] === true;
+    if (ignore && count) throw new UsageError(`--ignore-${rule} and --count-${rule} contradict each other: give one`);
+    if (ignore || count) options[rule === 'static' ? 'ignoreStatic' : 'ignoreCrawlers'] = ignore;
+  }
+  const extensions = stringFlag(values, 'static-extensions');
+  if (extensions !== undefined) options.staticExtensions = listOf(extensions, 'static-extensions', 'css,js,png');
+  const crawlers = stringFlag(values, 'crawlers');
+  if (crawlers !== undefined) options.crawlers = listOf(crawlers, 'crawlers', 'bot,curl/');
+}
+
+/** A comma-separated flag value; an empty item is a UsageError. */
+function listOf(text: string, flag: string, example: string): string[] {
+  const items = text.split(',');
+  if (items.some((item) => item === '')) throw new UsageError(`--${flag} must be a comma-separated list such as ${example}, received ${JSON.stringify(text)}`);
+  return items;
 }
 
 function parseStatuses(text: string): IngestOptions['statuses'] {

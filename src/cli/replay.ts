@@ -9,6 +9,7 @@ import * as zlib from 'node:zlib';
 import type { ActivityIndex } from '../activity-index.js';
 import type { IngestReport } from '../sources/ingest-target.js';
 import { copyReport, sumReports } from '../sources/ingest-target.js';
+import { FILTER_REASONS } from '../ingest.js';
 import { gunzipIfCompressed } from '../sources/readable.js';
 import {
   INDEX_HELP,
@@ -213,7 +214,8 @@ const count = (value: number, noun: string) => `${number(value)} ${noun}${value 
  * not a mistake): the usual cause is the wrong --format. Null when all is well.
  */
 function formatWarning(total: IngestReport, format: string): string | null {
-  const errors = total.rejected - (total.reasons.filtered ?? 0) - (total.reasons['other-partition'] ?? 0);
+  let errors = total.rejected;
+  for (const reason of FILTER_REASONS) errors -= total.reasons[reason] ?? 0;
   if (total.lines === 0 || errors * 2 <= total.lines) return null;
   const others = ['combined', 'common', 'ndjson', 'caddy', 'traefik'].filter((name) => name !== format);
   return (

@@ -1,0 +1,274 @@
+// What counts as a page view (docs/semantics.md): the method, static and crawler rules,
+// their defaults, their options and flags, checked against the plain reference.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  ActivityIndex,
+  DEFAULT_CRAWLERS,
+  DEFAULT_METHODS,
+  DEFAULT_STATIC_EXTENSIONS,
+  type IngestOptions,
+  type RejectReason,
+} from '../src/index.js';
+import { openIndex } from './helpers.js';
+import { FILTER_REASONS, referenceIngest } from './ingest-reference.js';
+import { runCli, startServe, tempDir, waitFor } from './live-helpers.js';
+
+const T = Date.UTC(2026, 10, 28, 10, 0, 0);
+const TIME = '28/Nov/2026:10:00:00 +0000';
+const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0';
+
+function line({ request = 'GET /articles/skiplists HTTP/1.1', agent = FIREFOX, status = 200 } = {}): string {
+  return `203.0.113.7 - - [${TIME}] "${request}" ${status} 512 "https://example.com/" "${agent}"`;
+}
+
+/** The one reason a line gets (undefined: it is a page view), checked against the reference. */
+function reasonOf(text: string, options: IngestOptions = {}): RejectReason | undefined {
+  const index = openIndex();
+  try {
+    const report = index.ingest(text, options);
+    expect(report).toEqual(referenceIngest(text, options as never).report);
+    expect(report.lines).toBe(report.accepted + report.rejected);
+    const reason = Object.keys(report.reasons)[0] as RejectReason | undefined;
+    if (reason === undefined || FILTER_REASONS.has(reason)) expect(report.samples).toEqual([]); // filters are never sampled
+    return reason;
+  } finally {
+    index.close();
+  }
+}
+
+describe('what counts as a page view: the defaults', () => {
+  it('counts a GET of a page by a browser', () => {
+    expect(reasonOf(line())).toBeUndefined();
+    expect(DEFAULT_METHODS).toEqual(['GET']);
+  });
+
+  it.each(['POST /comments', 'HEAD /articles/skiplists', 'PUT /a', 'DELETE /a', 'OPTIONS /a', 'PROPFIND /a', 'get /a'])(
+    "rejects '%s' as method: only GET loads a page for a reader",
+    (request) => expect(reasonOf(line({ request: `${request} HTTP/1.1` }))).toBe('method'),
+  );
+
+  it.each(['/favicon.ico', '/css/site.css', '/js/app.min.js?v=3', '/img/Logo.PNG', '/fonts/x.woff2', '/app.js.map', '/v/intro.mp4', '/i.svg#icon', '/a.webp'])(
+    "rejects '%s' as static",
+    (page) => expect(reasonOf(line({ request: `GET ${page} HTTP/1.1` }))).toBe('static'),
+  );
+
+  it.each(['/', '/articles/skiplists', '/index.html', '/paper.pdf', '/notes.txt', '/feed.xml', '/.well-known/x', '/a.css/b', '/.css', '/page?file=a.css'])(
+    "counts '%s' (a document, not a static asset)",
+    (page) => expect(reasonOf(line({ request: `GET ${page} HTTP/1.1` }))).toBeUndefined(),
+  );
+
+  it.each([
+    'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+    'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
+    'Mozilla/5.0 (compatible; YandexBot/3.0)',
+    'Mozilla/5.0 (compatible; Baiduspider/2.0)',
+    'Mozilla/5.0 (compatible; Yahoo! Slurp)',
+    'facebookexternalhit/1.1',
+    'Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/119.0 Safari/537.36',
+    'curl/8.4.0',
+    'Wget/1.21.4',
+    'python-requests/2.31.0',
+    'Go-http-client/1.1',
+    'UptimeRobot/2.0',
+    '-',
+    '',
+  ])("rejects the agent '%s' as crawler", (agent) => {
+    expect(reasonOf(line({ agent }))).toBe('crawler');
+  });
+
+  it('rejects /robots.txt as crawler whatever the agent says (only robots fetch it)', () => {
+    expect(reasonOf(line({ request: 'GET /robots.txt HTTP/1.1' }))).toBe('crawler');
+  });
+
+  it('checks method, then static, then crawler, after everything else about the line', () => {
+    expect(reasonOf(line({ request: 'POST /a.css HTTP/1.1', agent: 'Googlebot' }))).toBe('method');
+    expect(reasonOf(line({ request: 'GET /a.css HTTP/1.1', agent: 'Googlebot' }))).toBe('static');
+    expect(reasonOf(line({ request: 'POST /a.css HTTP/1.1', status: 404 }))).toBe('filtered');
+    expect(reasonOf(line({ request: 'POST /a.css', agent: 'bot' }).replace(TIME, '31/Feb/2026:10:00:00 +0000'))).toBe('bad-time');
+  });
+
+  it('keeps lines = accepted + rejected and counts each reason in the report and in stats()', () => {
+    const lines = [line(), line({ request: 'POST /a HTTP/1.1' }), line({ request: 'GET /a.css HTTP/1.1' }), line({ agent: 'bingbot' }), 'garbage'];
+    const index = openIndex();
+    const report = index.ingest(lines.join('\n'));
+    expect(report).toEqual({
+      lines: 5,
+      accepted: 1,
+      rejected: 4,
+      late: 0,
+      reasons: { method: 1, static: 1, crawler: 1, malformed: 1 },
+      samples: [{ line: 5, reason: 'malformed', text: 'garbage' }],
+    });
+    expect(index.stats().events).toBe(1);
+    expect(index.lastUsers('/articles/skiplists')).toEqual([{ user: '203.0.113.7', ts: T }]);
+  });
+
+  it('the default lists hold the usual suspects', () => {
+    for (const extension of ['css', 'js', 'png', 'jpg', 'gif', 'svg', 'ico', 'woff2', 'map', 'mp4']) expect(DEFAULT_STATIC_EXTENSIONS).toContain(extension);
+    for (const document of ['html', 'pdf', 'txt', 'xml']) expect(DEFAULT_STATIC_EXTENSIONS).not.toContain(document);
+    for (const token of ['bot', 'crawl', 'spider', 'slurp', 'curl/', 'wget/', 'python-requests']) expect(DEFAULT_CRAWLERS).toContain(token);
+    expect(Object.isFrozen(DEFAULT_STATIC_EXTENSIONS) && Object.isFrozen(DEFAULT_CRAWLERS) && Object.isFrozen(DEFAULT_METHODS)).toBe(true);
+  });
+});
+
+describe('what counts as a page view: options', () => {
+  it("methods: a list (exact bytes) or 'any'", () => {
+    expect(reasonOf(line({ request: 'HEAD /a HTTP/1.1' }), { methods: ['GET', 'HEAD'] })).toBeUndefined();
+    expect(reasonOf(line({ request: 'head /a HTTP/1.1' }), { methods: ['GET', 'HEAD'] })).toBe('method');
+    expect(reasonOf(line({ request: 'GET /a HTTP/1.1' }), { methods: ['POST'] })).toBe('method');
+    expect(reasonOf(line({ request: 'PROPFIND /a HTTP/1.1' }), { methods: 'any' })).toBeUndefined();
+  });
+
+  it('ignoreStatic: false counts static files; staticExtensions replaces the list (any case, with or without the dot)', () => {
+    expect(reasonOf(line({ request: 'GET /favicon.ico HTTP/1.1' }), { ignoreStatic: false })).toBeUndefined();
+    expect(reasonOf(line({ request: 'GET /a.PDF HTTP/1.1' }), { staticExtensions: ['.pdf'] })).toBe('static');
+    expect(reasonOf(line({ request: 'GET /a.css HTTP/1.1' }), { staticExtensions: ['PDF'] })).toBeUndefined();
+    expect(reasonOf(line({ request: 'GET /a.css?x=1 HTTP/1.1' }), { keepQuery: true })).toBe('static');
+  });
+
+  it('ignoreCrawlers: false counts crawlers; crawlers replaces the tokens (case-insensitive substrings)', () => {
+    expect(reasonOf(line({ agent: 'Googlebot/2.1' }), { ignoreCrawlers: false })).toBeUndefined();
+    expect(reasonOf(line({ request: 'GET /robots.txt HTTP/1.1' }), { ignoreCrawlers: false })).toBeUndefined();
+    expect(reasonOf(line({ agent: '-' }), { ignoreCrawlers: false })).toBeUndefined();
+    expect(reasonOf(line({ agent: 'Googlebot/2.1' }), { crawlers: ['MyMonitor'] })).toBeUndefined();
+    expect(reasonOf(line({ agent: 'mymonitor/1.0' }), { crawlers: ['MyMonitor'] })).toBe('crawler');
+    expect(reasonOf(line({ agent: 'Googlebot/2.1' }), { crawlers: [...DEFAULT_CRAWLERS, 'mymonitor'] })).toBe('crawler');
+  });
+
+  it('applies to every format: common (no agent), ndjson (no method, no agent), Apache and nginx format strings', () => {
+    const common = `10.0.0.1 - - [${TIME}] "POST /a HTTP/1.1" 200 1`;
+    expect(reasonOf(common, { format: 'common' })).toBe('method');
+    expect(reasonOf(common.replace('POST /a', 'GET /s.css'), { format: 'common' })).toBe('static');
+    expect(reasonOf(common.replace('POST', 'GET'), { format: 'common' })).toBeUndefined(); // no agent: not a crawler
+    const index = openIndex();
+    const nd = index.ingest(
+      [`{"user":"u","page":"/s.css","ts":${T}}`, `{"user":"u","page":"/a?f=x.css","ts":${T}}`, `{"user":"u","page":"/robots.txt","ts":${T}}`].join('\n'),
+      { format: 'ndjson' },
+    );
+    expect(nd).toMatchObject({ accepted: 2, reasons: { static: 1 } });
+    const apache = '%h %t "%r" %>s "%{User-Agent}i"';
+    const apacheReport = index.ingest(
+      [`10.0.0.1 [${TIME}] "GET /a HTTP/1.1" 200 "${FIREFOX}"`, `10.0.0.1 [${TIME}] "GET /a HTTP/1.1" 200 "AhrefsBot/7.0"`, `10.0.0.1 [${TIME}] "DELETE /a HTTP/1.1" 200 "x"`].join('\n'),
+      { format: { apache } },
+    );
+    expect(apacheReport).toMatchObject({ accepted: 1, reasons: { crawler: 1, method: 1 } });
+    const nginx = '$remote_addr [$time_local] $request_method $uri $status "$http_user_agent"';
+    const nginxReport = index.ingest([`10.0.0.1 [${TIME}] GET /b 200 "${FIREFOX}"`, `10.0.0.1 [${TIME}] GET /b 200 "curl/8"`].join('\n'), { format: { nginx } });
+    expect(nginxReport).toMatchObject({ accepted: 1, reasons: { crawler: 1 } });
+    index.close();
+  });
+
+  it.each<[string, IngestOptions, RegExp]>([
+    ['methods with ndjson', { format: 'ndjson', methods: ['GET'] }, /options\.methods does not apply to format 'ndjson'/],
+    ['ignoreCrawlers with common', { format: 'common', ignoreCrawlers: false }, /options\.ignoreCrawlers does not apply to format 'common'.*user agent/],
+    ['crawlers with ndjson', { format: 'ndjson', crawlers: ['bot'] }, /options\.crawlers does not apply/],
+    ['crawlers with a format string without the agent', { format: { apache: '%h %t "%r" %>s' }, crawlers: ['bot'] }, /options\.crawlers does not apply/],
+    ['methods with a format string without a method', { format: { nginx: '$remote_addr [$time_local] $uri $status' }, methods: 'any' }, /options\.methods does not apply/],
+    ['an empty methods list', { methods: [] }, /options\.methods must be a non-empty array/],
+    ['a method that is no HTTP token', { methods: ['GET', 'G T'] }, /options\.methods\[1\] must be an HTTP method/],
+    ["a methods string other than 'any'", { methods: 'GET' as never }, /options\.methods must be an array of methods or 'any'/],
+    ['an extension with a slash', { staticExtensions: ['a/b'] }, /options\.staticExtensions\[0\] must be an extension/],
+    ['an empty extension', { staticExtensions: ['.'] }, /options\.staticExtensions\[0\]/],
+    ['staticExtensions with ignoreStatic: false', { ignoreStatic: false, staticExtensions: ['css'] }, /no effect with ignoreStatic: false/],
+    ['crawlers with ignoreCrawlers: false', { ignoreCrawlers: false, crawlers: ['bot'] }, /no effect with ignoreCrawlers: false/],
+    ['a token with a control character', { crawlers: ['bo\tt'] }, /options\.crawlers\[0\] must be a token/],
+    ['an empty crawlers list', { crawlers: [] }, /options\.crawlers must be a non-empty array/],
+  ])('refuses %s with a RangeError naming the option', (_name, options, message) => {
+    const index = openIndex();
+    expect(() => index.ingest('', options)).toThrow(RangeError);
+    expect(() => index.ingest('', options)).toThrow(message);
+    index.close();
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['methods', 42, /options\.methods must be an array of methods/],
+    ['methods', ['GET', 1], /options\.methods\[1\] must be a string/],
+    ['ignoreStatic', 'yes', /options\.ignoreStatic must be a boolean/],
+    ['staticExtensions', 'css', /options\.staticExtensions must be an array of extensions/],
+    ['ignoreCrawlers', 1, /options\.ignoreCrawlers must be a boolean/],
+    ['crawlers', [null], /options\.crawlers\[0\] must be a string/],
+  ])('refuses a bad %s type with a TypeError naming it', (key, value, message) => {
+    const index = openIndex();
+    expect(() => index.ingest('', { [key]: value } as IngestOptions)).toThrow(TypeError);
+    expect(() => index.ingest('', { [key]: value } as IngestOptions)).toThrow(message);
+    index.close();
+  });
+
+  it('names the nearest option for a misspelt one', () => {
+    const index = openIndex();
+    expect(() => index.ingest('', { ignoreCrawler: true } as IngestOptions)).toThrow(/ignoreCrawlers/);
+    expect(() => index.ingest('', { staticExtension: ['css'] } as IngestOptions)).toThrow(/staticExtensions/);
+    index.close();
+  });
+});
+
+describe('what counts as a page view: the command line', () => {
+  const log = () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'access.log');
+    fs.writeFileSync(
+      file,
+      [line(), line({ request: 'HEAD /articles/skiplists HTTP/1.1' }), line({ request: 'GET /site.css HTTP/1.1' }), line({ agent: 'Googlebot/2.1' })].join('\n') + '\n',
+    );
+    return file;
+  };
+
+  it('replay: the defaults, --methods, --count-static, --count-crawlers, --static-extensions, --crawlers', async () => {
+    const file = log();
+    const report = async (...flags: string[]) => {
+      const result = await runCli(['replay', file, '--json', '--quiet', ...flags]);
+      expect(result.stderr).toBe('');
+      return JSON.parse(result.stdout).report;
+    };
+    expect(await report()).toMatchObject({ accepted: 1, reasons: { method: 1, static: 1, crawler: 1 } });
+    expect(await report('--ignore-static', '--ignore-crawlers')).toMatchObject({ accepted: 1, reasons: { method: 1, static: 1, crawler: 1 } });
+    expect(await report('--methods', 'GET,HEAD')).toMatchObject({ accepted: 2, reasons: { static: 1, crawler: 1 } });
+    expect(await report('--methods', 'any', '--count-static', '--count-crawlers')).toMatchObject({ accepted: 4, reasons: {} });
+    expect(await report('--static-extensions', 'png', '--crawlers', 'bingbot')).toMatchObject({ accepted: 3, reasons: { method: 1 } });
+  });
+
+  it('replay: contradicting or bad flags are usage errors naming the flag', async () => {
+    const file = log();
+    for (const [flags, message] of [
+      [['--ignore-static', '--count-static'], /--ignore-static and --count-static contradict/],
+      [['--methods', 'GET,,HEAD'], /--methods must be a comma-separated list/],
+      [['--methods', 'G(T'], /--methods must be an HTTP method/],
+      [['--count-static', '--static-extensions', 'css'], /--static-extensions has no effect/],
+      [['--format', 'common', '--count-crawlers'], /--count-crawlers does not apply to format 'common'/],
+    ] as const) {
+      const result = await runCli(['replay', file, ...flags]);
+      expect(result.code, flags.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(message);
+    }
+  });
+
+  it('serve: /stats counts each reason', async () => {
+    const file = log();
+    const served = await startServe(['--follow', file, '--from', 'start', '--poll-interval', '50ms', '--clock', 'watermark', '--methods', 'GET,HEAD']);
+    const stats = await waitFor(
+      async () => (await served.get('/stats')).body,
+      (body) => body.ingest.lines === 4,
+      { what: '4 lines ingested' },
+    );
+    expect(stats.ingest).toMatchObject({ lines: 4, accepted: 2, rejected: 2, reasons: { static: 1, crawler: 1 } });
+    expect(await served.stop()).toBe(0);
+  });
+});
+
+describe('ActivityIndex#createIngestStream() and the view rules', () => {
+  it('gives the same report cut into 1-byte chunks as whole', async () => {
+    const text = [line(), line({ request: 'POST /a HTTP/1.1' }), line({ request: 'GET /a.css HTTP/1.1' }), line({ agent: 'Go-http-client/1.1' })].join('\n');
+    const whole = new ActivityIndex({ now: () => T });
+    const expected = whole.ingest(text);
+    const streamed = new ActivityIndex({ now: () => T });
+    const stream = streamed.createIngestStream();
+    for (const byte of Buffer.from(text)) stream.write(Buffer.of(byte));
+    stream.end();
+    await new Promise((resolve) => stream.on('finish', resolve));
+    expect(stream.report).toEqual(expected);
+    whole.close();
+    streamed.close();
+  });
+});
