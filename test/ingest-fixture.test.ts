@@ -106,7 +106,7 @@ const USERS = [...model.users.keys()].sort();
  * Every sound line counted, whatever its method, page or agent: the plain parse and the
  * model above read the log so. The default view rules have their own tests below.
  */
-const EVERY_LINE: IngestOptions = { methods: 'any', ignoreStatic: false, ignoreCrawlers: false };
+const EVERY_LINE = { methods: 'any', ignoreStatic: false, ignoreCrawlers: false } as const satisfies IngestOptions;
 
 const FIXTURE_REPORT: IngestReport = {
   lines: 10_000,
@@ -248,15 +248,27 @@ describe('ingest() of the real Apache log (test/fixtures/apache_logs)', () => {
     const builtIn = openIndex('7d');
     const compiled = openIndex('7d');
     try {
-      const builtInReport = builtIn.ingest(LOG);
-      const compiledReport = compiled.ingest(LOG, { format });
+      const builtInReport = builtIn.ingest(LOG, EVERY_LINE);
+      const compiledReport = compiled.ingest(LOG, { ...EVERY_LINE, format });
       expect(compiledReport).toEqual(FIXTURE_REPORT);
       expect(answersDigest(compiled, compiledReport)).toBe(answersDigest(builtIn, builtInReport));
+      // And under the default view rules, which read the method and the agent.
+      const ruledBuiltIn = openIndex('7d');
+      const ruledCompiled = openIndex('7d');
+      try {
+        const ruledReport = ruledBuiltIn.ingest(LOG);
+        expect(ruledCompiled.ingest(LOG, { format })).toEqual(ruledReport);
+        expect(answersDigest(ruledCompiled, ruledReport)).toBe(answersDigest(ruledBuiltIn, ruledReport));
+      } finally {
+        ruledBuiltIn.close();
+        ruledCompiled.close();
+      }
       const line8899 = LOG.toString('latin1').split('\n')[8898]!;
       expect(line8899.endsWith('bot.html')).toBe(true);
       const one = openIndex('7d');
       try {
-        expect(one.ingest(line8899, { format })).toMatchObject({ accepted: 1 });
+        expect(one.ingest(line8899, { ...EVERY_LINE, format })).toMatchObject({ accepted: 1 });
+        expect(one.ingest(line8899, { format })).toMatchObject({ reasons: { crawler: 1 } });
         expect(one.lastUsers('/scripts/grok-py-test/configlib.py')).toEqual([{ user: '46.118.127.106', ts: Date.UTC(2015, 4, 20, 12, 5, 17) }]);
       } finally {
         one.close();

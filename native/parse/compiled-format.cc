@@ -111,9 +111,18 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
     const std::string& next = plan.literals[i + 1];
     bool printable = true;
     const char* value_end = FindFieldEnd(field, next, p, end, &printable);
-    if (value_end == nullptr) return RejectReason::kMalformed;
-    const std::string_view v(p, value_end - p);
-    p = value_end + next.size();
+    std::string_view v;
+    if (value_end != nullptr) {
+      v = std::string_view(p, value_end - p);
+      p = value_end + next.size();
+    } else if (field.role == FieldRole::kAgent && i + 1 == plan.fields.size() && next == "\"") {
+      // The line's last field, an agent that lost its closing quote (the fixture's line
+      // 8899): it runs to the end of the line, as combined reads it.
+      v = std::string_view(p, end - p);
+      p = end;
+    } else {
+      return RejectReason::kMalformed;
+    }
     switch (field.role) {
       case FieldRole::kIgnore: break;
       case FieldRole::kStatus: status = v; break;

@@ -1126,6 +1126,16 @@ void TestViewRules() {
            RejectReason::kMethod);
   CHECK_EQ(Reason(vhost, "e:80 h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\""),
            RejectReason::kCrawler);
+  // An agent that lost its closing quote runs to the line's end, as in combined; with
+  // the crawler rule off the agent is the unused tail and is not read at all.
+  CHECK_EQ(Reason(vhost, "e:80 h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1 \"-\" \"Googlebot"),
+           RejectReason::kCrawler);
+  CHECK_EQ(Reason(vhost, "e:80 h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1 \"-\" \"Firefox"),
+           RejectReason::kNone);
+  ParserOptions vhost_all = vhost;
+  vhost_all.rules.crawler_tokens.clear();
+  CHECK_EQ(Reason(vhost_all, "e:80 h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1 \"-\" \"bot\" x"),
+           RejectReason::kNone);
   const ParserOptions nginx = WithDefaultRules(Compiled(
       FormatDialect::kNginx, "$remote_addr [$time_local] $request_method $uri $status \"$http_user_agent\""));
   CHECK_EQ(Reason(nginx, "h [10/Oct/2000:13:55:36 -0700] DELETE /a 200 \"x\""), RejectReason::kMethod);
