@@ -95,7 +95,8 @@ describe("ingest() format 'caddy'", () => {
   it('keeps the query with keepQuery, counts other statuses with statuses, and reads ts in another unit', () => {
     const index = openIndex();
     try {
-      index.ingest(CADDY, { format: 'caddy', keepQuery: true, statuses: [404] });
+      // ignoreStatic: false: the 404 looked for is the favicon's, a static file by default.
+      index.ingest(CADDY, { format: 'caddy', keepQuery: true, statuses: [404], ignoreStatic: false });
       expect(index.lastUsers('/favicon.ico')).toEqual([{ user: '203.0.113.9', ts: 1700000002250 }]);
       expect(index.lastUsers('/posts/skiplists')).toEqual([]);
       const line = '{"ts":1700000000123,"request":{"remote_ip":"10.0.0.1","uri":"/a?b=1"},"status":200}\n';
