@@ -8,7 +8,8 @@
 //   - Parse() never returns kLineTooLong or an out-of-range reason;
 //   - the session reports lines == accepted + rejected and sum(reasons) == rejected;
 //   - feeding the stream in chunks gives the same views and report as one Feed();
-//   - each accepted line parsed alone gives the view the session gave;
+//   - each accepted line parsed alone gives the view the session gave (one parser for
+//     all the lines, in order: W3C's "#Fields:" state carries from line to line);
 //   - the view rules (method, static, crawler; on for half the inputs) reject only lines
 //     that the same options without rules accept, and are never sampled.
 #include <cstdint>
@@ -151,6 +152,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(plan.literals.size() == plan.fields.size() + 1);
     stream_size -= static_cast<size_t>(nl + 1 - stream);
     stream = nl + 1;
+  }
+  // W3C: a stream that starts with '#' (as W3C logs do, "#Software:" or "#Fields:") is
+  // read as 'w3c', directives and all. ALB: a first line "alb" selects 'alb' for the rest.
+  if (stream_size > 0 && stream[0] == '#') {
+    o.format = LogFormat::kW3c;
+    o.user_list = (b & 2) ? "x-forwarded-for|c-ip" : "";
+  } else if (stream_size >= 4 && std::memcmp(stream, "alb\n", 4) == 0) {
+    o.format = LogFormat::kAlb;
+    stream += 4;
+    stream_size -= 4;
   }
   o.syslog = (a / 72) & 1;
   if (a >= 144) {  // the view rules: the library's defaults, or small lists with a one-byte token

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Writes the libFuzzer seed corpus into fuzz/corpus/: a few dozen small files, each
 # two option bytes (see fuzz/log-parser-fuzz.cc: byte 0 % 3 is the format, 0 combined,
-# 1 common, 2 JSON; then byte 1 >> 6 is ndjson, caddy, traefik or ndjson with paths) followed by log lines taken from test/fixtures/apache_logs or
+# 1 common, 2 JSON; then byte 1 >> 6 is ndjson, caddy, traefik or ndjson with paths; a
+# stream starting with '#' is W3C, one starting "alb\n" is ALB) followed by log lines
+# taken from test/fixtures/apache_logs or
 # written here as edge cases. Deterministic; safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,6 +84,24 @@ LINES
 cat <<'LINES' | seed 2 198
 {"request":{"client_ip":null,"remote_ip":"r","uri":"/a","status":201},"t":{"s":5},"request":{"remote_ip":"r2","uri":"/b"}}
 {"user":"u","url":"/u","ts":1,"status":"302"}
+# W3C (a stream starting with '#'): IIS with a #Fields: change, CloudFront's tabs.
+cat <<'LINES' | seed 0 4
+#Software: Microsoft Internet Information Services 10.0
+#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status
+2026-11-28 10:00:00 10.0.0.5 GET /default.aspx - 443 - 203.0.113.9 Mozilla/5.0+(Windows+NT+10.0) 200
+2026-11-28 10:00:01 10.0.0.5 GET /a.aspx q=1 443 CORP\alice 203.0.113.9 - 302
+#Fields: date time c-ip cs-uri-stem sc-status
+2026-11-28 25:00:00 1.2.3.4 /late 200
+2026-11-28 10:00:00 1.2.3.4 /short
+LINES
+printf '#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs-uri-query x-forwarded-for
+2026-11-28	10:00:00	IAD89-C1	2875	198.51.100.1	GET	d1.cloudfront.net	/index.html	200	-	203.0.113.77
+' | seed 0 6
+# ALB (a first line "alb").
+cat <<'LINES' | seed 0 8
+alb
+https 2026-11-28T10:00:00.186641Z app/lb/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.086 0.048 0.037 200 200 0 57 "GET https://www.example.com:443/p?q=1 HTTP/1.1" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/t/73e2 "Root=1-58337281" "www.example.com" "-" 1 2026-11-28T10:00:00.000000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1
+h2 2026-11-28T10:00:01.000000Z app/lb/50dc6c495c0c9188 [2001:db8::9]:443 - -1 -1 -1 460 - 38 0 "GET https://www.example.com:443/slow HTTP/2.0" "Mozilla/5.0" - - - "Root=1-5" "-" "-" 0 2026-11-28T10:00:00.500000Z "forward" "-" "-" "-" "-" "-" "-"
 LINES
 
 echo "wrote $(find "$OUT" -type f | wc -l) seeds to $OUT ($(cat "$OUT"/* | wc -c) bytes)"

@@ -26,6 +26,8 @@
       "parse/format-compiler.cc",
       "parse/compiled-format.cc",
       "parse/view-rules.cc",
+      "parse/field-list.cc",
+      "parse/w3c.cc",
       "ingest-session.cc",
       "partition-splitter.cc"
     ],

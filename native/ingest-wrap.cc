@@ -4,6 +4,7 @@
 
 #include "activity-index-wrap.h"
 #include "engine.h"
+#include "parse/field-list.h"
 
 namespace skiptrail {
 
@@ -55,6 +56,11 @@ bool CompileFormatArguments(const Napi::CallbackInfo& info, FormatPlan* plan, st
     return false;
   }
   const std::string dialect = info[0].As<Napi::String>().Utf8Value();
+  if (dialect == "w3c") {  // the fields come with the log; only the user list is known now
+    const std::string user_list = info[2].As<Napi::String>().Utf8Value();
+    *ok = user_list.empty() || CheckW3cUserList(user_list, error);
+    return true;
+  }
   *ok = CompileFormat(dialect == "nginx" ? FormatDialect::kNginx : FormatDialect::kApache,
                       dialect == "vhost_combined" ? std::string(kVhostCombinedFormat) : info[1].As<Napi::String>().Utf8Value(),
                       info[2].As<Napi::String>().Utf8Value(), plan, error);
@@ -164,10 +170,21 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
       Napi::RangeError::New(env, "ingest: " + error).ThrowAsJavaScriptException();
       return false;
     }
+  } else if (format == "w3c") {
+    options->format = LogFormat::kW3c;
+    std::string error;
+    if (!ReadString(object, "userList", &options->user_list)) return fail();
+    if (!options->user_list.empty() && !CheckW3cUserList(options->user_list, &error)) {
+      Napi::RangeError::New(env, "ingest: " + error).ThrowAsJavaScriptException();
+      return false;
+    }
+  } else if (format == "alb") {
+    options->format = LogFormat::kAlb;
   } else {
     return fail();
   }
-  if (options->format == LogFormat::kCompiled) {
+  if (options->format == LogFormat::kCompiled || options->format == LogFormat::kW3c ||
+      options->format == LogFormat::kAlb) {
     // the user list (userList) replaces `user`
   } else if (user == "host") {
     options->user = UserField::kHost;

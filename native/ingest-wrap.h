@@ -29,8 +29,9 @@ namespace skiptrail {
 // maxKeyBytes, maxLineBytes }. Returns false with a pending TypeError on a malformed object.
 bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options);
 
-// checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined', format, userList): null
-// when the format compiles (CompileFormat), else the compiler's message. The facade
+// checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined' | 'w3c', format, userList):
+// null when the format compiles (CompileFormat; for 'w3c' the user list is valid,
+// CheckW3cUserList), else the compiler's message. The facade
 // calls it while reading the options, so a bad format is a RangeError there.
 Napi::Value JS_checkLogFormat(const Napi::CallbackInfo& info);
 

@@ -89,8 +89,8 @@ interface Addon {
   NativePartitionSplitter: new (options: NativeIngestOptions, partitions: number) => NativePartitionSplitter;
   /** native/snapshot-wrap.h */
   inspectSnapshot(data: Uint8Array): { version: number; createdAt: number; options: string; facade: string } | { code: string; message: string };
-  /** null when the Apache/nginx format compiles with this user list, else the compiler's message. */
-  checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined', format: string, userList: string): string | null;
+  /** null when the Apache/nginx format compiles with this user list (w3c: the user list is valid), else the compiler's message. */
+  checkLogFormat(dialect: 'apache' | 'nginx' | 'vhost_combined' | 'w3c', format: string, userList: string): string | null;
   /** null when a JSON field spec ('request.uri', 'a|b') parses, else why not. */
   checkJsonField(spec: string): string | null;
   /** Whether a format that checkLogFormat accepts logs a method and a user agent. */

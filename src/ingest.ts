@@ -8,11 +8,11 @@ import { checkPartition } from './partition.js';
 import { addon } from './binding.js';
 import { checkBoolean, checkChoice, checkInteger, checkNonEmptyString, checkOptions } from './validate.js';
 
-export type LogFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined' | 'caddy' | 'traefik';
+export type LogFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined' | 'caddy' | 'traefik' | 'w3c' | 'alb';
 /** An Apache mod_log_config LogFormat string or an nginx log_format string, compiled once natively. */
 export type LogFormatString = { apache: string } | { nginx: string };
 /** The native side's name for the format family. */
-export type NativeFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined' | 'caddy' | 'traefik' | 'apache' | 'nginx';
+export type NativeFormat = 'combined' | 'common' | 'ndjson' | 'vhost_combined' | 'caddy' | 'traefik' | 'apache' | 'nginx' | 'w3c' | 'alb';
 export type UserField = 'host' | 'authuser' | 'authuser|host';
 export type TimeUnit = 'ms' | 's' | 'us' | 'ns';
 export type RejectReason =
@@ -27,7 +27,8 @@ export type RejectReason =
   | 'future'
   | 'method'
   | 'static'
-  | 'crawler';
+  | 'crawler'
+  | 'no-fields';
 
 /** The reasons of sound lines that are simply not page views: counted, never sampled, not errors. */
 export const FILTER_REASONS: readonly RejectReason[] = ['filtered', 'other-partition', 'method', 'static', 'crawler'];
@@ -35,13 +36,16 @@ export const FILTER_REASONS: readonly RejectReason[] = ['filtered', 'other-parti
 export interface IngestOptions {
   /**
    * 'combined' (default), 'common', 'ndjson', 'vhost_combined', 'caddy' (Caddy v2's JSON
-   * access log), 'traefik' (Traefik's JSON access log), or { apache: '%h ...' } / { nginx: '$remote_addr ...' }.
+   * access log), 'traefik' (Traefik's JSON access log), 'w3c' (IIS, CloudFront), 'alb'
+   * (AWS Application Load Balancer), or { apache: '%h ...' } / { nginx: '$remote_addr ...' }.
    */
   format?: LogFormat | LogFormatString;
   /**
    * combined/common: which field is the user, 'host' (default), 'authuser' or 'authuser|host'.
    * vhost_combined, apache, nginx: directives in order of preference, '|'-separated
    * ('%{X-Forwarded-For}i|%h', '$cookie_uid|$remote_addr'); default the client address.
+   * w3c: W3C field names, '|'-separated, among c-ip, cs-username and x-forwarded-for;
+   * default 'cs-username|c-ip'.
    */
   user?: UserField | string;
   /** Text formats, caddy, traefik: keep the query string in the page. Default false. */
@@ -117,7 +121,7 @@ export interface NativeIngestOptions {
   user: UserField;
   /** apache/nginx: the format string; vhost_combined: '' (the native side knows it). */
   formatText: string;
-  /** vhost_combined/apache/nginx: the user list; '' for the client address. */
+  /** vhost_combined/apache/nginx/w3c: the user list; '' for the format's default. */
   userList: string;
   keepQuery: boolean;
   statusMin: number;
@@ -167,8 +171,10 @@ export const DEFAULT_METHODS: readonly string[] = Object.freeze(['GET']);
 export const DEFAULT_STATIC_EXTENSIONS: readonly string[] = Object.freeze(defaultRules.staticExtensions);
 /** The user-agent tokens dropped as crawlers by default (lower-case, matched case-insensitively). */
 export const DEFAULT_CRAWLERS: readonly string[] = Object.freeze(defaultRules.crawlers);
-const FORMATS = ['combined', 'common', 'ndjson', 'vhost_combined', 'caddy', 'traefik'] as const;
-const TEXT_FORMATS: readonly NativeFormat[] = ['combined', 'common', 'vhost_combined', 'apache', 'nginx'];
+const FORMATS = ['combined', 'common', 'ndjson', 'vhost_combined', 'caddy', 'traefik', 'w3c', 'alb'] as const;
+const TEXT_FORMATS: readonly NativeFormat[] = ['combined', 'common', 'vhost_combined', 'apache', 'nginx', 'w3c', 'alb'];
+/** ALB's user is always the client address: it has no user option. */
+const USER_FORMATS: readonly NativeFormat[] = TEXT_FORMATS.filter((f) => f !== 'alb');
 const USER_FIELDS = ['host', 'authuser', 'authuser|host'] as const;
 const JSON_FORMATS: readonly NativeFormat[] = ['ndjson', 'caddy', 'traefik'];
 const FIELD_NAMES: ReadonlySet<string> = new Set(['user', 'page', 'ts', 'status']);
@@ -179,7 +185,7 @@ const TIME_UNITS = ['ms', 's', 'us', 'ns'] as const;
  * another format is a RangeError naming both: it would otherwise be silently ignored.
  */
 const FORMAT_SPECIFIC: Record<string, readonly NativeFormat[]> = {
-  user: TEXT_FORMATS,
+  user: USER_FORMATS,
   keepQuery: [...TEXT_FORMATS, 'caddy', 'traefik'],
   statuses: [...TEXT_FORMATS, 'caddy', 'traefik'],
   fields: JSON_FORMATS,
@@ -204,11 +210,11 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
       );
     }
   }
-  const compiled = format === 'apache' || format === 'nginx' || format === 'vhost_combined';
+  const compiled = format === 'apache' || format === 'nginx' || format === 'vhost_combined' || format === 'w3c';
   let userList = '';
   if (compiled && given.user !== undefined) userList = checkNonEmptyString(given.user, 'options.user');
   if (compiled) {
-    const error = addon.checkLogFormat(format, formatText, userList);
+    const error = addon.checkLogFormat(format as 'apache' | 'nginx' | 'vhost_combined' | 'w3c', formatText, userList);
     if (error !== null) {
       const blamesUser = error.startsWith('user ');
       throw rangeErrorWith(blamesUser ? 'options.user' : 'options.format', `${blamesUser ? 'options.user' : 'options.format'}: ${error}`);

@@ -149,7 +149,7 @@ describe('skiptrail replay', () => {
     [['replay', FIXTURE, '--fields', 'user=uid'], /--fields does not apply to format 'combined'/],
     [['replay', FIXTURE, '--k', '0', '--last-users', '/'], /--k must be an integer in 1 \.\. 30/],
     [['replay', FIXTURE, '--k', 'many'], /--k must be a whole number, received "many"/],
-    [['replay', FIXTURE, '--format', 'xml'], /--format must be combined, common, ndjson, vhost_combined, caddy or traefik/],
+    [['replay', FIXTURE, '--format', 'xml'], /--format must be combined, common, ndjson, vhost_combined, caddy, traefik, w3c or alb/],
     [['replay', FIXTURE, '--user', 'nobody'], /--user must be host, authuser or authuser\|host/],
     [['replay', FIXTURE, '--user-window', 'soon'], /--user-window must be a duration/],
     [['replay', FIXTURE, '--users-per-page', '0'], /--users-per-page must be an integer in 1 \.\. 100000/],

@@ -139,3 +139,130 @@ export function referenceView(
   if (viewRuleReason({ method, page, agentFormat, agent }, rules) !== undefined) return undefined;
   return { user, page, ts };
 }
+
+/** One line of a reference reading: its view, or why it gives none. */
+export type RefLine = { view: RefView } | { reason: string };
+
+const inRange = (status: string) => /^[1-5]\d\d$/.test(status) && Number(status) >= 200 && Number(status) <= 399;
+
+/**
+ * W3C extended logs, read as docs/ingest.md describes them: '#' lines are directives
+ * (filtered; a #Fields: without date, time or cs-uri-stem is no-fields), a data line
+ * before any #Fields: is no-fields, values are split on tabs when the first data line
+ * after #Fields: has one, else on spaces; the user is cs-username unless '-', else c-ip.
+ */
+export function referenceW3c(text: string, keepQuery = false): RefLine[] {
+  let names: string[] | undefined;
+  let separator: string | undefined;
+  const out: RefLine[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) {
+      if (!line.startsWith('#Fields:')) {
+        out.push({ reason: 'filtered' });
+        continue;
+      }
+      names = line.slice('#Fields:'.length).split(/[ \t]+/).filter((n) => n !== '');
+      separator = undefined;
+      const usable = ['date', 'time', 'cs-uri-stem'].every((n) => names!.includes(n)) && (names.includes('c-ip') || names.includes('cs-username'));
+      if (!usable) names = undefined;
+      out.push({ reason: usable ? 'filtered' : 'no-fields' });
+      continue;
+    }
+    if (names === undefined) {
+      out.push({ reason: 'no-fields' });
+      continue;
+    }
+    separator ??= line.includes('\t') ? '\t' : ' ';
+    const values = line.split(separator);
+    if (values.length !== names.length || values.some((v) => v === '')) {
+      out.push({ reason: 'malformed' });
+      continue;
+    }
+    const get = (name: string) => {
+      const i = names!.indexOf(name);
+      return i < 0 ? undefined : values[i];
+    };
+    const status = get('sc-status');
+    if (status !== undefined && !/^[1-5]\d\d$/.test(status)) {
+      out.push({ reason: 'bad-status' });
+      continue;
+    }
+    if (status !== undefined && !inRange(status)) {
+      out.push({ reason: 'filtered' });
+      continue;
+    }
+    const user = [get('cs-username'), get('c-ip')].find((v) => v !== undefined && v !== '-' && v !== '""');
+    if (user === undefined) {
+      out.push({ reason: 'filtered' });
+      continue;
+    }
+    const ts = isoTime(`${get('date')}T${get('time')}Z`);
+    if (get('date')!.length !== 10 || ts === undefined) {
+      out.push({ reason: 'bad-time' });
+      continue;
+    }
+    const stem = get('cs-uri-stem')!;
+    const query = get('cs-uri-query');
+    if (!stem.startsWith('/')) {
+      out.push({ reason: 'malformed' });
+      continue;
+    }
+    let page = stem.split('#')[0]!;
+    if (!keepQuery) page = page.split('?')[0]!;
+    else if (query !== undefined && query !== '-' && query !== '') page += `?${query}`;
+    out.push({ view: { user, page, ts } });
+  }
+  return out;
+}
+
+/** Splits an ALB line into its fields: space-separated, some quoted (with \" escapes). */
+function albFields(line: string): string[] | undefined {
+  const fields: string[] = [];
+  let at = 0;
+  while (at < line.length) {
+    if (line[at] === '"') {
+      const close = closingQuote(line, at + 1);
+      if (close < 0) {
+        // An unclosed quote after request_creation_time is in the part not read.
+        if (fields.length < 22) return undefined;
+        fields.push(line.slice(at + 1));
+        return fields;
+      }
+      fields.push(line.slice(at + 1, close));
+      at = close + 1;
+    } else {
+      const space = line.indexOf(' ', at);
+      const end = space < 0 ? line.length : space;
+      fields.push(line.slice(at, end));
+      at = end;
+    }
+    if (at < line.length) {
+      if (line[at] !== ' ') return undefined;
+      at++;
+    }
+  }
+  return fields;
+}
+
+/**
+ * AWS ALB access log lines, read as docs/ingest.md describes them: user = the client
+ * address without its port, page = the request target's path, time =
+ * request_creation_time (field 22), status = elb_status_code; fields after
+ * request_creation_time are not read.
+ */
+export function referenceAlb(text: string): RefLine[] {
+  return text.split('\n').map((line): RefLine => {
+    const f = albFields(line);
+    if (f === undefined || f.length < 23) return { reason: 'malformed' };
+    const status = f[8]!;
+    if (!/^[1-5]\d\d$/.test(status)) return { reason: 'bad-status' };
+    if (!inRange(status)) return { reason: 'filtered' };
+    const user = f[3]!.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    const ts = isoTime(f[21]!);
+    if (ts === undefined) return { reason: 'bad-time' };
+    const parts = f[12]!.split(' ');
+    if (parts.length !== 3 || !/^HTTP\/\d+(\.\d+)?$/.test(parts[2]!)) return { reason: 'malformed' };
+    const page = pageOfTarget(parts[1]!, false);
+    return page === undefined ? { reason: 'malformed' } : { view: { user, page, ts } };
+  });
+}

@@ -80,6 +80,31 @@ bool IsDecimal(std::string_view v, bool fraction_allowed) {
   return true;
 }
 
+// "addr:port" -> "addr", "[v6]:port" -> "v6"; anything else as it is.
+std::string_view StripPort(std::string_view v) {
+  size_t colon = v.rfind(':');
+  if (colon == std::string_view::npos) return v;
+  for (size_t i = colon + 1; i < v.size(); ++i) {
+    if (!IsDigit(v[i])) return v;
+  }
+  if (colon + 1 == v.size()) return v;
+  v = v.substr(0, colon);
+  if (v.size() >= 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+// W3C's separate date and time of day, both UTC: "2000-10-10" and "20:55:36" (a fraction
+// allowed), read as the ISO time "2000-10-10T20:55:36Z".
+bool ReadDateAndTime(std::string_view date, std::string_view time, int64_t* ms) {
+  char buf[64];
+  if (date.size() != 10 || time.empty() || time.size() > 40) return false;
+  std::memcpy(buf, date.data(), 10);
+  buf[10] = 'T';
+  std::memcpy(buf + 11, time.data(), time.size());
+  buf[11 + time.size()] = 'Z';
+  return ParseIsoTime(std::string_view(buf, 12 + time.size()), ms);
+}
+
 bool ReadTime(FieldRole role, std::string_view v, ClfTimeReader* clf, int64_t* ms) {
   switch (role) {
     case FieldRole::kTimeClf: return clf->Read(v.data(), v.size(), ms);
@@ -104,7 +129,7 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
   // The user: the present candidate with the lowest slot (the first in the user list).
   size_t user_slot = plan.user_slots;
   bool user_printable = false;
-  std::string_view status, time, request, request_uri, path, query, method, agent;
+  std::string_view status, date, time, request, request_uri, path, query, method, agent;
   FieldRole time_role = FieldRole::kIgnore, query_role = FieldRole::kIgnore;
   for (size_t i = 0; i < plan.read_fields; ++i) {
     const PlanField& field = plan.fields[i];
@@ -134,6 +159,7 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
           while (!u.empty() && u.back() == ' ') u.remove_suffix(1);
           while (!u.empty() && u.front() == ' ') u.remove_prefix(1);
         }
+        if (field.strip_port) u = StripPort(u);
         if (field.user_slot < user_slot && !IsAbsent(u)) {
           user_slot = field.user_slot;
           out->user = u;
@@ -151,6 +177,7 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
         query = v;
         query_role = field.role;
         break;
+      case FieldRole::kDate: date = v; break;
       default:
         time = v;
         time_role = field.role;
@@ -172,7 +199,10 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
   }
   if (user_slot == plan.user_slots) return RejectReason::kFiltered;
 
-  if (!ReadTime(time_role, time, &clf_time_, &out->ts_ms)) return RejectReason::kBadTime;
+  if (!(time_role == FieldRole::kTimeOfDay ? ReadDateAndTime(date, time, &out->ts_ms)
+                                            : ReadTime(time_role, time, &clf_time_, &out->ts_ms))) {
+    return RejectReason::kBadTime;
+  }
 
   bool page_printable = true;
   if (request.data() != nullptr) {

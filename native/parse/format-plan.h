@@ -18,6 +18,9 @@
 // Each field carries how its end is found, chosen at compile time so that the runner
 // does no search it can avoid: a quote, a single byte (the common case: one space, "]"),
 // a longer literal, or a space or the line's end.
+//
+// Apache and nginx strings compile here in format-compiler.cc; W3C "#Fields:" lists and
+// the fixed ALB layout in field-list.cc.
 #ifndef SKIPTRAIL_PARSE_FORMAT_PLAN_H_
 #define SKIPTRAIL_PARSE_FORMAT_PLAN_H_
 
@@ -45,7 +48,9 @@ enum class FieldRole : uint8_t {
   kTimeSeconds,     // "971211336" (Apache %{sec}t)
   kTimeMillis,      // "971211336000" (Apache %{msec}t)
   kTimeMicros,      // "971211336000000" (Apache %{usec}t)
-  kTimeSecondsFrac  // "971211336.123" (nginx $msec)
+  kTimeSecondsFrac,  // "971211336.123" (nginx $msec)
+  kDate,             // "2000-10-10" (W3C date, UTC), with a kTimeOfDay field
+  kTimeOfDay,        // "20:55:36" (W3C time, UTC), with a kDate field
 };
 
 // How a field's end is found.
@@ -53,7 +58,7 @@ enum class FieldEnd : uint8_t {
   kQuote,       // the first '"' no backslash escapes
   kByte,        // the next occurrence of the one-byte literal after it
   kLiteral,     // the next occurrence of the longer literal after it
-  kSpaceOrEnd,  // the last field: a space or the end of the line
+  kSpaceOrEnd,  // the last field: `stop` (a space; a tab in CloudFront's W3C) or the line's end
 };
 
 struct PlanField {
@@ -62,6 +67,7 @@ struct PlanField {
   char stop = ' ';              // kByte, kLiteral: the literal's first byte; kSpaceOrEnd: ' '
   bool quoted = false;          // between '"' literals: ends at an unescaped '"'
   bool first_of_list = false;   // a user candidate taken up to its first ", " (X-Forwarded-For)
+  bool strip_port = false;      // a user candidate "addr:port" or "[v6]:port": the address alone (ALB)
   uint8_t user_slot = 0;        // kUserCandidate: its position in the user list
   std::string directive;        // as written in the format, for messages
 };

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../dcheck.h"
+#include "field-list.h"
 #include "syslog.h"
 
 namespace skiptrail {
@@ -22,6 +23,7 @@ const char* RejectReasonName(RejectReason reason) {
     case RejectReason::kMethod: return "method";
     case RejectReason::kStatic: return "static";
     case RejectReason::kCrawler: return "crawler";
+    case RejectReason::kNoFields: return "no-fields";
     case RejectReason::kCount: break;
   }
   return "unknown";
@@ -64,6 +66,11 @@ LogParser::LogParser(const ParserOptions& options)
     std::string error;
     plan_ok_ = CompileFormat(options_.dialect, options_.format_text, options_.user_list, &plan_, &error);
     if (plan_ok_ && !view_rules_.filters_agents()) DropAgentField(&plan_);
+  } else if (options_.format == LogFormat::kAlb) {
+    plan_ = AlbPlan();
+    plan_ok_ = true;
+  } else if (options_.format == LogFormat::kW3c && options_.user_list.empty()) {
+    options_.user_list = std::string(kW3cDefaultUser);
   }
   auto accept = [this](unsigned s) {
     if (s >= 100 && s <= 599) status_bits_[s >> 6] |= uint64_t{1} << (s & 63);
@@ -97,9 +104,10 @@ RejectReason LogParser::ParseFormat(const char* p, const char* end, ParsedView* 
   if (IsJsonFormat(options_.format)) {
     return json_ok_ ? ParseJsonLine(p, end, out) : RejectReason::kMalformed;
   }
-  if (options_.format == LogFormat::kCompiled) {
+  if (options_.format == LogFormat::kCompiled || options_.format == LogFormat::kAlb) {
     return plan_ok_ ? ParseWithPlan(p, end, out) : RejectReason::kMalformed;
   }
+  if (options_.format == LogFormat::kW3c) return ParseW3c(p, end, out);
   return ParseAccessLog(p, end, out);
 }
 

@@ -43,7 +43,10 @@
 // the key rules; view-rules.* what counts as a page view; request.* the HTTP request
 // line; syslog.* frame stripping; json.* JSON scanning; json-fields.* member paths and
 // the JSON presets; access-log.cc the combined/common fast path; ndjson.cc JSON lines
-// (ndjson, caddy, traefik).
+// (ndjson, caddy, traefik);
+// format-plan.h the plan of a field-by-field format, run by compiled-format.cc and
+// compiled by format-compiler.* (Apache, nginx) and field-list.* (W3C, ALB); w3c.cc the
+// W3C directives.
 //
 // Thread safety: none. A LogParser owns scratch buffers; use one per thread/session.
 #ifndef SKIPTRAIL_PARSE_LOG_PARSER_H_
@@ -65,7 +68,9 @@ namespace skiptrail {
 // kCompiled: an Apache LogFormat or nginx log_format string (ParserOptions::dialect,
 // format_text, user_list), compiled once into a FormatPlan.
 // kCaddy, kTraefik: JSON lines with preset fields (json-fields.h).
-enum class LogFormat : uint8_t { kCombined, kCommon, kNdjson, kCompiled, kCaddy, kTraefik };
+// kW3c: W3C extended logs (IIS, CloudFront), read by the "#Fields:" directive before the
+// lines. kAlb: AWS Application Load Balancer access logs. Both run a FormatPlan too.
+enum class LogFormat : uint8_t { kCombined, kCommon, kNdjson, kCompiled, kCaddy, kTraefik, kW3c, kAlb };
 
 // JS: 'host' | 'authuser' | 'authuser|host'.
 enum class UserField : uint8_t { kHost, kAuthuser, kAuthuserOrHost };
@@ -85,12 +90,13 @@ enum class RejectReason : uint8_t {
   kMethod,   // a sound line whose method does not count (ParserOptions::rules, view-rules.h)
   kStatic,   // ... whose page is a static asset
   kCrawler,  // ... whose user agent is a crawler's
+  kNoFields,  // w3c: a data line before any usable "#Fields:" directive
   kCount
 };
 
 // "malformed", "bad-time", "bad-status", "filtered", "key-too-long", "bad-encoding",
-// "line-too-long", "other-partition", "future", "method", "static", "crawler"; "none" for
-// kNone. Static storage, never null.
+// "line-too-long", "other-partition", "future", "method", "static", "crawler",
+// "no-fields"; "none" for kNone. Static storage, never null.
 const char* RejectReasonName(RejectReason reason);
 
 // The reasons of sound lines that are simply not page views (filtered, other-partition,
@@ -133,7 +139,8 @@ struct ParserOptions {
   bool syslog = false;
 
   // kCompiled: the format string, its dialect and the user list ("%{X-Forwarded-For}i|%h";
-  // empty: the client address). The string must compile (CompileFormat); if it does
+  // empty: the client address). kW3c: the user list of W3C field names (empty:
+  // kW3cDefaultUser, "cs-username|c-ip"). The string must compile (CompileFormat); if it does
   // not, every line is malformed.
   FormatDialect dialect = FormatDialect::kApache;
   std::string format_text;
@@ -208,6 +215,9 @@ class LogParser {
   // parse/compiled-format.cc: a compiled Apache or nginx format.
   RejectReason ParseWithPlan(const char* p, const char* end, ParsedView* out);
 
+  // parse/w3c.cc: directives, then data lines through the plan of the last "#Fields:".
+  RejectReason ParseW3c(const char* p, const char* end, ParsedView* out);
+
   // parse/ndjson.cc: the JSON formats.
   RejectReason ParseJsonLine(const char* p, const char* end, ParsedView* out);
   const char* ReadJsonObject(const char* p, const char* end, uint16_t node);
@@ -233,7 +243,7 @@ class LogParser {
 
   ClfTimeReader clf_time_;  // access-log times, with the last date cached
 
-  // kCompiled: the plan and whether it compiled.
+  // kCompiled, kAlb, kW3c: the plan and whether it compiled.
   FormatPlan plan_;
   bool plan_ok_ = false;
 
@@ -243,6 +253,12 @@ class LogParser {
   bool json_ok_ = false;
   bool json_page_is_target_ = false;
   std::vector<JsonSlot> json_slots_;
+
+  // kW3c: the last "#Fields:" list, compiled on the first data line after it (which
+  // shows whether values are separated by spaces, IIS, or tabs, CloudFront).
+  enum class W3cState : uint8_t { kNoFields, kBadFields, kPending, kReady };
+  W3cState w3c_state_ = W3cState::kNoFields;
+  std::string w3c_fields_;
 
   // Scratch, reused across lines (grows, never shrinks).
   std::string user_scratch_, page_scratch_, ts_scratch_, name_scratch_, target_scratch_;

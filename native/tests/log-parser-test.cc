@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../ingest-session.h"
+#include "../parse/field-list.h"
 #include "../parse/log-parser.h"
 
 using namespace skiptrail;  // NOLINT: a test program
@@ -942,6 +943,97 @@ void TestCompiledFormats() {
 
 std::string ReadFile(const std::string& path);
 
+// W3C extended logs: directives, #Fields: changes, spaces or tabs, the user fallback.
+void TestW3c() {
+  g_test = "w3c";
+  ParserOptions o;
+  o.format = LogFormat::kW3c;
+  LogParser parser(o);
+  ParsedView v;
+  auto parse = [&](std::string_view line) { return parser.Parse(line, &v); };
+  CHECK_EQ(parse("2026-11-28 10:00:00 1.2.3.4 /a 200"), RejectReason::kNoFields);
+  CHECK_EQ(parse("#Software: Microsoft Internet Information Services 10.0"), RejectReason::kFiltered);
+  CHECK_EQ(parse("#Fields: date time c-ip cs-username cs-method cs-uri-stem cs-uri-query sc-status"),
+           RejectReason::kFiltered);
+  CHECK_EQ(parse("2026-11-28 10:00:00 1.2.3.4 - GET /a x=1 200"), RejectReason::kNone);
+  CHECK_EQ(std::string(v.user), std::string("1.2.3.4"));
+  CHECK_EQ(std::string(v.page), std::string("/a"));
+  CHECK_EQ(v.ts_ms, int64_t{1795860000000});
+  CHECK_EQ(parse("2026-11-28 10:00:00.250 1.2.3.4 bob GET /b - 200"), RejectReason::kNone);
+  CHECK_EQ(std::string(v.user), std::string("bob"));
+  CHECK_EQ(v.ts_ms, int64_t{1795860000250});
+  CHECK_EQ(parse("2026-11-28 10:00:00 1.2.3.4 - GET /a - 404"), RejectReason::kFiltered);
+  CHECK_EQ(parse("2026-11-28 10:00:00 1.2.3.4 - GET /a - 2x0"), RejectReason::kBadStatus);
+  CHECK_EQ(parse("2026-11-31 10:00:00 1.2.3.4 - GET /a - 200"), RejectReason::kBadTime);
+  CHECK_EQ(parse("26-11-28 10:00:00 1.2.3.4 - GET /a - 200"), RejectReason::kBadTime);
+  CHECK_EQ(parse("2026-11-28 10:00:00 1.2.3.4 - GET a - 200"), RejectReason::kMalformed);
+  CHECK_EQ(parse("2026-11-28 10:00:00 1.2.3.4 - GET /a - 200 extra"), RejectReason::kMalformed);
+  CHECK_EQ(parse("2026-11-28 10:00:00 1.2.3.4 - GET /a 200"), RejectReason::kMalformed);
+  CHECK_EQ(parse("2026-11-28 10:00:00 - - GET /a - 200"), RejectReason::kFiltered);  // no user at all
+  CHECK_EQ(parse("2026-11-28 10:00:00 1.2.3.4 J\xc3rg GET /a - 200"), RejectReason::kBadEncoding);
+  // A #Fields: that cannot be used: it and the lines after it are no-fields.
+  CHECK_EQ(parse("#Fields: time cs-uri-stem c-ip"), RejectReason::kNoFields);
+  CHECK_EQ(parse("10:00:00 /a 1.2.3.4"), RejectReason::kNoFields);
+  CHECK_EQ(parse("#Fields: date time cs-uri-stem sc-status"), RejectReason::kNoFields);  // no user field
+  // CloudFront: tabs, decided by the first data line after the directive.
+  CHECK_EQ(parse("#Fields: date time x-edge-location c-ip cs-uri-stem sc-status"), RejectReason::kFiltered);
+  CHECK_EQ(parse("2026-11-28\t10:00:00\tIAD89-C1\t198.51.100.1\t/cf.html\t200"), RejectReason::kNone);
+  CHECK_EQ(std::string(v.page), std::string("/cf.html"));
+  CHECK_EQ(parse("2026-11-28 10:00:00 IAD89-C1 198.51.100.1 /cf.html 200"), RejectReason::kMalformed);
+  CHECK_EQ(parse("2026-11-28\t10:00:00\tIAD89-C1\t198.51.100.1\t/cf.html\t200\t"), RejectReason::kMalformed);
+  // keepQuery joins cs-uri-stem and cs-uri-query; a user list.
+  o.keep_query = true;
+  o.user_list = "x-forwarded-for|c-ip";
+  LogParser keep(o);
+  CHECK_EQ(keep.Parse("#Fields: date time c-ip cs-uri-stem cs-uri-query x-forwarded-for", &v), RejectReason::kFiltered);
+  CHECK_EQ(keep.Parse("2026-11-28 10:00:00 10.0.0.1 /p a=1&b=2 203.0.113.7,10.0.0.9", &v), RejectReason::kNone);
+  CHECK_EQ(std::string(v.page), std::string("/p?a=1&b=2"));
+  CHECK_EQ(std::string(v.user), std::string("203.0.113.7"));
+  CHECK_EQ(keep.Parse("2026-11-28 10:00:00 10.0.0.1 /p - -", &v), RejectReason::kNone);
+  CHECK_EQ(std::string(v.page), std::string("/p"));
+  CHECK_EQ(std::string(v.user), std::string("10.0.0.1"));
+  std::string error;
+  CHECK(!CheckW3cUserList("c-ip|cs(Cookie)", &error));
+  CHECK(error.find("cs(Cookie)") != std::string::npos);
+  CHECK(!CheckW3cUserList("c-ip|c-ip", &error));
+  CHECK(CheckW3cUserList("cs-username|c-ip", &error));
+}
+
+// AWS ALB access logs.
+void TestAlb() {
+  g_test = "alb";
+  ParserOptions o;
+  o.format = LogFormat::kAlb;
+  const std::string head = "https 2026-11-28T10:00:00.186641Z app/lb/50dc6c495c0c9188 ";
+  const std::string mid = " 10.0.0.1:80 0.086 0.048 0.037 ";
+  auto line = [&](const std::string& client, const std::string& status, const std::string& request,
+                  const std::string& created, const std::string& tail) {
+    return head + client + mid + status + " 200 0 57 \"" + request +
+           "\" \"curl/7.46.0\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:t/73e2 "
+           "\"Root=1-58337281\" \"www.example.com\" \"-\" 1 " + created + tail;
+  };
+  const std::string tail = " \"forward\" \"-\" \"-\" \"10.0.0.1:80\" \"200\" \"-\" \"-\" TID_1";
+  const std::string created = "2026-11-28T09:59:59.999000Z";
+  Result r = ParseWith(o, line("192.168.131.39:2817", "200", "GET https://www.example.com:443/p/a?q=1 HTTP/1.1", created, tail));
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("192.168.131.39"));
+  CHECK_EQ(r.page, std::string("/p/a"));
+  CHECK_EQ(r.ts, int64_t{1795859999999});
+  CHECK_EQ(ParseWith(o, line("[2001:db8::9]:443", "200", "GET https://h:443/ HTTP/2.0", created, tail)).user,
+           std::string("2001:db8::9"));
+  CHECK_EQ(ParseWith(o, line("[2001:db8::9]:443", "200", "GET https://h:443 HTTP/2.0", created, tail)).page,
+           std::string("/"));
+  // Fields after request_creation_time are not read: new ones, or a damaged one.
+  CHECK_EQ(Reason(o, line("1.2.3.4:5", "200", "GET /p HTTP/1.1", created, " \"forward\" \"-\" \"new")), RejectReason::kNone);
+  CHECK_EQ(Reason(o, line("1.2.3.4:5", "200", "GET /p HTTP/1.1", created, "")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(o, line("1.2.3.4:5", "460", "GET /p HTTP/1.1", created, tail)), RejectReason::kFiltered);
+  CHECK_EQ(Reason(o, line("1.2.3.4:5", "-", "GET /p HTTP/1.1", created, tail)), RejectReason::kBadStatus);
+  CHECK_EQ(Reason(o, line("1.2.3.4:5", "200", "- http://h:80- -", created, tail)), RejectReason::kMalformed);
+  CHECK_EQ(Reason(o, line("1.2.3.4:5", "200", "GET /p HTTP/1.1", "2026-11-28T25:00:00Z", tail)), RejectReason::kBadTime);
+  CHECK_EQ(Reason(o, line("-", "200", "GET /p HTTP/1.1", created, tail)), RejectReason::kFiltered);
+  CHECK_EQ(Reason(o, "https 2026-11-28T10:00:00Z app/lb/1 1.2.3.4:5 \"GET /p HTTP/1.1\""), RejectReason::kMalformed);
+}
+
 // Combined's LogFormat and log_format, compiled, give what the built-in combined gives on
 // every fixture line, including line 8899 (its agent lost its closing quote: the unused
 // tail is not read, format-plan.h); and where they differ on purpose.
@@ -1782,6 +1874,8 @@ int main(int argc, char** argv) {
   TestFormatCompilerErrors();
   TestCompiledMatchesCombined(fixture);
   TestViewRules();
+  TestW3c();
+  TestAlb();
   TestSessionLines();
   TestSessionSamples();
   TestSessionLineTooLong();

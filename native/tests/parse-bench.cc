@@ -3,11 +3,12 @@
 // LogParser::Parse over pre-split lines; then with the library's default view rules
 // (what counts as a page view); then the same lines through compiled Apache and
 // nginx format strings equivalent to combined (the ratio to combined is what issue 14's
-// "within 20%" is about); then the same events as ndjson, and as Caddy and Traefik JSON
+// "within 20%" is about); then the accepted events written as IIS and CloudFront W3C
+// lines and ALB lines; then the same events as ndjson, and as Caddy and Traefik JSON
 // access-log lines (nested members, header arrays, the size of the real thing).
 //
 //   scripts/native-tests.sh --bench     (builds this with -O3 and runs it)
-//   parse-bench [fixture-path] [repeats] [combined|rules|compiled|ndjson|caddy|traefik]
+//   parse-bench [fixture-path] [repeats] [combined|rules|compiled|w3c|ndjson|caddy|traefik]
 //
 // Each figure is the best of 10 runs, timed with this thread's CPU clock so that other
 // processes sharing the machine do not count (wall time is printed too); the sink only
@@ -158,12 +159,12 @@ int main(int argc, char** argv) {
   combined.reserve(fixture.size() * repeats);
   for (int i = 0; i < repeats; ++i) combined += fixture;
 
-  // The same accepted events as ndjson lines with ISO times and with numeric times, and
-  // as Caddy and Traefik lines.
-  std::string ndjson_iso, ndjson_ms, caddy, traefik;
+  // The same accepted events as ndjson lines with ISO times and with numeric times, as
+  // Caddy and Traefik lines, and as W3C and ALB lines.
+  std::string ndjson_iso, ndjson_ms, caddy, traefik, w3c_iis, w3c_cloudfront, alb;
   {
     IngestSession session{ParserOptions()};
-    std::string one_iso, one_ms, one_caddy, one_traefik;
+    std::string one_iso, one_ms, one_caddy, one_traefik, one_iis, one_cf, one_alb;
     auto sink = [&](const ParsedView& v) {
       const time_t secs = static_cast<time_t>(v.ts_ms / 1000);
       struct tm tm;
@@ -173,6 +174,19 @@ int main(int argc, char** argv) {
       const std::string head = "{\"user\":\"" + std::string(v.user) + "\",\"page\":\"" + std::string(v.page) + "\",";
       one_iso += head + "\"ts\":\"" + iso + "\"}\n";
       one_ms += head + "\"ts\":" + std::to_string(v.ts_ms) + "}\n";
+      // The same event as an IIS W3C line, a CloudFront one and an ALB one.
+      const std::string raw_user(v.user), raw_page(v.page), date(iso, 10), time(iso + 11, 8);
+      one_iis += date + " " + time + " 10.0.0.5 GET " + raw_page + " - 443 - " + raw_user +
+                 " Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36 - 200 0 0 31\n";
+      one_cf += date + "\t" + time + "\tIAD89-C1\t2875\t" + raw_user + "\tGET\td111111abcdef8.cloudfront.net\t" + raw_page +
+                "\t200\t-\tMozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)\t-\t-\tHit\tSOX4xwn4XV6Q4rgb7XiV\t"
+                "www.example.com\thttps\t421\t0.004\n";
+      one_alb += std::string("https ") + iso + " app/my-loadbalancer/50dc6c495c0c9188 " + raw_user +
+                 ":2817 10.0.0.1:80 0.001 0.004 0.000 200 200 34 366 \"GET https://www.example.com:443" + raw_page +
+                 " HTTP/1.1\" \"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36\" "
+                 "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:"
+                 "targetgroup/my-targets/73e2d6bc24d8a067 \"Root=1-58337281-1d84f3d73c47ec4e58577259\" "
+                 "\"www.example.com\" \"-\" 1 " + iso + " \"forward\" \"-\" \"-\" \"10.0.0.1:80\" \"200\" \"-\" \"-\" TID_1\n";
       const std::string user = JsonString(v.user), page = JsonString(v.page);
       char seconds[48], nanos[48];
       std::snprintf(seconds, sizeof seconds, "%lld.%03lld4567", static_cast<long long>(v.ts_ms / 1000),
@@ -201,8 +215,15 @@ int main(int argc, char** argv) {
     };
     session.Feed(fixture.data(), fixture.size(), sink);
     session.Finish(sink);
+    w3c_iis = "#Software: Microsoft Internet Information Services 10.0\n#Fields: date time s-ip cs-method "
+              "cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus "
+              "sc-win32-status time-taken\n";
+    w3c_cloudfront = "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem "
+                     "sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type "
+                     "x-edge-request-id x-host-header cs-protocol cs-bytes time-taken\n";
     for (int i = 0; i < repeats; ++i) {
       ndjson_iso += one_iso, ndjson_ms += one_ms, caddy += one_caddy, traefik += one_traefik;
+      w3c_iis += one_iis, w3c_cloudfront += one_cf, alb += one_alb;
     }
   }
 
@@ -227,6 +248,15 @@ int main(int argc, char** argv) {
         "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" "
         "\"$http_user_agent\"";
     BenchFormat("nginx: combined's log_format", nginx, combined);
+  }
+  if (only.empty() || only == "w3c" || only == "alb") {
+    ParserOptions w3c;
+    w3c.format = LogFormat::kW3c;
+    BenchFormat("w3c, IIS", w3c, w3c_iis);
+    BenchFormat("w3c, CloudFront (tabs)", w3c, w3c_cloudfront);
+    ParserOptions alb_options;
+    alb_options.format = LogFormat::kAlb;
+    BenchFormat("alb", alb_options, alb);
   }
   ParserOptions nd;
   nd.format = LogFormat::kNdjson;

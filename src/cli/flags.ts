@@ -74,10 +74,12 @@ export const INDEX_HELP = `Index options:
   A duration D needs its unit: 500ms, 90s, 30m, 2h or 1d.`;
 
 export const INGEST_HELP = `Log format options:
-  --format F              combined (default), common, ndjson, vhost_combined, caddy or traefik
+  --format F              combined (default), common, ndjson, vhost_combined, caddy, traefik,
+                          w3c (IIS, CloudFront) or alb (AWS Application Load Balancer)
   --log-format apache:F   an Apache LogFormat string ('apache:%h %l %u %t "%r" %>s %b')
   --log-format nginx:F    an nginx log_format string ('nginx:$remote_addr - [$time_local] "$request" $status')
-  --user U                combined/common user field: host (default), authuser, authuser|host
+  --user U                combined/common user field: host (default), authuser, authuser|host;
+                          w3c: field names, e.g. cs-username|c-ip (default)
   --keep-query            keep ?query in the page (text formats, caddy, traefik)
   --statuses S            statuses that count as a page load: 200-399 (default) or 200,304
   --fields F              JSON member paths: user=uid,page=req.url,ts=time,status=code
@@ -209,7 +211,7 @@ export function withFlagNames<T>(run: () => T, extra: Record<string, string> = {
   }
 }
 
-const CLI_FORMATS = ['combined', 'common', 'ndjson', 'vhost_combined', 'caddy', 'traefik'] as const;
+const CLI_FORMATS = ['combined', 'common', 'ndjson', 'vhost_combined', 'caddy', 'traefik', 'w3c', 'alb'] as const;
 
 /** The ingest options given by flags, checked enough to give a flag-named message. */
 export function ingestOptions(values: Values, maxKeyBytes: number): IngestOptions {
@@ -230,7 +232,7 @@ export function ingestOptions(values: Values, maxKeyBytes: number): IngestOption
     }
     options.format = match[1] === 'apache' ? { apache: match[2]! } : { nginx: match[2]! };
   }
-  const compiled = logFormat !== undefined || format === 'vhost_combined';
+  const compiled = logFormat !== undefined || format === 'vhost_combined' || format === 'w3c' || format === 'alb';
   const user = stringFlag(values, 'user');
   if (user !== undefined && compiled) {
     options.user = user;

@@ -1,0 +1,82 @@
+// ingest() lines/s of every text format on the standard workload (bench/workload.mjs),
+// next to the built-in combined parser: the same events written as combined lines
+// (read by 'combined' and by combined's own Apache LogFormat and nginx log_format,
+// compiled), as an IIS W3C log, as a CloudFront (tab-separated W3C) log and as an AWS
+// ALB access log. Each format gets a fresh index per run; the figure is the best of
+// --runs runs by process CPU time, so other processes on the machine count less; the
+// load average is printed beside it.
+//
+//   npm run build && node bench/text-formats.mjs [--events 500000] [--runs 3]
+import os from 'node:os';
+import { ActivityIndex } from '../dist/index.mjs';
+import { benchArgs } from './lib/args.mjs';
+import { machineLine } from './lib/machine.mjs';
+import { combinedLogBuffer, generateWorkload } from './workload.mjs';
+
+const args = benchArgs(process.argv.slice(2), {
+  events: { type: 'int', default: 500_000, min: 1 },
+  runs: { type: 'int', default: 3, min: 1 },
+}, { help: import.meta.url });
+
+const w = generateWorkload({ events: args.events });
+const AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
+
+/** Events as lines of one format: `line(user, page, isoSecond, isoMs, i)`, after `header`. */
+function textOf(header, line) {
+  const parts = header === '' ? [] : [header];
+  for (let i = 0; i < w.length; i++) {
+    const iso = new Date(w.ts[i]).toISOString();
+    parts.push(line(w.users[w.user[i]], w.pages[w.page[i]], iso, i));
+  }
+  return Buffer.from(`${parts.join('\n')}\n`, 'utf8');
+}
+
+const combined = combinedLogBuffer(w);
+const iis = textOf(
+  '#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken',
+  (user, page, iso, i) => `${iso.slice(0, 10)} ${iso.slice(11, 19)} 10.0.0.5 GET ${page} - 443 - ${user} ${AGENT.replaceAll(' ', '+')} - 200 0 0 ${i % 97}`,
+);
+const cloudfront = textOf(
+  '#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken',
+  (user, page, iso, i) =>
+    [iso.slice(0, 10), iso.slice(11, 19), 'IAD89-C1', 2000 + (i % 5000), user, 'GET', 'd111111abcdef8.cloudfront.net', page, '200', '-', AGENT.replaceAll(' ', '%20'), '-', '-', 'Hit', `req${i}`, 'www.example.com', 'https', '421', '0.004'].join('\t'),
+);
+const alb = textOf(
+  '',
+  (user, page, iso, i) =>
+    `https ${iso} app/my-loadbalancer/50dc6c495c0c9188 ${user}:${1024 + (i % 60000)} 10.0.0.1:80 0.001 0.004 0.000 200 200 34 ${2000 + (i % 5000)} ` +
+    `"GET https://www.example.com:443${page} HTTP/1.1" "${AGENT}" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 ` +
+    `arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-${i}" "www.example.com" "-" 1 ${iso} "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_${i}`,
+);
+
+const formats = [
+  ['combined (built-in)', combined, {}],
+  ['apache: combined LogFormat', combined, { format: { apache: '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"' } }],
+  ['nginx: combined log_format', combined, { format: { nginx: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"' } }],
+  ['w3c (IIS, spaces)', iis, { format: 'w3c' }],
+  ['w3c (CloudFront, tabs)', cloudfront, { format: 'w3c' }],
+  ['alb', alb, { format: 'alb' }],
+];
+
+console.log(machineLine());
+console.log(`${w.length.toLocaleString()} events, best of ${args.runs} runs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+let base;
+for (const [name, data, options] of formats) {
+  let best = Infinity;
+  let report;
+  for (let run = 0; run < args.runs; run++) {
+    const index = new ActivityIndex({ userWindow: '100000d', maxFutureSkew: Infinity, clock: 'watermark' });
+    const cpu0 = process.cpuUsage();
+    report = index.ingest(data, options);
+    const used = process.cpuUsage(cpu0);
+    best = Math.min(best, (used.user + used.system) / 1e6);
+    index.close();
+  }
+  const rate = report.lines / best;
+  base ??= rate;
+  console.log(
+    `${name.padEnd(28)} ${(rate / 1e6).toFixed(2)} M lines/s CPU  ${(data.length / best / 2 ** 20).toFixed(0).padStart(4)} MiB/s  ` +
+      `${((rate / base) * 100).toFixed(0).padStart(3)}% of combined  (accepted ${report.accepted.toLocaleString()} of ${report.lines.toLocaleString()})`,
+  );
+}
+console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -1,0 +1,188 @@
+// W3C extended logs (IIS, CloudFront) and AWS ALB access logs (issue 14): realistic
+// fixtures read as the plain TypeScript reference reads them, and random values written
+// as lines parse back exactly.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { IngestOptions, IngestReport } from '../src/index.js';
+import { referenceAlb, referenceW3c, type RefLine, type RefView } from './format-reference.js';
+import { openIndex } from './helpers.js';
+import { runCli } from './live-helpers.js';
+
+const fixture = (name: string) => fs.readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8').replace(/\n$/, '');
+
+/** Ingests `text` and checks the report's reasons and every view against the reference's. */
+function checkAgainstReference(text: string, expected: RefLine[], options: IngestOptions): IngestReport {
+  const index = openIndex({ userWindow: '7d' });
+  const report = index.ingest(text, options);
+  const views = expected.flatMap((r) => ('view' in r ? [r.view] : []));
+  const reasons: Record<string, number> = {};
+  for (const r of expected) if ('reason' in r) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
+  expect(report.lines).toBe(expected.length);
+  expect(report.accepted).toBe(views.length);
+  expect(report.reasons).toEqual(reasons);
+  for (const view of views) expect(index.lastUsers(view.page), view.page).toContainEqual({ user: view.user, ts: latest(views, view) });
+  return report;
+}
+
+function latest(views: RefView[], v: RefView): number {
+  return Math.max(...views.filter((o) => o.user === v.user && o.page === v.page).map((o) => o.ts));
+}
+
+describe("format: 'w3c'", () => {
+  const iis = fixture('iis_w3c.log');
+  const cloudfront = fixture('cloudfront_w3c.log');
+
+  it('reads an IIS log whose #Fields: changes mid-file, as the reference does', () => {
+    const report = checkAgainstReference(iis, referenceW3c(iis), { format: 'w3c' });
+    expect(report).toMatchObject({ accepted: 8, reasons: { filtered: 10, malformed: 1, 'bad-time': 1 } });
+    const index = openIndex({ userWindow: '7d' });
+    index.ingest(iis, { format: 'w3c' });
+    // cs-username when present, else c-ip; date + time in UTC.
+    expect(index.lastUsers('/account/home.aspx')).toEqual([{ user: 'CORP\\alice', ts: Date.UTC(2026, 10, 28, 10, 5, 1) }]);
+    expect(index.lastUsers('/reports/q3.aspx')).toEqual([{ user: '2001:db8::7', ts: Date.UTC(2026, 10, 28, 10, 0, 8) }]);
+  });
+
+  it('keeps cs-uri-query with keepQuery, and takes the user list it is given', () => {
+    checkAgainstReference(iis, referenceW3c(iis, true), { format: 'w3c', keepQuery: true });
+    const index = openIndex({ userWindow: '7d' });
+    index.ingest(iis, { format: 'w3c', keepQuery: true, user: 'c-ip' });
+    expect(index.lastUsers('/products/list.aspx?cat=3&page=2')).toEqual([{ user: '203.0.113.9', ts: Date.UTC(2026, 10, 28, 10, 0, 1) }]);
+    expect(index.lastUsers('/account/orders.aspx?id=17')).toEqual([{ user: '198.51.100.23', ts: Date.UTC(2026, 10, 28, 10, 0, 5) }]);
+  });
+
+  it("reads CloudFront's tab-separated standard log", () => {
+    const report = checkAgainstReference(cloudfront, referenceW3c(cloudfront), { format: 'w3c' });
+    expect(report).toMatchObject({ accepted: 4, reasons: { filtered: 3, malformed: 1 } });
+    const index = openIndex({ userWindow: '7d' });
+    index.ingest(cloudfront, { format: 'w3c', user: 'x-forwarded-for|c-ip' });
+    expect(index.lastUsers('/index.html').map((r) => r.user).sort()).toEqual(['198.51.100.1', '203.0.113.77']);
+  });
+
+  it('rejects data lines before any #Fields: as no-fields, with samples', () => {
+    const text = ['2026-11-28 10:00:00 1.2.3.4 GET /a - 200', '#Fields: time cs-uri-stem c-ip', '10:00:00 /a 1.2.3.4', '#Fields: date time c-ip cs-uri-stem', '2026-11-28 10:00:00 1.2.3.4 /a'].join('\n');
+    const index = openIndex();
+    const report = index.ingest(text, { format: 'w3c' });
+    expect(report).toMatchObject({ lines: 5, accepted: 1, rejected: 4, reasons: { 'no-fields': 3, filtered: 1 } });
+    expect(report.samples.map((s) => [s.line, s.reason])).toEqual([[1, 'no-fields'], [2, 'no-fields'], [3, 'no-fields']]);
+    expect(checkAgainstReference(text, referenceW3c(text), { format: 'w3c' }).accepted).toBe(1);
+  });
+
+  it('drops a BOM, applies statuses and maxFutureSkew like every format', () => {
+    const now = Date.UTC(2026, 10, 28, 12);
+    const index = openIndex({ maxFutureSkew: '10m', now: () => now });
+    const future = new Date(now + 3_600_000).toISOString();
+    const text = `\uFEFF#Fields: date time c-ip cs-uri-stem sc-status\n2026-11-28 10:00:00 1.2.3.4 /a 200\n2026-11-28 10:00:00 1.2.3.4 /b 500\n${future.slice(0, 10)} ${future.slice(11, 19)} 1.2.3.4 /c 200`;
+    const report = index.ingest(text, { format: 'w3c', statuses: [200] });
+    expect(report).toMatchObject({ lines: 4, accepted: 1, reasons: { filtered: 2, future: 1 } });
+    expect(index.lastUsers('/a')).toEqual([{ user: '1.2.3.4', ts: Date.UTC(2026, 10, 28, 10) }]);
+  });
+
+  it('checks the user list when the options are read', () => {
+    const index = openIndex();
+    expect(() => index.ingest('', { format: 'w3c', user: 'c-ip|cs(Cookie)' })).toThrow(/^options\.user: user cs\(Cookie\) is not a W3C field/);
+    expect(() => index.ingest('', { format: 'w3c', user: 'c-ip|c-ip' })).toThrow(RangeError);
+    expect(() => index.ingest('', { format: 'w3c', fields: { user: 'u' } })).toThrow(/options\.fields does not apply to format 'w3c'/);
+  });
+});
+
+describe("format: 'alb'", () => {
+  const alb = fixture('alb.log');
+
+  it('reads ALB access log entries as the reference does', () => {
+    const report = checkAgainstReference(alb, referenceAlb(alb), { format: 'alb' });
+    expect(report).toMatchObject({ lines: 8, accepted: 4, reasons: { filtered: 3, malformed: 1 } });
+    const index = openIndex({ userWindow: '7d' });
+    index.ingest(alb, { format: 'alb' });
+    // The client address without its port; the path of the absolute-form target; the
+    // time is request_creation_time.
+    expect(index.lastUsers('/docs/start')).toEqual([
+      { user: '2001:db8::9', ts: Date.UTC(2026, 10, 28, 10, 0, 2, 998) },
+      { user: '203.0.113.7', ts: Date.UTC(2026, 10, 28, 10, 0, 1, 712) },
+    ]);
+    expect(index.lastUsers('/')).toEqual([{ user: '192.168.131.39', ts: Date.UTC(2026, 10, 28, 10) }]);
+  });
+
+  it('has no user option', () => {
+    expect(() => openIndex().ingest('', { format: 'alb', user: 'client' })).toThrow(/options\.user does not apply to format 'alb'/);
+  });
+});
+
+describe('skiptrail replay --format w3c|alb', () => {
+  it('reads both', async () => {
+    const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'skiptrail-w3c-'));
+    try {
+      const w3c = await runCli(['replay', path.join(import.meta.dirname, 'fixtures', 'iis_w3c.log'), '--format', 'w3c', '--last-users', '/default.aspx', '--json', '--quiet']);
+      expect(w3c.code).toBe(0);
+      expect(JSON.parse(w3c.stdout).lastUsers['/default.aspx']).toEqual([{ user: '203.0.113.9', ts: Date.UTC(2026, 10, 28, 10, 5) }]);
+      const alb = await runCli(['replay', path.join(import.meta.dirname, 'fixtures', 'alb.log'), '--format', 'alb', '--last-users', '/', '--json', '--quiet']);
+      expect(alb.code).toBe(0);
+      expect(JSON.parse(alb.stdout).lastUsers['/']).toEqual([{ user: '192.168.131.39', ts: Date.UTC(2026, 10, 28, 10) }]);
+      const bad = await runCli(['replay', path.join(import.meta.dirname, 'fixtures', 'alb.log'), '--format', 'elb', '--quiet']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--format must be .*w3c or alb/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a line made from random values', () => {
+  const userArb = fc.stringMatching(/^[a-zA-Z0-9.:_\\-]{1,16}$/).filter((u) => u !== '-');
+  const pageArb = fc.stringMatching(/^\/[a-zA-Z0-9/._~%-]{0,20}$/);
+  const queryArb = fc.option(fc.stringMatching(/^[a-z0-9=&]{1,10}$/), { nil: undefined });
+  const tsArb = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2026, 10, 28) }).map((ms) => Math.floor(ms / 1000) * 1000);
+  const rowArb = fc.record({ user: userArb, page: pageArb, query: queryArb, ts: tsArb, status: fc.constantFrom('200', '204', '301', '304') });
+  const mutationsArb = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 });
+
+  const mutate = (text: string, mutations: [number, number][]) => {
+    const bytes = Buffer.from(text);
+    for (const [at, byte] of mutations) if (bytes.length > 0) bytes[at % bytes.length] = byte;
+    return bytes;
+  };
+
+  it('w3c: any field order and separator parses back exactly; mutations keep lines = accepted + rejected', () => {
+    const names = ['date', 'time', 'c-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 'sc-status', 'cs(User-Agent)'];
+    fc.assert(
+      fc.property(fc.shuffledSubarray(names, { minLength: names.length }), fc.constantFrom(' ', '\t'), fc.array(rowArb, { minLength: 1, maxLength: 6 }), mutationsArb, (order, sep, rows, mutations) => {
+        const value = (name: string, r: (typeof rows)[number]) => {
+          const iso = new Date(r.ts).toISOString();
+          return { date: iso.slice(0, 10), time: iso.slice(11, 19), 'c-ip': r.user, 'cs-method': 'GET', 'cs-uri-stem': r.page, 'cs-uri-query': r.query ?? '-', 'sc-status': r.status, 'cs(User-Agent)': 'Mozilla/5.0+(X11)' }[name]!;
+        };
+        const text = [`#Fields: ${order.join(' ')}`, ...rows.map((r) => order.map((n) => value(n, r)).join(sep))].join('\n');
+        const index = openIndex({ userWindow: '100000d' });
+        const report = index.ingest(text, { format: 'w3c', keepQuery: true });
+        expect(report).toMatchObject({ lines: rows.length + 1, accepted: rows.length, rejected: 1, reasons: { filtered: 1 } });
+        const views = rows.map((r) => ({ user: r.user, page: r.query === undefined ? r.page : `${r.page}?${r.query}`, ts: r.ts }));
+        for (const v of views) expect(index.lastUsers(v.page, 30)).toContainEqual({ user: v.user, ts: latest(views, v) });
+        const mutated = index.ingest(mutate(text, mutations), { format: 'w3c' });
+        expect(mutated.lines).toBe(mutated.accepted + mutated.rejected);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('alb: random values parse back exactly; mutations keep lines = accepted + rejected', () => {
+    const ipArb = fc.oneof(fc.ipV4(), fc.ipV6().map((ip) => `[${ip}]`));
+    fc.assert(
+      fc.property(fc.array(fc.record({ row: rowArb, ip: ipArb, port: fc.integer({ min: 1, max: 65535 }), agent: fc.stringMatching(/^[ -!#-[\]-~]{0,30}$/) }), { minLength: 1, maxLength: 6 }), mutationsArb, (rows, mutations) => {
+        const line = ({ row, ip, port, agent }: (typeof rows)[number]) => {
+          const iso = new Date(row.ts).toISOString().replace('Z', '123Z');
+          const target = `https://www.example.com:443${row.page}${row.query === undefined ? '' : `?${row.query}`}`;
+          return `https ${iso} app/lb/50dc6c495c0c9188 ${ip}:${port} 10.0.0.1:80 0.001 0.002 0.000 ${row.status} ${row.status} 10 20 "GET ${target} HTTP/1.1" "${agent}" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/t/73e2 "Root=1-5833" "www.example.com" "-" 1 ${iso} "forward" "-" "-" "10.0.0.1:80" "${row.status}" "-" "-" TID_1`;
+        };
+        const text = rows.map(line).join('\n');
+        const index = openIndex({ userWindow: '100000d' });
+        const report = index.ingest(text, { format: 'alb' });
+        expect(report).toMatchObject({ lines: rows.length, accepted: rows.length });
+        const views = rows.map(({ row, ip }) => ({ user: ip.replace(/^\[(.*)\]$/, '$1'), page: row.page, ts: row.ts }));
+        for (const v of views) expect(index.lastUsers(v.page, 30)).toContainEqual({ user: v.user, ts: latest(views, v) });
+        const mutated = index.ingest(mutate(text, mutations), { format: 'alb' });
+        expect(mutated.lines).toBe(mutated.accepted + mutated.rejected);
+        expect(referenceAlb(text).every((r) => 'view' in r)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
