@@ -291,7 +291,10 @@ function formatTraits(format: NativeFormat, formatText: string, userList: string
     case 'ndjson':
     case 'caddy':
     case 'traefik':
-      // The presets' JSON holds a method and an agent, not read yet (docs/semantics.md).
+    case 'w3c':
+    case 'alb':
+      // The presets' JSON, W3C's cs-method/cs(User-Agent) and ALB's request and agent
+      // hold a method and an agent, not read by the view rules yet (docs/semantics.md).
       return { method: false, agent: false };
     default: return addon.logFormatTraits(format, formatText, userList);
   }
