@@ -16,7 +16,14 @@
 // Everything is synchronous; the runner calls it without await.
 
 import { BlockRankList, rankCmp } from '../lib/block-rank-list.mjs';
-import { parseCombinedBuffer } from '../lib/clf-parse.mjs';
+import { parseCombinedBuffer, viewRules } from '../lib/clf-parse.mjs';
+import { loadSkiptrail } from './skiptrail.mjs';
+
+// skiptrail's default page-view rules, so that both log parsers count the same lines
+// (without a built skiptrail the JS parser counts every request: there is nothing to
+// compare it with then).
+const skiptrailDefaults = loadSkiptrail().defaults;
+const rules = skiptrailDefaults ? viewRules(skiptrailDefaults) : undefined;
 
 export function create(options) {
   const usersPerPage = options.usersPerPage;
@@ -128,7 +135,7 @@ export function create(options) {
     },
     /** Combined log lines (whole lines), parsed in JS: lib/clf-parse.mjs. */
     ingestLog(buffer) {
-      return parseCombinedBuffer(buffer, record);
+      return parseCombinedBuffer(buffer, record, rules);
     },
     lastUsers(page, k) {
       const p = pages.get(page);

@@ -16,7 +16,7 @@ export function loadSkiptrail() {
   try {
     const mod = require(ENTRY);
     if (typeof mod.ActivityIndex !== 'function') return { error: `${ENTRY} does not export ActivityIndex` };
-    return { ActivityIndex: mod.ActivityIndex };
+    return { ActivityIndex: mod.ActivityIndex, defaults: { methods: mod.DEFAULT_METHODS, staticExtensions: mod.DEFAULT_STATIC_EXTENSIONS, crawlers: mod.DEFAULT_CRAWLERS } };
   } catch (err) {
     return { error: `loading ${ENTRY} failed: ${err.message}` };
   }
