@@ -1,17 +1,17 @@
-// ingest() lines/s of every text format on the standard workload (bench/workload.mjs),
+// ingest() lines/s of every log format on the standard workload (bench/workload.mjs),
 // next to the built-in combined parser: the same events written as combined lines
 // (read by 'combined' and by combined's own Apache LogFormat and nginx log_format,
-// compiled), as an IIS W3C log, as a CloudFront (tab-separated W3C) log and as an AWS
-// ALB access log. Each format gets a fresh index per run; the figure is the best of
-// --runs runs by process CPU time, so other processes on the machine count less; the
-// load average is printed beside it.
+// compiled), as an IIS W3C log, as a CloudFront (tab-separated W3C) log, as an AWS ALB
+// access log, as NDJSON and as Caddy's and Traefik's JSON access logs. Each format gets
+// a fresh index per run; the figure is the best of --runs runs by process CPU time, so
+// other processes on the machine count less; the load average is printed beside it.
 //
 //   npm run build && node bench/text-formats.mjs [--events 500000] [--runs 3]
 import os from 'node:os';
 import { ActivityIndex } from '../dist/index.mjs';
 import { benchArgs } from './lib/args.mjs';
 import { machineLine } from './lib/machine.mjs';
-import { combinedLogBuffer, generateWorkload } from './workload.mjs';
+import { combinedLogBuffer, generateWorkload, ndjsonBuffer } from './workload.mjs';
 
 const args = benchArgs(process.argv.slice(2), {
   events: { type: 'int', default: 500_000, min: 1 },
@@ -49,6 +49,20 @@ const alb = textOf(
     `arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-${i}" "www.example.com" "-" 1 ${iso} "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_${i}`,
 );
 
+const json = JSON.stringify;
+// Caddy v2's and Traefik's default JSON access-log lines (docs/ingest.md), with the
+// members they log around the ones skiptrail reads.
+const caddy = textOf('', (user, page, iso, i) =>
+  `{"level":"info","ts":${Date.parse(iso) / 1000},"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":${json(user)},"remote_port":"${1024 + (i % 60000)}",` +
+  `"client_ip":${json(user)},"proto":"HTTP/2.0","method":"GET","host":"www.example.com","uri":${json(page)},"headers":{"User-Agent":[${json(AGENT)}],"Accept":["*/*"],` +
+  `"Accept-Encoding":["gzip, deflate, br"]},"tls":{"resumed":false,"version":772,"cipher_suite":4865,"proto":"h2","server_name":"www.example.com"}},"bytes_read":0,` +
+  `"user_id":"","duration":0.00${100 + (i % 900)},"size":${2000 + (i % 5000)},"status":200,"resp_headers":{"Server":["Caddy"],"Content-Type":["text/html; charset=utf-8"]}}`);
+const traefik = textOf('', (user, page, iso, i) =>
+  `{"ClientAddr":${json(`${user}:${1024 + (i % 60000)}`)},"ClientHost":${json(user)},"ClientPort":"${1024 + (i % 60000)}","ClientUsername":"-","DownstreamContentSize":${2000 + (i % 5000)},` +
+  `"DownstreamStatus":200,"Duration":${900000 + i % 1000},"OriginContentSize":${2000 + (i % 5000)},"OriginDuration":800000,"OriginStatus":200,"Overhead":100000,"RequestAddr":"www.example.com",` +
+  `"RequestContentSize":0,"RequestCount":${i + 1},"RequestHost":"www.example.com","RequestMethod":"GET","RequestPath":${json(page)},"RequestPort":"-","RequestProtocol":"HTTP/2.0",` +
+  `"RequestScheme":"https","RetryAttempts":0,"RouterName":"web@docker","ServiceName":"web@docker","StartLocal":"${iso}","StartUTC":"${iso}","entryPointName":"websecure","level":"info","msg":"","time":"${iso}"}`);
+
 const formats = [
   ['combined (built-in)', combined, {}],
   ['apache: combined LogFormat', combined, { format: { apache: '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"' } }],
@@ -56,6 +70,9 @@ const formats = [
   ['w3c (IIS, spaces)', iis, { format: 'w3c' }],
   ['w3c (CloudFront, tabs)', cloudfront, { format: 'w3c' }],
   ['alb', alb, { format: 'alb' }],
+  ['ndjson', ndjsonBuffer(w), { format: 'ndjson' }],
+  ['caddy', caddy, { format: 'caddy' }],
+  ['traefik', traefik, { format: 'traefik' }],
 ];
 
 console.log(machineLine());
