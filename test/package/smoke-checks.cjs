@@ -4,7 +4,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
-const LINE = '203.0.113.9 - - [26/Nov/2026:10:00:02 +0000] "GET /docs?x=1 HTTP/1.1" 200 512 "-" "curl/8"\n';
+const LINE = '203.0.113.9 - - [26/Nov/2026:10:00:02 +0000] "GET /docs?x=1 HTTP/1.1" 200 512 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"\n';
 
 /** Records, queries and ingests through `skiptrail` (the package's exports object). */
 function exercise(skiptrail) {
