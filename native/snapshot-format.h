@@ -51,6 +51,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include "hash.h"
 
 namespace skiptrail {
 namespace snapshot {
@@ -106,16 +107,9 @@ inline int64_t UnZigZag(uint64_t value) {
 
 inline void PutFixed32(char* out, uint32_t value) { std::memcpy(out, &value, 4); }
 inline void PutFixed64(char* out, uint64_t value) { std::memcpy(out, &value, 8); }
-inline uint32_t GetFixed32(const char* in) {
-  uint32_t value;
-  std::memcpy(&value, in, 4);
-  return value;
-}
-inline uint64_t GetFixed64(const char* in) {
-  uint64_t value;
-  std::memcpy(&value, in, 8);
-  return value;
-}
+// Little-endian loads: the unaligned loads the key hash uses (hash.h).
+inline uint32_t GetFixed32(const char* in) { return static_cast<uint32_t>(Load32(in)); }
+inline uint64_t GetFixed64(const char* in) { return Load64(in); }
 
 // Appends varints and bytes to a string that the caller owns.
 class Encoder {
