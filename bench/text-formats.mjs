@@ -11,7 +11,7 @@ import os from 'node:os';
 import { ActivityIndex } from '../dist/index.mjs';
 import { benchArgs } from './lib/args.mjs';
 import { machineLine } from './lib/machine.mjs';
-import { combinedLogBuffer, generateWorkload, ndjsonBuffer } from './workload.mjs';
+import { combinedLogBuffer, generateWorkload, lineDecorations, ndjsonBuffer } from './workload.mjs';
 
 const args = benchArgs(process.argv.slice(2), {
   events: { type: 'int', default: 500_000, min: 1 },
@@ -19,14 +19,19 @@ const args = benchArgs(process.argv.slice(2), {
 }, { help: import.meta.url });
 
 const w = generateWorkload({ events: args.events });
-const AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 
-/** Events as lines of one format: `line(user, page, isoSecond, isoMs, i)`, after `header`. */
+/**
+ * Events as lines of one format: `line(user, page, isoSecond, i, agent, bytes)`, after
+ * `header`. Event i has the agent and size its combined line has (lineDecorations), so
+ * every format carries the same crawlers' lines as combined.
+ */
 function textOf(header, line) {
   const parts = header === '' ? [] : [header];
+  const decorate = lineDecorations(w);
   for (let i = 0; i < w.length; i++) {
     const iso = new Date(w.ts[i]).toISOString();
-    parts.push(line(w.users[w.user[i]], w.pages[w.page[i]], iso, i));
+    const { agent, bytes } = decorate();
+    parts.push(line(w.users[w.user[i]], w.pages[w.page[i]], iso, i, agent, bytes));
   }
   return Buffer.from(`${parts.join('\n')}\n`, 'utf8');
 }
@@ -34,34 +39,35 @@ function textOf(header, line) {
 const combined = combinedLogBuffer(w);
 const iis = textOf(
   '#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken',
-  (user, page, iso, i) => `${iso.slice(0, 10)} ${iso.slice(11, 19)} 10.0.0.5 GET ${page} - 443 - ${user} ${AGENT.replaceAll(' ', '+')} - 200 0 0 ${i % 97}`,
+  (user, page, iso, i, agent) => `${iso.slice(0, 10)} ${iso.slice(11, 19)} 10.0.0.5 GET ${page} - 443 - ${user} ${agent.replaceAll(' ', '+')} - 200 0 0 ${i % 97}`,
 );
 const cloudfront = textOf(
   '#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken',
-  (user, page, iso, i) =>
-    [iso.slice(0, 10), iso.slice(11, 19), 'IAD89-C1', 2000 + (i % 5000), user, 'GET', 'd111111abcdef8.cloudfront.net', page, '200', '-', AGENT.replaceAll(' ', '%20'), '-', '-', 'Hit', `req${i}`, 'www.example.com', 'https', '421', '0.004'].join('\t'),
+  (user, page, iso, i, agent, bytes) =>
+    [iso.slice(0, 10), iso.slice(11, 19), 'IAD89-C1', bytes, user, 'GET', 'd111111abcdef8.cloudfront.net', page, '200', '-', agent.replaceAll(' ', '%20'), '-', '-', 'Hit', `req${i}`, 'www.example.com', 'https', '421', '0.004'].join('\t'),
 );
 const alb = textOf(
   '',
-  (user, page, iso, i) =>
-    `https ${iso} app/my-loadbalancer/50dc6c495c0c9188 ${user}:${1024 + (i % 60000)} 10.0.0.1:80 0.001 0.004 0.000 200 200 34 ${2000 + (i % 5000)} ` +
-    `"GET https://www.example.com:443${page} HTTP/1.1" "${AGENT}" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 ` +
+  (user, page, iso, i, agent, bytes) =>
+    `https ${iso} app/my-loadbalancer/50dc6c495c0c9188 ${user}:${1024 + (i % 60000)} 10.0.0.1:80 0.001 0.004 0.000 200 200 34 ${bytes} ` +
+    `"GET https://www.example.com:443${page} HTTP/1.1" "${agent}" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 ` +
     `arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-${i}" "www.example.com" "-" 1 ${iso} "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_${i}`,
 );
 
 const json = JSON.stringify;
 // Caddy v2's and Traefik's default JSON access-log lines (docs/ingest.md), with the
-// members they log around the ones skiptrail reads.
-const caddy = textOf('', (user, page, iso, i) =>
+// members they log around the ones skiptrail reads; Traefik's with the User-Agent header
+// kept (accessLog.fields.headers.names.User-Agent=keep), which it drops by default.
+const caddy = textOf('', (user, page, iso, i, agent, bytes) =>
   `{"level":"info","ts":${Date.parse(iso) / 1000},"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":${json(user)},"remote_port":"${1024 + (i % 60000)}",` +
-  `"client_ip":${json(user)},"proto":"HTTP/2.0","method":"GET","host":"www.example.com","uri":${json(page)},"headers":{"User-Agent":[${json(AGENT)}],"Accept":["*/*"],` +
+  `"client_ip":${json(user)},"proto":"HTTP/2.0","method":"GET","host":"www.example.com","uri":${json(page)},"headers":{"User-Agent":[${json(agent)}],"Accept":["*/*"],` +
   `"Accept-Encoding":["gzip, deflate, br"]},"tls":{"resumed":false,"version":772,"cipher_suite":4865,"proto":"h2","server_name":"www.example.com"}},"bytes_read":0,` +
-  `"user_id":"","duration":0.00${100 + (i % 900)},"size":${2000 + (i % 5000)},"status":200,"resp_headers":{"Server":["Caddy"],"Content-Type":["text/html; charset=utf-8"]}}`);
-const traefik = textOf('', (user, page, iso, i) =>
-  `{"ClientAddr":${json(`${user}:${1024 + (i % 60000)}`)},"ClientHost":${json(user)},"ClientPort":"${1024 + (i % 60000)}","ClientUsername":"-","DownstreamContentSize":${2000 + (i % 5000)},` +
-  `"DownstreamStatus":200,"Duration":${900000 + i % 1000},"OriginContentSize":${2000 + (i % 5000)},"OriginDuration":800000,"OriginStatus":200,"Overhead":100000,"RequestAddr":"www.example.com",` +
+  `"user_id":"","duration":0.00${100 + (i % 900)},"size":${bytes},"status":200,"resp_headers":{"Server":["Caddy"],"Content-Type":["text/html; charset=utf-8"]}}`);
+const traefik = textOf('', (user, page, iso, i, agent, bytes) =>
+  `{"ClientAddr":${json(`${user}:${1024 + (i % 60000)}`)},"ClientHost":${json(user)},"ClientPort":"${1024 + (i % 60000)}","ClientUsername":"-","DownstreamContentSize":${bytes},` +
+  `"DownstreamStatus":200,"Duration":${900000 + i % 1000},"OriginContentSize":${bytes},"OriginDuration":800000,"OriginStatus":200,"Overhead":100000,"RequestAddr":"www.example.com",` +
   `"RequestContentSize":0,"RequestCount":${i + 1},"RequestHost":"www.example.com","RequestMethod":"GET","RequestPath":${json(page)},"RequestPort":"-","RequestProtocol":"HTTP/2.0",` +
-  `"RequestScheme":"https","RetryAttempts":0,"RouterName":"web@docker","ServiceName":"web@docker","StartLocal":"${iso}","StartUTC":"${iso}","entryPointName":"websecure","level":"info","msg":"","time":"${iso}"}`);
+  `"RequestScheme":"https","RetryAttempts":0,"RouterName":"web@docker","ServiceName":"web@docker","StartLocal":"${iso}","StartUTC":"${iso}","entryPointName":"websecure","level":"info","msg":"","request_User-Agent":${json(agent)},"time":"${iso}"}`);
 
 const formats = [
   ['combined (built-in)', combined, {}],

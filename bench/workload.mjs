@@ -303,10 +303,21 @@ function combinedLines(w, start, end, emit) {
 }
 
 // Yields events [start, end) as combined log text, 4,096 whole lines (~1 MiB) at a time.
-function* combinedTexts(w, start, end) {
-  // Decorations (size, referer, agent) come from their own seeded stream so they never
-  // disturb the events.
+/**
+ * The decorations of a workload's log lines, event by event from `start`: call the
+ * returned function once per event for { bytes, referer, agent }. They come from their
+ * own seeded stream, so they never disturb the events, and every log writer (combined
+ * here, the other formats in bench/text-formats.mjs) gives event i the same agent: the
+ * same lines are crawlers' in every format.
+ */
+export function lineDecorations(w) {
   const rng = new Rng((w.options.seed ^ 0x10c10c) >>> 0);
+  return () => ({ bytes: 200 + rng.int(50_000), referer: rng.pick(REFERERS), agent: rng.pick(AGENTS) });
+}
+
+function* combinedTexts(w, start, end) {
+  const decorate = lineDecorations(w);
+  for (let i = 0; i < start; i++) decorate();
   let lastSecond = NaN;
   let timeStr = '';
   const parts = [];
@@ -314,9 +325,8 @@ function* combinedTexts(w, start, end) {
     const t = w.ts[i];
     const second = t - (t % 1000);
     if (second !== lastSecond) { lastSecond = second; timeStr = formatClfTime(second); }
-    parts.push(
-      `${w.users[w.user[i]]} - - ${timeStr} "GET ${w.pages[w.page[i]]} HTTP/1.1" 200 ` +
-      `${200 + rng.int(50_000)} "${rng.pick(REFERERS)}" "${rng.pick(AGENTS)}"\n`);
+    const { bytes, referer, agent } = decorate();
+    parts.push(`${w.users[w.user[i]]} - - ${timeStr} "GET ${w.pages[w.page[i]]} HTTP/1.1" 200 ${bytes} "${referer}" "${agent}"\n`);
     if (parts.length === 4096) { yield parts.join(''); parts.length = 0; }
   }
   if (parts.length) yield parts.join('');
