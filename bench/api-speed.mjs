@@ -22,7 +22,7 @@
 // of the runs (alternation puts both contenders under the same load).
 
 import os from 'node:os';
-import { generateWorkload, eventObjects, createQuerySampler } from './workload.mjs';
+import { generateWorkload, eventObjects, createQuerySampler, describeWorkload } from './workload.mjs';
 import { loadSkiptrail } from './contenders/skiptrail.mjs';
 import { create as createPureJs } from './contenders/pure-js.mjs';
 import { machineInfo, machineLine } from './lib/machine.mjs';
@@ -166,6 +166,7 @@ const load0 = os.loadavg();
 console.log(`api-speed — ${machineLine(machineInfo())}; node ${process.version}; load average ${load0.map((v) => v.toFixed(2)).join(' ')}`);
 console.log(`${args.events.toLocaleString('en-US')} events (${args.resolution} times) in batches of ${args.batch.toLocaleString('en-US')}; ` +
   `record() over ${args.recordEvents.toLocaleString('en-US')}; ${pageKeys.length} distinct pages and ${userKeys.length} distinct users queried; best of ${args.runs}, alternating`);
+console.log(describeWorkload(w));
 const best = { skiptrail: {}, purejs: {} };
 let reference = null;
 for (let run = 0; run < args.runs; run++) {

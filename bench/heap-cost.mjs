@@ -23,7 +23,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { generateWorkload, eventObjects, createQuerySampler } from './workload.mjs';
+import { generateWorkload, eventObjects, createQuerySampler, describeWorkload } from './workload.mjs';
 import { benchArgs } from './lib/args.mjs';
 import { machineInfo, machineLine } from './lib/machine.mjs';
 import { fmtBytes } from './lib/stats.mjs';
@@ -97,6 +97,7 @@ async function child(args) {
     maxRssBytes: maxRss,
     heapUsedBytes: memory.heapUsed,
     externalBytes: memory.external,
+    shape: describeWorkload(w),
   };
   c.close();
   process.stdout.write(JSON.stringify(result) + '\n');
@@ -128,6 +129,7 @@ export function printHeapCost(report) {
   const f = (v, d = 1) => v.toFixed(d);
   console.log(`\nWhat the heap costs: ${report.events.toLocaleString('en-US')} events in batches of ${report.batch}, one Q1+Q2+Q3 per batch, ` +
     `30-min window (3.6 M views), one batch per event-loop turn; load average ${report.loadAverage.before.map((v) => v.toFixed(2)).join(' ')}`);
+  if (report.results[0]?.shape) console.log(report.results[0].shape);
   const headers = ['contender', 'events/s', 'loop delay p50 ms', 'p99', 'p99.9', 'max', 'GC total ms', 'GC max ms', 'GCs', 'RSS end', 'RSS max', 'heap used'];
   const rows = report.results.map((r) => [
     r.contender, Math.round(r.eventsPerSec).toLocaleString('en-US'), f(r.eventLoopDelayMs.p50), f(r.eventLoopDelayMs.p99),

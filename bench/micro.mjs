@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { generateWorkload, eventObjects, createQuerySampler, DEFAULTS } from './workload.mjs';
+import { generateWorkload, eventObjects, createQuerySampler, DEFAULTS, describeWorkload } from './workload.mjs';
 import { loadSkiptrail } from './contenders/skiptrail.mjs';
 import { benchArgs } from './lib/args.mjs';
 import { machineInfo, machineLine, packageVersions, stamp } from './lib/machine.mjs';
@@ -68,7 +68,8 @@ const options = { usersPerPage: 30, userWindow: '30m' };
 const w = generateWorkload({ events: args.events });
 const events = eventObjects(w);
 const spanMs = Math.ceil((args.events * 1000) / w.options.eventsPerSecond);
-console.log(`workload: ${args.events.toLocaleString('en-US')} events (${w.users.length.toLocaleString('en-US')} users, ${w.pages.length.toLocaleString('en-US')} pages), index options ${JSON.stringify(options)}\n`);
+console.log(`workload: ${args.events.toLocaleString('en-US')} events (${w.users.length.toLocaleString('en-US')} users, ${w.pages.length.toLocaleString('en-US')} pages), index options ${JSON.stringify(options)}`);
+console.log(`${describeWorkload(w)}\n`);
 
 /** Moves every event's ts on by the stream's length, so a replay continues in time. */
 function shiftStream(list) {

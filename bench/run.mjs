@@ -34,7 +34,7 @@ import { processTreeMemory } from './lib/proc-mem.mjs';
 import { fmtNum, fmtBytes } from './lib/stats.mjs';
 import { barChartSvg } from './lib/svg-chart.mjs';
 import { heapCost, printHeapCost } from './heap-cost.mjs';
-import { DEFAULTS as WORKLOAD } from './workload.mjs';
+import { DEFAULTS as WORKLOAD, generateWorkload, workloadShape, describeWorkload } from './workload.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVERS = {
@@ -173,6 +173,10 @@ async function main() {
   console.log(`workload: ${args.events.toLocaleString('en-US')} events (+${args.mixedEvents.toLocaleString('en-US')} mixed), ` +
     `${WORKLOAD.users.toLocaleString('en-US')} users Zipf(${WORKLOAD.userSkew}), ${WORKLOAD.pages.toLocaleString('en-US')} pages Zipf(${WORKLOAD.pageSkew}), ` +
     `ts resolution ${args.resolution}, userWindow = presenceWindow = ${args.userWindowMs} ms, batch ${args.batch}, seed ${args.seed}; queries Q1/Q2 ${args.queries}, Q3 ${args.q3Queries}, k = 30`);
+  // The events every contender generates (same options and seed), measured before any figure is trusted.
+  const generated = generateWorkload({ ...settings.workload, seed: args.seed });
+  settings.shape = workloadShape(generated);
+  console.log(describeWorkload(generated));
   console.log(`contenders: ${names.join(', ')}; reference for answers: ${reference}\n`);
 
   if (names.some((n) => CONTENDERS[n].server)) {

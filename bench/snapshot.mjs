@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { generateWorkload, eventBatches, createQuerySampler } from './workload.mjs';
+import { generateWorkload, eventBatches, createQuerySampler, describeWorkload } from './workload.mjs';
 import { ENTRY } from './contenders/skiptrail.mjs';
 import { benchArgs } from './lib/args.mjs';
 import { machineLine } from './lib/machine.mjs';
@@ -33,6 +33,7 @@ const dir = args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'skiptrail-snapsho
 const file = path.join(dir, 'index.snap');
 
 const workload = generateWorkload({ events });
+console.log(describeWorkload(workload));
 // A frozen wall clock at the stream's end: the 'stream' clock does not run on between
 // the answers before the save and after the load (the comparison is exact).
 const wall = workload.maxTs + 1000;

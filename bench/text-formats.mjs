@@ -11,7 +11,7 @@ import os from 'node:os';
 import { ActivityIndex } from '../dist/index.mjs';
 import { benchArgs } from './lib/args.mjs';
 import { machineLine } from './lib/machine.mjs';
-import { combinedLogBuffer, generateWorkload, lineDecorations, ndjsonBuffer } from './workload.mjs';
+import { combinedLogBuffer, describeWorkload, generateWorkload, lineDecorations, ndjsonBuffer } from './workload.mjs';
 
 const args = benchArgs(process.argv.slice(2), {
   events: { type: 'int', default: 500_000, min: 1 },
@@ -83,6 +83,7 @@ const formats = [
 
 console.log(machineLine());
 console.log(`${w.length.toLocaleString()} events, best of ${args.runs} runs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(describeWorkload(w));
 let base;
 for (const [name, data, options] of formats) {
   let best = Infinity;

@@ -259,6 +259,54 @@ export function generateWorkload(opts = {}) {
   };
 }
 
+/**
+ * The generated workload's measured shape, to print before trusting a benchmark's
+ * output (a generator whose clock never moved makes every event a tie and measures a
+ * different program). Returns { events, spanMs, distinctUsers, distinctPages,
+ * distinctTimestamps, maxEventsPerTimestamp, tiedEvents (events sharing their ts with
+ * another), outOfOrder (events older than one before them) }.
+ */
+export function workloadShape(w) {
+  const seenUser = new Uint8Array(w.users.length);
+  const seenPage = new Uint8Array(w.pages.length);
+  const perTs = new Map();
+  let minTs = Infinity;
+  let maxTs = -Infinity;
+  let outOfOrder = 0;
+  for (let i = 0; i < w.length; i++) {
+    seenUser[w.user[i]] = 1;
+    seenPage[w.page[i]] = 1;
+    const t = w.ts[i];
+    if (t < maxTs) outOfOrder++;
+    if (t > maxTs) maxTs = t;
+    if (t < minTs) minTs = t;
+    perTs.set(t, (perTs.get(t) ?? 0) + 1);
+  }
+  let maxEventsPerTimestamp = 0;
+  let tiedEvents = 0;
+  for (const count of perTs.values()) {
+    if (count > maxEventsPerTimestamp) maxEventsPerTimestamp = count;
+    if (count > 1) tiedEvents += count;
+  }
+  const sum = (flags) => flags.reduce((a, b) => a + b, 0);
+  return {
+    events: w.length, spanMs: w.length ? maxTs - minTs : 0,
+    distinctUsers: sum(seenUser), distinctPages: sum(seenPage),
+    distinctTimestamps: perTs.size, maxEventsPerTimestamp, tiedEvents, outOfOrder,
+  };
+}
+
+/** workloadShape(w) as one line, e.g. "shape: 1,000,000 events over 500.0 s; ...". */
+export function describeWorkload(w) {
+  const s = workloadShape(w);
+  const n = (v) => v.toLocaleString('en-US');
+  const pct = (v) => (s.events ? ((100 * v) / s.events).toFixed(1) : '0.0');
+  const warning = s.events > 1 && s.distinctTimestamps === 1 ? ' — WARNING: every event has the same ts' : '';
+  return `shape: ${n(s.events)} events over ${(s.spanMs / 1000).toFixed(1)} s; ${n(s.distinctUsers)} distinct users, ` +
+    `${n(s.distinctPages)} distinct pages drawn; ${n(s.distinctTimestamps)} distinct timestamps (at most ` +
+    `${n(s.maxEventsPerTimestamp)} events on one; ${pct(s.tiedEvents)}% of events tie); ${pct(s.outOfOrder)}% out of order${warning}`;
+}
+
 /** Events [start, end) as an array of { user, page, ts } objects. */
 export function eventObjects(w, start = 0, end = w.length) {
   const out = new Array(Math.max(0, end - start));
