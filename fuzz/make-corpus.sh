@@ -104,4 +104,15 @@ https 2026-11-28T10:00:00.186641Z app/lb/50dc6c495c0c9188 192.168.131.39:2817 10
 h2 2026-11-28T10:00:01.000000Z app/lb/50dc6c495c0c9188 [2001:db8::9]:443 - -1 -1 -1 460 - 38 0 "GET https://www.example.com:443/slow HTTP/2.0" "Mozilla/5.0" - - - "Root=1-5" "-" "-" 0 2026-11-28T10:00:00.500000Z "forward" "-" "-" "-" "-" "-" "-"
 LINES
 
+# Compiled formats (a stream starting with '%' is an Apache LogFormat line, '$' an nginx
+# log_format line, then the log; byte 1 & 2 adds a user fallback list).
+cat <<'LINES' | seed 1 2
+%h %l %u %t "%r" %>s %b "%{X-Forwarded-For}i"
+10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.1" 200 1 "203.0.113.7, 10.0.0.1"
+LINES
+cat <<'LINES' | seed 1 2
+$remote_addr - [$time_iso8601] "$request" $status $cookie_uid
+10.0.0.1 - [2000-10-10T13:55:36-07:00] "GET /a?b HTTP/1.1" 200 u1
+LINES
+
 echo "wrote $(find "$OUT" -type f | wc -l) seeds to $OUT ($(cat "$OUT"/* | wc -c) bytes)"
