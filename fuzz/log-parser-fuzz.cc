@@ -116,7 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   ParserOptions o;
   // a % 3: combined, common, or a JSON format chosen by b >> 6: ndjson, caddy, traefik,
-  // or ndjson with nested paths, '|' alternatives and a status.
+  // or ndjson with nested paths, '|' alternatives, a status, a method and an agent.
   static const LogFormat kJsonFormats[4] = {LogFormat::kNdjson, LogFormat::kCaddy, LogFormat::kTraefik,
                                             LogFormat::kNdjson};
   o.format = a % 3 == 2 ? kJsonFormats[b >> 6] : static_cast<LogFormat>(a % 3);
@@ -124,6 +124,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.json_fields.user = "request.client_ip|request.remote_ip|user";
     o.json_fields.ts = "ts|t.s";
     o.json_fields.status = "status|request.status";
+    o.json_fields.method = "m|request.method";
+    o.json_fields.agent = "ua|request.headers.User-Agent";
   }
   o.user = static_cast<UserField>((a / 3) % 3);
   o.keep_query = (a / 9) & 1;

@@ -139,7 +139,9 @@ bool ReadParserOptions(Napi::Env env, Napi::Value value, ParserOptions* options)
       !ReadString(object, "userField", &options->json_fields.user) ||
       !ReadString(object, "pageField", &options->json_fields.page) ||
       !ReadString(object, "tsField", &options->json_fields.ts) ||
-      !ReadString(object, "statusField", &options->json_fields.status) || !ReadString(object, "tsUnit", &ts_unit) ||
+      !ReadString(object, "statusField", &options->json_fields.status) ||
+      !ReadString(object, "methodField", &options->json_fields.method) ||
+      !ReadString(object, "agentField", &options->json_fields.agent) || !ReadString(object, "tsUnit", &ts_unit) ||
       !object.Get("keepQuery").IsBoolean() || !object.Get("syslog").IsBoolean() ||
       !ReadStringList(object, "methods", &options->rules.methods) ||
       !ReadStringList(object, "staticExtensions", &options->rules.static_extensions) ||

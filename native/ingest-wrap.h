@@ -23,7 +23,8 @@ namespace skiptrail {
 
 
 // Reads the facade's normalized options object: { format, user, keepQuery, statusMin,
-// statusMax, statuses (number[]), userField, pageField, tsField, statusField (JSON
+// statusMax, statuses (number[]), userField, pageField, tsField, statusField, methodField,
+// agentField (JSON
 // field specs, '' for the format's default), tsUnit ('' for the format's default),
 // syslog, methods, staticExtensions, crawlers (string[]; [] turns the rule off),
 // maxKeyBytes, maxLineBytes }. Returns false with a pending TypeError on a malformed object.

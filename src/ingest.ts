@@ -58,10 +58,11 @@ export interface IngestOptions {
   /**
    * JSON formats: where each field is, as member paths ('request.uri'; '\\.' a literal
    * dot) with '|' between alternatives ('request.client_ip|request.remote_ip'). ndjson's
-   * defaults are user, page and ts, and no status; caddy and traefik have their own
-   * (docs/ingest.md), which a given path replaces.
+   * defaults are user, page and ts, and no status, method or agent; caddy and traefik
+   * have their own (docs/ingest.md), which a given path replaces. method and agent are
+   * read by the view rules (methods, ignoreCrawlers).
    */
-  fields?: { user?: string; page?: string; ts?: string; status?: string };
+  fields?: { user?: string; page?: string; ts?: string; status?: string; method?: string; agent?: string };
   /**
    * JSON formats: the unit of a numeric ts: 'ms' (ndjson and traefik's default), 's' (a
    * fraction allowed; caddy's default), 'us' or 'ns'.
@@ -70,7 +71,7 @@ export interface IngestOptions {
   /**
    * The methods that count as a page view, exact bytes (HTTP methods are
    * case-sensitive), or 'any'. Default ['GET']. Other lines are rejected as 'method'.
-   * A format without a method (ndjson) cannot take this option.
+   * A format without a method (ndjson without fields.method) cannot take this option.
    */
   methods?: readonly string[] | 'any';
   /** Drop pages whose extension is in staticExtensions, as 'static'. Default true. */
@@ -79,7 +80,8 @@ export interface IngestOptions {
   staticExtensions?: readonly string[];
   /**
    * Drop lines whose user agent holds a crawlers token, or is empty or '-', as
-   * 'crawler'. Default true. A format without an agent (common, ndjson) cannot take it.
+   * 'crawler'. Default true. A format without an agent (common, ndjson without
+   * fields.agent) cannot take it.
    */
   ignoreCrawlers?: boolean;
   /** The crawler tokens, replacing DEFAULT_CRAWLERS (case-insensitive substrings of the agent). */
@@ -132,6 +134,8 @@ export interface NativeIngestOptions {
   pageField: string;
   tsField: string;
   statusField: string;
+  methodField: string;
+  agentField: string;
   /** '' for the format's default. */
   tsUnit: TimeUnit | '';
   syslog: boolean;
@@ -177,7 +181,7 @@ const TEXT_FORMATS: readonly NativeFormat[] = ['combined', 'common', 'vhost_comb
 const USER_FORMATS: readonly NativeFormat[] = TEXT_FORMATS.filter((f) => f !== 'alb');
 const USER_FIELDS = ['host', 'authuser', 'authuser|host'] as const;
 const JSON_FORMATS: readonly NativeFormat[] = ['ndjson', 'caddy', 'traefik'];
-const FIELD_NAMES: ReadonlySet<string> = new Set(['user', 'page', 'ts', 'status']);
+const FIELD_NAMES: ReadonlySet<string> = new Set(['user', 'page', 'ts', 'status', 'method', 'agent']);
 const TIME_UNITS = ['ms', 's', 'us', 'ns'] as const;
 
 /**
@@ -233,6 +237,8 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     pageField: '',
     tsField: '',
     statusField: '',
+    methodField: '',
+    agentField: '',
     tsUnit: '',
     syslog: false,
     ...resolveViewRules(given, format, formatText, userList),
@@ -258,6 +264,8 @@ export function resolveIngestOptions(options: unknown, indexMaxKeyBytes: number)
     if (fields.page !== undefined) resolved.pageField = checkFieldSpec(fields.page, 'options.fields.page');
     if (fields.ts !== undefined) resolved.tsField = checkFieldSpec(fields.ts, 'options.fields.ts');
     if (fields.status !== undefined) resolved.statusField = checkFieldSpec(fields.status, 'options.fields.status');
+    if (fields.method !== undefined) resolved.methodField = checkFieldSpec(fields.method, 'options.fields.method');
+    if (fields.agent !== undefined) resolved.agentField = checkFieldSpec(fields.agent, 'options.fields.agent');
   }
   if (given.tsUnit !== undefined) resolved.tsUnit = checkChoice(given.tsUnit, 'options.tsUnit', TIME_UNITS);
   if (given.syslog !== undefined) resolved.syslog = checkBoolean(given.syslog, 'options.syslog');
@@ -283,14 +291,20 @@ function checkFieldSpec(value: unknown, name: string): string {
   return spec;
 }
 
-/** Which fields the view rules read a format logs. */
-function formatTraits(format: NativeFormat, formatText: string, userList: string): { method: boolean; agent: boolean } {
+/** Which fields the view rules read a format logs (`fields`: the options' JSON paths, unchecked). */
+function formatTraits(format: NativeFormat, formatText: string, userList: string, fields: unknown): { method: boolean; agent: boolean } {
   switch (format) {
     case 'combined': return { method: true, agent: true };
     case 'common': return { method: true, agent: false };
-    case 'ndjson':
+    // Caddy logs request.method and request.headers; Traefik RequestMethod, and
+    // request_User-Agent when its headers are kept (a line without one passes the
+    // agent part). ndjson has them when told where they are.
     case 'caddy':
-    case 'traefik':
+    case 'traefik': return { method: true, agent: true };
+    case 'ndjson': {
+      const paths = typeof fields === 'object' && fields !== null ? (fields as { method?: unknown; agent?: unknown }) : {};
+      return { method: paths.method !== undefined, agent: paths.agent !== undefined };
+    }
     case 'w3c':
     case 'alb':
       // The presets' JSON, W3C's cs-method/cs(User-Agent) and ALB's request and agent
@@ -324,9 +338,14 @@ function resolveViewRules(
   formatText: string,
   userList: string,
 ): Pick<NativeIngestOptions, 'methods' | 'staticExtensions' | 'crawlers'> {
-  const traits = formatTraits(format, formatText, userList);
+  const traits = formatTraits(format, formatText, userList, given.fields);
   const inapplicable = (key: string, field: string) =>
-    rangeErrorWith(`options.${key}`, `options.${key} does not apply to format '${format}': its lines have no ${field}`);
+    format === 'ndjson'
+      ? rangeErrorWith(
+          `options.${key}`,
+          `options.${key} does not apply to format 'ndjson' without ${field === 'method' ? 'a method path (options.fields.method)' : 'an agent path (options.fields.agent)'}`,
+        )
+      : rangeErrorWith(`options.${key}`, `options.${key} does not apply to format '${format}': its lines have no ${field}`);
   let methods = [...DEFAULT_METHODS];
   if (given.methods !== undefined) {
     if (!traits.method) throw inapplicable('methods', 'method');

@@ -19,7 +19,7 @@ export interface RefOptions {
   user?: 'host' | 'authuser' | 'authuser|host';
   keepQuery?: boolean;
   statuses?: { min: number; max: number } | readonly number[];
-  fields?: { user?: string; page?: string; ts?: string; status?: string };
+  fields?: { user?: string; page?: string; ts?: string; status?: string; method?: string; agent?: string };
   methods?: readonly string[] | 'any';
   ignoreStatic?: boolean;
   staticExtensions?: readonly string[];
@@ -258,6 +258,7 @@ type JsonValue =
   | { kind: 'string'; bytes: Buffer; lone: boolean }
   | { kind: 'number'; text: string }
   | { kind: 'object'; members: Map<string, JsonValue> }
+  | { kind: 'array'; items: JsonValue[] }
   | { kind: 'null' }
   | { kind: 'other' };
 
@@ -374,19 +375,20 @@ class JsonReader {
     if (c === 0x5b) {
       this.pos++;
       this.ws();
+      const items: JsonValue[] = [];
       if (this.b[this.pos] === 0x5d) {
         this.pos++;
-        return { kind: 'other' };
+        return { kind: 'array', items };
       }
       for (;;) {
-        this.value(depth + 1);
+        items.push(this.value(depth + 1));
         this.ws();
         if (this.b[this.pos] === 0x2c) {
           this.pos++;
           continue;
         }
         this.expect(0x5d);
-        return { kind: 'other' };
+        return { kind: 'array', items };
       }
     }
     for (const word of ['true', 'false', 'null']) {
@@ -443,12 +445,50 @@ export function fieldPaths(spec: string): string[][] {
   return paths.map((p) => p.map((n) => latin1(Buffer.from(n, 'utf8'))));
 }
 
-/** Each JSON format's fields (docs/ingest.md). */
-export const JSON_PRESETS = {
-  ndjson: { user: 'user', page: 'page', ts: 'ts', status: undefined, tsUnit: 'ms', target: false },
-  caddy: { user: 'request.client_ip|request.remote_ip', page: 'request.uri', ts: 'ts', status: 'status', tsUnit: 's', target: true },
-  traefik: { user: 'ClientHost', page: 'RequestPath', ts: 'StartUTC|StartLocal', status: 'DownstreamStatus', tsUnit: 'ms', target: true },
-} as const;
+/**
+ * Each JSON format's fields (docs/ingest.md). headers: the object holding every header
+ * the client sent (Caddy's), in which a missing agent means none was sent.
+ */
+export const JSON_PRESETS: Record<
+  'ndjson' | 'caddy' | 'traefik',
+  { user: string; page: string; ts: string; status?: string; method?: string; agent?: string; headers?: string; tsUnit: 'ms' | 's'; target: boolean }
+> = {
+  ndjson: { user: 'user', page: 'page', ts: 'ts', tsUnit: 'ms', target: false },
+  caddy: {
+    user: 'request.client_ip|request.remote_ip',
+    page: 'request.uri',
+    ts: 'ts',
+    status: 'status',
+    method: 'request.method',
+    agent: 'request.headers.User-Agent',
+    headers: 'request.headers',
+    tsUnit: 's',
+    target: true,
+  },
+  traefik: {
+    user: 'ClientHost',
+    page: 'RequestPath',
+    ts: 'StartUTC|StartLocal',
+    status: 'DownstreamStatus',
+    method: 'RequestMethod',
+    agent: 'request_User-Agent',
+    tsUnit: 'ms',
+    target: true,
+  },
+};
+
+/**
+ * The agent a JSON line logs (docs/semantics.md): a string; an array's first element if
+ * a string ('' for []); '' for null; '' when missing from a present headers object;
+ * undefined (unknown) otherwise.
+ */
+function jsonAgent(root: JsonValue, agentSpec: string, headersSpec: string | undefined): string | undefined {
+  const value = pick(root, agentSpec);
+  if (value === undefined) return headersSpec !== undefined && pick(root, headersSpec)?.kind === 'object' ? '' : undefined;
+  if (value.kind === 'null') return '';
+  const text = value.kind === 'array' ? (value.items.length === 0 ? { kind: 'string', bytes: Buffer.alloc(0) } : value.items[0]!) : value;
+  return text.kind === 'string' ? latin1(text.bytes) : undefined;
+}
 
 function valueAt(root: JsonValue, path: string[]): JsonValue | undefined {
   let value: JsonValue | undefined = root;
@@ -469,6 +509,8 @@ export function parseJsonLine(line: Buffer, options: RefOptions, maxKeyBytes: nu
   const fail = (reason: RejectReason): RefLine => ({ ok: false, reason });
   const preset = JSON_PRESETS[(options.format ?? 'ndjson') as keyof typeof JSON_PRESETS];
   const specs = { ...preset, ...options.fields };
+  // The preset's headers object goes with the preset's agent path only.
+  const headers = options.fields?.agent === undefined ? preset.headers : undefined;
   const reader = new JsonReader(line);
   let root: JsonValue;
   try {
@@ -504,8 +546,18 @@ export function parseJsonLine(line: Buffer, options: RefOptions, maxKeyBytes: nu
     if (path === undefined) return fail('malformed');
     pageBytes = bytesOf(path);
   }
+  const method = specs.method === undefined ? undefined : pick(root, specs.method);
   const reason =
-    checkKeys(user.bytes, pageBytes, maxKeyBytes, { user: user.lone, page: page.lone }) ?? viewRuleReason({ page: latin1(pageBytes) }, options);
+    checkKeys(user.bytes, pageBytes, maxKeyBytes, { user: user.lone, page: page.lone }) ??
+    viewRuleReason(
+      {
+        method: method?.kind === 'string' ? latin1(method.bytes) : undefined,
+        page: latin1(pageBytes),
+        agentFormat: specs.agent !== undefined,
+        agent: specs.agent === undefined ? undefined : jsonAgent(root, specs.agent, headers),
+      },
+      options,
+    );
   return reason === undefined ? { ok: true, user: user.bytes, page: pageBytes, ts } : fail(reason);
 }
 

@@ -22,12 +22,12 @@ type Outcome = RefEvent | string;
 /** Each line's right value: the view it gives, or its reason. */
 const CADDY_LINES: Outcome[] = [
   { user: '203.0.113.9', page: '/posts/skiplists', ts: 1700000000123 }, // client_ip, query dropped, float s
-  { user: '198.51.100.20', page: '/', ts: 1700000001500 }, // Caddy < 2.7: remote_ip
+  'crawler', // Caddy < 2.7 (remote_ip only), but curl/8.4.0
   'filtered', // 404
   { user: '2001:db8::7', page: '/café/日本語', ts: 1700000003000 }, // escapes decoded before the query is cut
   { user: '192.0.2.44', page: '/posts/zset', ts: 1700000004999 }, // client_ip "" falls back; decoys in arrays
   'bad-time', // ts 1e300
-  { user: '192.0.2.46', page: '/posts/skiplists', ts: 1700000005100 }, // absolute-form uri
+  'crawler', // absolute-form uri, but "headers":{} holds no User-Agent: the client sent none
   'filtered', // OPTIONS *
   'malformed', // no uri
   { user: '192.0.2.49', page: '/posts/iso-time', ts: Date.parse('2023-11-14T22:13:28.123Z') }, // time_format iso8601
@@ -39,8 +39,22 @@ const CADDY_LINES: Outcome[] = [
   'malformed', // another logger's line
   'bad-encoding', // "\ud800"
   'malformed', // "\u0001"
-  { user: '192.0.2.58', page: '/api/comments', ts: 1700000017000 }, // client_ip null falls back; status "201"
-  { user: '203.0.113.9', page: '/posts/skiplists', ts: 1700000018000 }, // 0.0009 s truncated
+  'method', // POST (client_ip null, status "201")
+  'method', // HEAD
+  'static', // /assets/site.css?v=3
+  'crawler', // Googlebot
+  'crawler', // "User-Agent":[]
+  { user: '192.0.2.63', page: '/posts/zset', ts: 1700000022000 }, // [42, "Googlebot"]: the first element is no agent
+  'crawler', // an escaped agent: "\u0042ingbot"
+  'crawler', // /robots.txt with a browser's agent
+  { user: '192.0.2.66', page: '/posts/no-headers', ts: 1700000025000 }, // no request.headers: agent unknown
+  'crawler', // request.headers without User-Agent
+  { user: '192.0.2.68', page: '/posts/ua-string', ts: 1700000027000 }, // a string, not an array
+  'method', // PUT
+  'method', // "get": methods are case-sensitive
+  'crawler', // "-"
+  { user: '192.0.2.72', page: '/posts/zset', ts: 1700000031000 }, // two values: the first is read
+  { user: '192.0.2.73', page: '/posts/zset', ts: 1700000032000 }, // "headers":null: agent unknown
 ];
 
 const TRAEFIK_LINES: Outcome[] = [
@@ -58,6 +72,14 @@ const TRAEFIK_LINES: Outcome[] = [
   { user: '192.0.2.19', page: '/guide/intro', ts: Date.parse('2024-03-09T21:10:12Z') }, // the last ClientHost
   'malformed', // text after the object
   { user: '192.0.2.21', page: '/guide/😀', ts: Date.parse('2024-03-09T21:10:14Z') },
+  'method', // POST
+  'crawler', // bingbot
+  'static', // /static/app.js
+  'crawler', // "request_User-Agent":""
+  'crawler', // /robots.txt (headers dropped)
+  'method', // HEAD (headers dropped)
+  { user: '192.0.2.36', page: '/guide/dropped-headers', ts: Date.parse('2024-03-09T21:10:21Z') }, // headers dropped: agent unknown
+  'crawler', // python-requests
 ];
 
 function openIndex(): ActivityIndex {
@@ -111,8 +133,11 @@ describe("ingest() format 'caddy'", () => {
   it('takes a replaced path; a header array is not a string', () => {
     const index = openIndex();
     try {
-      const report = index.ingest(CADDY, { format: 'caddy', fields: { user: 'request.host|request.remote_ip' } });
-      expect(report.accepted).toBe(CADDY_LINES.filter((line) => typeof line !== 'string').length);
+      // Every method and agent counts here, so the HEAD and the agent-less request of /posts/skiplists are views.
+      const options = { format: 'caddy', fields: { user: 'request.host|request.remote_ip' }, methods: 'any', ignoreCrawlers: false } as const;
+      const report = index.ingest(CADDY, options);
+      expect(report).toEqual(referenceIngest(CADDY, options, { userWindow: WINDOW }).report);
+      expect(report.accepted).toBe(CADDY_LINES.filter((line) => typeof line !== 'string').length + 12); // 4 method, 8 crawler
       expect(index.lastUsers('/posts/skiplists')).toEqual([
         { user: '203.0.113.9', ts: 1700000018000 }, // no host: the fallback
         { user: 'proxy.example.com', ts: 1700000005100 },
@@ -219,7 +244,12 @@ describe("ingest() format 'ndjson' with member paths", () => {
         expect(() => index.createIngestStream({ format: 'traefik', fields })).toThrow(message);
       }
       expect(() => index.ingest('', { format: 'ndjson', fields: { user: '' } })).toThrow(/options\.fields\.user/);
-      expect(() => index.ingest('', { format: 'ndjson', fields: { agent: 'a' } } as unknown as IngestOptions)).toThrow(/options\.fields/);
+      expect(() => index.ingest('', { format: 'ndjson', fields: { referer: 'a' } } as unknown as IngestOptions)).toThrow(/options\.fields/);
+      expect(() => index.ingest('', { format: 'ndjson', fields: { agent: 'a..b' } })).toThrow(/options\.fields\.agent: 'a\.\.b'/);
+      expect(() => index.ingest('', { format: 'ndjson', fields: { method: '' } })).toThrow(/options\.fields\.method/);
+      expect(() => index.ingest('', { format: 'ndjson', methods: ['GET'] })).toThrow(/without a method path \(options\.fields\.method\)/);
+      expect(() => index.ingest('', { format: 'ndjson', ignoreCrawlers: true })).toThrow(/without an agent path \(options\.fields\.agent\)/);
+      expect(() => index.ingest('', { format: 'ndjson', fields: { agent: 'ua' }, methods: ['GET'] })).toThrow(/without a method path/);
       expect(() => index.ingest('', { format: 'ndjson', statuses: [200] })).toThrow(/without a status path/);
       expect(() => index.ingest('', { format: 'ndjson', keepQuery: true })).toThrow(/options\.keepQuery does not apply/);
       expect(() => index.ingest('', { format: 'combined', fields: { user: 'u' } })).toThrow(/options\.fields does not apply/);
@@ -356,7 +386,21 @@ describe('skiptrail replay --format caddy / traefik / --fields paths', () => {
     expect(JSON.parse(nested.stdout).lastUsers['/x']).toEqual([{ user: 'a', ts: 1 }]);
     const caddy = await runCli(['replay', path.join(FIXTURES, 'caddy.log'), '--format', 'caddy', '--max-future-skew', 'Infinity', '--last-users', '/posts/skiplists', '--json']);
     expect(caddy.code).toBe(0);
-    expect(JSON.parse(caddy.stdout).lastUsers['/posts/skiplists'][0]).toEqual({ user: '203.0.113.9', ts: 1700000018000 });
+    expect(JSON.parse(caddy.stdout).lastUsers['/posts/skiplists']).toEqual([{ user: '203.0.113.9', ts: 1700000000123 }]); // HEAD is not a view
+    const withHead = await runCli(
+      ['replay', path.join(FIXTURES, 'caddy.log'), '--format', 'caddy', '--methods', 'GET,HEAD', '--max-future-skew', 'Infinity', '--last-users', '/posts/skiplists', '--json'],
+    );
+    expect(JSON.parse(withHead.stdout).lastUsers['/posts/skiplists'][0]).toEqual({ user: '203.0.113.9', ts: 1700000018000 });
+    fs.writeFileSync(
+      path.join(dir, 'agents.ndjson'),
+      '{"u":"a","p":"/x","t":1,"m":"GET","ua":"Mozilla/5.0"}\n{"u":"b","p":"/x","t":2,"m":"POST","ua":"Mozilla/5.0"}\n{"u":"c","p":"/x","t":3,"m":"GET","ua":"curl/8"}\n',
+    );
+    const agents = await runCli(
+      ['replay', 'agents.ndjson', '--format', 'ndjson', '--fields', 'user=u,page=p,ts=t,method=m,agent=ua', '--last-users', '/x', '--json'],
+      { cwd: dir },
+    );
+    expect(agents.code).toBe(0);
+    expect(JSON.parse(agents.stdout).lastUsers['/x']).toEqual([{ user: 'a', ts: 1 }]);
     const traefik = await runCli(['replay', path.join(FIXTURES, 'traefik.log'), '--format', 'traefik', '--max-future-skew', 'Infinity', '--last-users', '/guide/intro', '--json']);
     expect(traefik.code).toBe(0);
     expect(JSON.parse(traefik.stdout).lastUsers['/guide/intro'].map((v: { user: string }) => v.user)).toEqual(['192.0.2.19', '203.0.113.9']);

@@ -160,6 +160,40 @@ describe('what counts as a page view: options', () => {
     index.close();
   });
 
+  it('applies to the JSON formats: caddy and traefik natively, ndjson with fields.method and fields.agent', () => {
+    const caddy = (method: string, uri: string, headers: string) =>
+      `{"ts":${T / 1000},"request":{"client_ip":"10.0.0.1","method":"${method}","uri":"${uri}"${headers}},"status":200}`;
+    const ua = (agent: string) => `,"headers":{"User-Agent":["${agent}"]}`;
+    expect(reasonOf(caddy('GET', '/a', ua(FIREFOX)), { format: 'caddy' })).toBeUndefined();
+    expect(reasonOf(caddy('POST', '/a', ua(FIREFOX)), { format: 'caddy' })).toBe('method');
+    expect(reasonOf(caddy('POST', '/a', ua(FIREFOX)), { format: 'caddy', methods: ['GET', 'POST'] })).toBeUndefined();
+    expect(reasonOf(caddy('GET', '/a.css', ua(FIREFOX)), { format: 'caddy' })).toBe('static');
+    expect(reasonOf(caddy('GET', '/a', ua('Googlebot/2.1')), { format: 'caddy' })).toBe('crawler');
+    expect(reasonOf(caddy('GET', '/a', ua('Googlebot/2.1')), { format: 'caddy', ignoreCrawlers: false })).toBeUndefined();
+    expect(reasonOf(caddy('GET', '/a', ua('MyMonitor/1')), { format: 'caddy', crawlers: ['mymonitor'] })).toBe('crawler');
+    expect(reasonOf(caddy('GET', '/a', ',"headers":{"Accept":["*/*"]}'), { format: 'caddy' })).toBe('crawler'); // sent no agent
+    expect(reasonOf(caddy('GET', '/a', ''), { format: 'caddy' })).toBeUndefined(); // headers not logged: unknown
+    // A user's own agent path has no headers object: missing is unknown.
+    expect(reasonOf(caddy('GET', '/a', ',"headers":{}'), { format: 'caddy', fields: { agent: 'request.headers.User-Agent' } })).toBeUndefined();
+
+    const traefik = (method: string, agent?: string) =>
+      `{"ClientHost":"10.0.0.1","DownstreamStatus":200,"RequestMethod":"${method}","RequestPath":"/a","StartUTC":"2026-11-28T10:00:00Z"${agent === undefined ? '' : `,"request_User-Agent":"${agent}"`}}`;
+    expect(reasonOf(traefik('GET'), { format: 'traefik' })).toBeUndefined(); // Traefik drops headers by default
+    expect(reasonOf(traefik('GET', FIREFOX), { format: 'traefik' })).toBeUndefined();
+    expect(reasonOf(traefik('GET', 'curl/8.4.0'), { format: 'traefik' })).toBe('crawler');
+    expect(reasonOf(traefik('GET', '-'), { format: 'traefik' })).toBe('crawler');
+    expect(reasonOf(traefik('HEAD'), { format: 'traefik' })).toBe('method');
+    expect(reasonOf(traefik('HEAD'), { format: 'traefik', methods: 'any' })).toBeUndefined();
+
+    const nd = (method: string, agent: string) => `{"u":"u","p":"/a","t":${T},"req":{"verb":"${method}","ua":"${agent}"}}`;
+    const fields = { user: 'u', page: 'p', ts: 't', method: 'req.verb', agent: 'req.ua' };
+    expect(reasonOf(nd('GET', FIREFOX), { format: 'ndjson', fields })).toBeUndefined();
+    expect(reasonOf(nd('PUT', FIREFOX), { format: 'ndjson', fields })).toBe('method');
+    expect(reasonOf(nd('GET', 'Wget/1.21'), { format: 'ndjson', fields })).toBe('crawler');
+    expect(reasonOf(nd('PUT', 'Wget/1.21'), { format: 'ndjson', fields: { ...fields, method: undefined } })).toBe('crawler');
+    expect(reasonOf(`{"u":"u","p":"/a","t":${T}}`, { format: 'ndjson', fields })).toBeUndefined(); // both absent: unknown
+  });
+
   it.each<[string, IngestOptions, RegExp]>([
     ['methods with ndjson', { format: 'ndjson', methods: ['GET'] }, /options\.methods does not apply to format 'ndjson'/],
     ['ignoreCrawlers with common', { format: 'common', ignoreCrawlers: false }, /options\.ignoreCrawlers does not apply to format 'common'.*user agent/],

@@ -9,7 +9,8 @@ const std::string& JsonFieldSpecs::of(JsonRole role) const {
     case JsonRole::kTs: return ts;
     case JsonRole::kStatus: return status;
     case JsonRole::kMethod: return method;
-    default: return agent;
+    case JsonRole::kAgent: return agent;
+    default: return agent_scope;
   }
 }
 
@@ -20,7 +21,7 @@ std::string& JsonFieldSpecs::of(JsonRole role) {
 namespace {
 
 JsonFieldSpecs Specs(const char* user, const char* page, const char* ts, const char* status = "",
-                     const char* method = "", const char* agent = "") {
+                     const char* method = "", const char* agent = "", const char* agent_scope = "") {
   JsonFieldSpecs specs;
   specs.user = user;
   specs.page = page;
@@ -28,6 +29,7 @@ JsonFieldSpecs Specs(const char* user, const char* page, const char* ts, const c
   specs.status = status;
   specs.method = method;
   specs.agent = agent;
+  specs.agent_scope = agent_scope;
   return specs;
 }
 
@@ -37,14 +39,16 @@ JsonFieldSpecs NdjsonFields() { return Specs("user", "page", "ts"); }
 
 // Caddy v2 (http.log.access): client_ip is the client as Caddy's trusted_proxies
 // resolved it (Caddy 2.7+, equal to remote_ip without proxies); older versions log
-// remote_ip only. Header values are arrays of strings.
+// remote_ip only. Header values are arrays of strings. request.headers holds every
+// header the client sent, so a User-Agent missing from it was not sent.
 JsonFieldSpecs CaddyFields() {
   return Specs("request.client_ip|request.remote_ip", "request.uri", "ts", "status", "request.method",
-               "request.headers.User-Agent");
+               "request.headers.User-Agent", "request.headers");
 }
 
 // Traefik's JSON access log: flat members; StartLocal when StartUTC is dropped; request
-// headers appear as request_<Name> only when accessLog.fields.headers keeps them.
+// headers appear as request_<Name> only when accessLog.fields.headers keeps them, so a
+// line without request_User-Agent says nothing about the agent (no agent scope).
 JsonFieldSpecs TraefikFields() {
   return Specs("ClientHost", "RequestPath", "StartUTC|StartLocal", "DownstreamStatus", "RequestMethod",
                "request_User-Agent");

@@ -20,13 +20,16 @@
 namespace skiptrail {
 
 // The fields a JSON line format reads. user, page and ts are required on every line;
-// status, method and agent are read when their spec is non-empty.
-enum class JsonRole : uint8_t { kUser, kPage, kTs, kStatus, kMethod, kAgent, kCount };
+// status, method and agent are read when their spec is non-empty. kAgentScope is not a
+// field but the object that holds every request header the client sent (Caddy's
+// request.headers): when it is present and the agent path finds nothing, the client
+// sent no agent (ndjson.cc, JsonAgent).
+enum class JsonRole : uint8_t { kUser, kPage, kTs, kStatus, kMethod, kAgent, kAgentScope, kCount };
 
 // One spec per role (JsonRole order); an empty spec: the format's default (user, page
-// and ts for ndjson; JsonPresetFields for the presets), or no such field.
+// and ts for ndjson; CaddyFields and TraefikFields for the presets), or no such field.
 struct JsonFieldSpecs {
-  std::string user, page, ts, status, method, agent;
+  std::string user, page, ts, status, method, agent, agent_scope;
 
   const std::string& of(JsonRole role) const;
   std::string& of(JsonRole role);
@@ -69,9 +72,9 @@ struct JsonFieldPlan {
 
 // One path's value in the current line, as the reader (ndjson.cc) found it. [begin, end)
 // is a string's undecoded body, a number's token or an array's text; escaped and
-// printable as ScanJsonString reports them. kOther: an object, true or false.
+// printable as ScanJsonString reports them. kOther: true or false.
 struct JsonSlot {
-  enum class Kind : uint8_t { kMissing, kNull, kString, kNumber, kArray, kOther };
+  enum class Kind : uint8_t { kMissing, kNull, kString, kNumber, kArray, kObject, kOther };
   Kind kind = Kind::kMissing;
   bool escaped = false, printable = true;
   const char* begin = nullptr;

@@ -36,6 +36,9 @@ JsonFieldSpecs JsonFieldsOf(const ParserOptions& options) {
                         : options.format == LogFormat::kTraefik ? TraefikFields()
                                                                 : NdjsonFields(),
                         &specs);
+  // The preset's agent scope goes with the preset's agent path: an agent path of the
+  // user's own says nothing about which headers a line holds.
+  if (!options.json_fields.agent.empty() && options.json_fields.agent_scope.empty()) specs.agent_scope.clear();
   return specs;
 }
 

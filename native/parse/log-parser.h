@@ -12,9 +12,10 @@
 //             (a number in ts_unit, or an ISO-8601 date-time string with an offset),
 //             found by member paths (json-fields.h: "request.uri", "a|b"); with a
 //             status path, the status filters as in the text formats.
+//             With method and agent paths, the view rules read them (JsonAgent).
 //   caddy     Caddy v2's JSON access log, traefik Traefik's: ndjson with preset paths
-//             (json-fields.cc), a status, and the page read as a request target (the
-//             query dropped unless keep_query, as in the text formats).
+//             (json-fields.cc), a status, a method and an agent, and the page read as a
+//             request target (the query dropped unless keep_query, as in the text formats).
 //
 // Checks run in this order and the first failing one is reported, so one line always
 // gets the same reason (then, for every format, the view rules of view-rules.h: method,
@@ -224,6 +225,9 @@ class LogParser {
   const char* ReadJsonSlot(const char* p, const char* end, int16_t slot);
   const JsonSlot* PickJsonSlot(JsonRole role) const;
   RejectReason JsonTime(const JsonSlot& ts, ParsedView* out);
+  // The method and agent of the current line for the view rules (null views: none).
+  std::string_view JsonMethod();
+  std::string_view JsonAgent();
 
   bool StatusAccepted(unsigned status) const {
     return (status_bits_[status >> 6] >> (status & 63)) & 1;
@@ -262,6 +266,7 @@ class LogParser {
 
   // Scratch, reused across lines (grows, never shrinks).
   std::string user_scratch_, page_scratch_, ts_scratch_, name_scratch_, target_scratch_;
+  std::string method_scratch_, agent_scratch_;
   std::string nesting_;  // JSON container stack while skipping other members' values
 };
 

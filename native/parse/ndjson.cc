@@ -26,7 +26,7 @@ inline bool IsEmptyValue(const JsonSlot& v) {
   return v.kind == Kind::kNull || (v.kind == Kind::kString && v.begin == v.end);
 }
 
-// Reads one value that is not an array into *v (an object is kOther). Returns just past it, or null.
+// Reads one value that is not an array into *v. Returns just past it, or null.
 const char* ReadScalar(const char* p, const char* end, std::string* nesting, JsonSlot* v) {
   if (*p == '"') {
     v->escaped = false;
@@ -44,7 +44,7 @@ const char* ReadScalar(const char* p, const char* end, std::string* nesting, Jso
     v->begin = p;
     v->end = after;
   } else {
-    v->kind = *p == 'n' ? Kind::kNull : Kind::kOther;
+    v->kind = *p == 'n' ? Kind::kNull : *p == '{' ? Kind::kObject : Kind::kOther;
   }
   return after;
 }
@@ -102,7 +102,7 @@ const char* LogParser::ReadJsonObject(const char* p, const char* end, uint16_t n
     } else {
       for (uint16_t s = child->slot_begin; s < child->slot_end; ++s) json_slots_[s] = JsonSlot();
       if (*p == '{' && !child->children.empty()) {
-        if (child->slot >= 0) json_slots_[static_cast<size_t>(child->slot)].kind = Kind::kOther;
+        if (child->slot >= 0) json_slots_[static_cast<size_t>(child->slot)].kind = Kind::kObject;
         p = ReadJsonObject(p + 1, end, child_index);
       } else if (child->slot >= 0) {
         p = ReadJsonSlot(p, end, child->slot);
@@ -187,7 +187,71 @@ RejectReason LogParser::ParseJsonLine(const char* p, const char* end, ParsedView
     if (r != RejectReason::kNone) return r;
     if (page_hint != KeyHint::kLoneSurrogate) page_hint = HintFor(printable);
   }
-  return CheckKeys(out->user, user_hint, out->page, page_hint, options_.max_key_bytes);
+  const RejectReason keys = CheckKeys(out->user, user_hint, out->page, page_hint, options_.max_key_bytes);
+  if (keys != RejectReason::kNone) return keys;
+  out->method = JsonMethod();
+  out->agent = JsonAgent();
+  return RejectReason::kNone;
+}
+
+namespace {
+
+constexpr char kEmptyText[] = "";
+// An empty value with a non-null data(): logged, and empty.
+constexpr std::string_view kEmpty(kEmptyText, 0);
+
+// The text of a string slot ScanJsonString accepted, decoded into *scratch if escaped.
+std::string_view StringText(const JsonSlot& v, std::string* scratch) {
+  if (!v.escaped) return std::string_view(v.begin, v.end - v.begin);
+  DecodeJsonString(v.begin, v.end, scratch);
+  return *scratch;
+}
+
+}  // namespace
+
+// The method the line logs: a string value, decoded. Absent or not a string: none
+// (a null view; the method rule passes).
+std::string_view LogParser::JsonMethod() {
+  if (json_plan_.candidates[static_cast<size_t>(JsonRole::kMethod)].empty()) return std::string_view();
+  const JsonSlot* v = PickJsonSlot(JsonRole::kMethod);
+  if (v == nullptr || v->kind != Kind::kString) return std::string_view();
+  return StringText(*v, &method_scratch_);
+}
+
+// The user agent the line logs (docs/semantics.md, "What counts as a page view"):
+//   a string          itself, decoded ("" and "-" are then crawlers, as in combined);
+//   an array          (Caddy's header values) its first element if that is a string;
+//                     [] is "" (the header logged with no value);
+//   null              "" (logged as none);
+//   absent            "" when the agent scope (Caddy's request.headers) is present: the
+//                     client sent no User-Agent; otherwise unknown (Traefik drops
+//                     headers unless told to keep them);
+//   any other value   unknown (a number, an object, an array of non-strings).
+// Unknown is a null view: the crawler rule's agent part passes.
+std::string_view LogParser::JsonAgent() {
+  if (json_plan_.candidates[static_cast<size_t>(JsonRole::kAgent)].empty()) return std::string_view();
+  const JsonSlot* v = PickJsonSlot(JsonRole::kAgent);
+  if (v == nullptr) {
+    const bool scoped = !json_plan_.candidates[static_cast<size_t>(JsonRole::kAgentScope)].empty();
+    const JsonSlot* scope = scoped ? PickJsonSlot(JsonRole::kAgentScope) : nullptr;
+    return scope != nullptr && scope->kind == Kind::kObject ? kEmpty : std::string_view();
+  }
+  switch (v->kind) {
+    case Kind::kString: return StringText(*v, &agent_scratch_);
+    case Kind::kNull: return kEmpty;
+    case Kind::kArray: {
+      // [begin, end) is an array the reader has checked: '[' ws (']' | value ...).
+      const char* p = SkipJsonWs(v->begin + 1, v->end);
+      if (*p == ']') return kEmpty;
+      if (*p != '"') return std::string_view();
+      JsonSlot first;
+      first.kind = Kind::kString;
+      first.begin = p + 1;
+      first.end = ScanJsonString(first.begin, v->end, &first.escaped, &first.printable);
+      return StringText(first, &agent_scratch_);
+    }
+    default: return std::string_view();
+  }
 }
 
 // A number in the ts unit, or an ISO-8601 string; anything else is bad-time.

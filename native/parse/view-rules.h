@@ -2,8 +2,8 @@
 // (docs/semantics.md, "What counts as a page view"; docs/ingest.md for the options).
 //
 //   method   the request's method is not one of `methods` (exact bytes: HTTP methods
-//            are case-sensitive). A format that logs no method (ndjson, a format string
-//            without %r or %m) passes.
+//            are case-sensitive). A format that logs no method (ndjson without a method
+//            path, a format string without %r or %m) passes.
 //   static   the page's last path segment has an extension in `static_extensions`
 //            (ASCII case-insensitive). The extension is what follows the segment's last
 //            '.', in the path before any '?' or '#'; a segment that starts with its only
@@ -11,8 +11,9 @@
 //   crawler  the page is /robots.txt (only robots fetch it), or the user agent holds
 //            one of `crawler_tokens` (ASCII case-insensitive substring), or is empty or
 //            "-" (browsers always send one). The rule is on when `crawler_tokens` is
-//            non-empty; a line without an agent (common, ndjson, a format string
-//            without the User-Agent header) passes the agent part.
+//            non-empty; a line without an agent (common, ndjson without an agent path,
+//            a format string without the User-Agent header, a Traefik line whose
+//            headers were dropped) passes the agent part.
 // The three run in that order, after everything else about the line has been checked,
 // so that a line always gets the same reason.
 //

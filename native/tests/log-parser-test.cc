@@ -1849,6 +1849,90 @@ void TestTraefik() {
   CHECK_EQ(ParseWith(o, line).user, std::string("203.0.113.9"));
 }
 
+std::string Pair(const std::string& method, const std::string& agent) { return method + " | " + agent; }
+
+// The method and agent a JSON line gives the view rules, as Pair: "(none)" for a null view.
+std::string MethodAndAgent(const ParserOptions& options, std::string_view line) {
+  LogParser parser(options);
+  ParsedView view;
+  if (parser.Parse(line, &view) != RejectReason::kNone) return "(rejected)";
+  auto text = [](std::string_view v) { return v.data() == nullptr ? std::string("(none)") : std::string(v); };
+  return Pair(text(view.method), text(view.agent));
+}
+
+void TestJsonViewRules() {
+  g_test = "json view rules";
+  const std::string firefox = "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0";
+  const ParserOptions caddy = Format(LogFormat::kCaddy);
+  std::string line = kCaddyLine;
+  auto caddy_with = [&](const std::string& from, const std::string& to) {
+    std::string copy = line;
+    copy.replace(copy.find(from), from.size(), to);
+    return copy;
+  };
+  const std::string ua = R"("User-Agent":["Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"])";
+  CHECK_EQ(MethodAndAgent(caddy, line), Pair("GET", firefox));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(ua, R"("User-Agent":["curl/8",""])")), Pair("GET", "curl/8"));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(ua, R"("User-Agent":[ "a\"b\u0021" ])")), Pair("GET", "a\"b!"));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(ua, R"("User-Agent":[])")), Pair("GET", ""));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(ua, R"("User-Agent":null)")), Pair("GET", ""));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(ua, R"("User-Agent":"plain")")), Pair("GET", "plain"));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(ua, R"("User-Agent":[1,"x"])")), Pair("GET", "(none)"));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(ua, R"("User-Agent":{"a":"b"})")), Pair("GET", "(none)"));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(ua, R"("X-Agent":["Firefox"])")), Pair("GET", ""));  // sent none
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(R"("headers":)", R"("headers_dropped":)")), Pair("GET", "(none)"));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(R"("headers":)", R"("headers":true,"x":)")), Pair("GET", "(none)"));
+  // request met twice: the last one, whole, has no headers.
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(R"("bytes_read")", R"("request":{"remote_ip":"1.2.3.4","uri":"/z"},"bytes_read")")),
+           Pair("(none)", "(none)"));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(R"("method":"GET")", R"("method":"POST")")), Pair("POST", firefox));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(R"("method":"GET")", R"("method":7)")), Pair("(none)", firefox));
+  CHECK_EQ(MethodAndAgent(caddy, caddy_with(R"("method":"GET")", R"("method":"")")), Pair("", firefox));
+  // A user's own agent path drops the preset's headers object: missing is unknown.
+  ParserOptions own = caddy;
+  own.json_fields.agent = "request.headers.User-Agent";
+  CHECK_EQ(MethodAndAgent(own, caddy_with(ua, R"("X":[])")), Pair("GET", "(none)"));
+
+  const ParserOptions ruled_caddy = WithDefaultRules(caddy);
+  CHECK_EQ(Reason(ruled_caddy, line), RejectReason::kNone);
+  CHECK_EQ(Reason(ruled_caddy, caddy_with(R"("method":"GET")", R"("method":"POST")")), RejectReason::kMethod);
+  CHECK_EQ(Reason(ruled_caddy, caddy_with(ua, R"("User-Agent":["Googlebot/2.1"])")), RejectReason::kCrawler);
+  CHECK_EQ(Reason(ruled_caddy, caddy_with(ua, R"("X-Agent":["Firefox"])")), RejectReason::kCrawler);
+  CHECK_EQ(Reason(ruled_caddy, caddy_with(ua, R"("User-Agent":[1])")), RejectReason::kNone);
+  CHECK_EQ(Reason(ruled_caddy, caddy_with("/blog/post?", "/app.js?")), RejectReason::kStatic);
+
+  const ParserOptions traefik = Format(LogFormat::kTraefik);
+  std::string tline = kTraefikLine;
+  auto traefik_with = [&](const std::string& from, const std::string& to) {
+    std::string copy = tline;
+    copy.replace(copy.find(from), from.size(), to);
+    return copy;
+  };
+  CHECK_EQ(MethodAndAgent(traefik, tline), Pair("GET", "curl/8.5.0"));
+  const std::string tua = R"("request_User-Agent":"curl/8.5.0",)";
+  CHECK_EQ(MethodAndAgent(traefik, traefik_with(tua, "")), Pair("GET", "(none)"));  // headers dropped
+  CHECK_EQ(MethodAndAgent(traefik, traefik_with(tua, R"("request_User-Agent":"",)")), Pair("GET", ""));
+  const ParserOptions ruled_traefik = WithDefaultRules(traefik);
+  CHECK_EQ(Reason(ruled_traefik, tline), RejectReason::kCrawler);
+  CHECK_EQ(Reason(ruled_traefik, traefik_with(tua, "")), RejectReason::kNone);
+  CHECK_EQ(Reason(ruled_traefik, traefik_with(tua, R"("request_User-Agent":"-",)")), RejectReason::kCrawler);
+  CHECK_EQ(Reason(ruled_traefik, traefik_with(R"("RequestMethod":"GET")", R"("RequestMethod":"DELETE")")),
+           RejectReason::kMethod);
+
+  // ndjson: only with paths.
+  const std::string nd = R"({"user":"u","page":"/a","ts":1,"m":"PUT","ua":"Wget/1.21"})";
+  CHECK_EQ(MethodAndAgent(Ndjson(), nd), Pair("(none)", "(none)"));
+  CHECK_EQ(Reason(WithDefaultRules(Ndjson()), nd), RejectReason::kNone);
+  ParserOptions paths = Ndjson();
+  paths.json_fields.method = "m";
+  paths.json_fields.agent = "ua";
+  CHECK_EQ(MethodAndAgent(paths, nd), Pair("PUT", "Wget/1.21"));
+  CHECK_EQ(Reason(WithDefaultRules(paths), nd), RejectReason::kMethod);
+  paths.json_fields.method.clear();
+  CHECK_EQ(Reason(WithDefaultRules(paths), nd), RejectReason::kCrawler);
+  CHECK_EQ(MethodAndAgent(paths, R"({"user":"u","page":"/a","ts":1})"), Pair("(none)", "(none)"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1870,6 +1954,7 @@ int main(int argc, char** argv) {
   TestJsonFieldSpecs();
   TestCaddy();
   TestTraefik();
+  TestJsonViewRules();
   TestCompiledFormats();
   TestFormatCompilerErrors();
   TestCompiledMatchesCombined(fixture);

@@ -82,7 +82,8 @@ export const INGEST_HELP = `Log format options:
                           w3c: field names, e.g. cs-username|c-ip (default)
   --keep-query            keep ?query in the page (text formats, caddy, traefik)
   --statuses S            statuses that count as a page load: 200-399 (default) or 200,304
-  --fields F              JSON member paths: user=uid,page=req.url,ts=time,status=code
+  --fields F              JSON member paths: user=uid,page=req.url,ts=time,status=code,
+                          method=verb,agent=ua (method and agent feed --methods, --ignore-crawlers)
                           ('a.b' a nested member, 'a|b' alternatives, '\\.' a literal dot)
   --ts-unit U             JSON numeric ts unit: ms (ndjson, traefik), s (caddy), us or ns
   --syslog                strip an RFC 3164/5424 syslog frame from each line
@@ -93,7 +94,7 @@ What counts as a page view (docs/semantics.md):
   --count-static          count them as page views
   --static-extensions L   the static extensions, replacing the default list: css,js,png
   --ignore-crawlers       drop crawlers, robots.txt and agent-less requests (the default;
-                          combined and formats that log the User-Agent)
+                          combined, caddy, traefik and formats that log the User-Agent)
   --count-crawlers        count them as page views
   --crawlers L            user-agent tokens, replacing the default list: bot,curl/`;
 
@@ -299,9 +300,11 @@ function parseStatuses(text: string): IngestOptions['statuses'] {
 function parseFields(text: string): IngestOptions['fields'] {
   const fields: Record<string, string> = {};
   for (const pair of text.split(',')) {
-    const match = /^(user|page|ts|status)=(.+)$/.exec(pair);
+    const match = /^(user|page|ts|status|method|agent)=(.+)$/.exec(pair);
     if (match === null) {
-      throw new UsageError(`--fields must look like user=uid,page=req.url,ts=time,status=code, received ${JSON.stringify(text)}`);
+      throw new UsageError(
+        `--fields must look like user=uid,page=req.url,ts=time,status=code,method=verb,agent=ua, received ${JSON.stringify(text)}`,
+      );
     }
     fields[match[1]!] = match[2]!;
   }
