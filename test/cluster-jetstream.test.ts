@@ -37,6 +37,7 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('shards on a JetStream s
         const served = await startServe(['--nats', nats.url, '--jetstream', 'LOGS', '--subject', 'weblogs', '--partition', `${partition}/2`, ...INDEX_FLAGS], { outlive: true });
         started.push(served);
         await waitFor(async () => (await served.get('/stats')).body.index.watermark, (value) => value === whole.watermark, { what: `partition ${partition} to replay` });
+        await served.ready();
         return served;
       };
       await shard(0);
@@ -57,6 +58,50 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('shards on a JetStream s
       whole.close();
     } finally {
       for (const served of started) await served.stop('SIGKILL');
+      await nats.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a shard replaying a JetStream stream', () => {
+  it('answers no query and is not ready until it holds what the stream held at start', async () => {
+    if (NATS_SERVER === null) throw new Error(MISSING);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiptrail-js-replay-'));
+    const nats = new NatsServer(NATS_SERVER, await freePort(), dir);
+    let served: Served | null = null;
+    try {
+      await nats.start();
+      const { connect } = await import('nats');
+      const nc = await connect({ servers: nats.url });
+      await (await nc.jetstreamManager()).streams.add({ name: 'LOGS', subjects: ['weblogs'] });
+      const js = nc.jetstream();
+      // Long enough that the replay spans many turns of the shard's event loop.
+      const text = workload(300_000, 7);
+      for (const chunk of text.match(/(?:.*\n){1,2000}/g)!) await js.publish('weblogs', Buffer.from(chunk));
+      const whole = new ActivityIndex(INDEX_OPTIONS);
+      whole.ingest(text);
+      const cluster = await connectCluster({ servers: nats.url, partitions: 1, timeout: 250 });
+      served = await startServe(['--nats', nats.url, '--jetstream', 'LOGS', '--subject', 'weblogs', '--partition', '0/1', ...INDEX_FLAGS], { outlive: true });
+      // Every answer while it replays is either complete or EPARTITION (no replica in the
+      // query group yet); /readyz turns 200 only with every view held.
+      for (;;) {
+        const ready = (await served.get('/readyz')).status;
+        try {
+          expect(await cluster.lastUsers('/p3')).toEqual(whole.lastUsers('/p3'));
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'EPARTITION') throw error;
+          expect(ready).toBe(503);
+        }
+        if (ready === 200) break;
+      }
+      expect((await served.get('/stats')).body.index.events).toBe(whole.stats().events);
+      expect(served.stderr()).toMatch(/shard: answering partition 0 of 1/);
+      await cluster.close();
+      await nc.close();
+      whole.close();
+    } finally {
+      await served?.stop('SIGKILL');
       await nats.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -93,6 +138,7 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster fed by a JetS
         const served = await startServe(shardArgs(partition), { outlive: true });
         started.push(served);
         shards[partition] = served;
+        await served.ready();
         return served;
       };
       const events = async () => (await Promise.all(shards.map(async (served) => (await served.get('/stats')).body.index.events))).reduce((a, b) => a + b, 0);

@@ -38,6 +38,7 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a cluster of three part
     await waitFor(async () => (await served.get('/stats')).body.index, (index) => index.events === ownEvents[partition] && index.watermark === whole.watermark, {
       what: `partition ${partition} to read its views`,
     });
+    await served.ready();
     const shard = { partition, served };
     shards.push(shard);
     return shard;
@@ -245,6 +246,7 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('skiptrail publish to tw
       const served = await startServe(['--nats', nats.url, '--subject', 'logs', '--partition', `${partition}/2`, ...INDEX_FLAGS], { outlive: true });
       servers.push(served);
       shards.push(served);
+      await served.ready();
     }
     const gateway = await startServe(['--nats', nats.url, '--partitions', '2'], { command: 'gateway', outlive: true });
     servers.push(gateway);
@@ -305,6 +307,7 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('skiptrail publish to tw
     const first = workload(400, 3);
     fs.writeFileSync(log, first);
     const shard = await startServe(['--nats', own.url, '--subject', 'logs', '--partition', '0/1', ...INDEX_FLAGS]);
+    await shard.ready();
     const publisher = startPublisher(['--follow', log, '--from', 'start', '--poll-interval', '50ms', '--nats', own.url, '--subject', 'logs', '--partitions', '1']);
     const whole = new ActivityIndex(INDEX_OPTIONS);
     const delivered = whole.ingest(first).accepted;

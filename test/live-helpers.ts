@@ -92,6 +92,8 @@ export interface Served {
   get(pathAndQuery: string, init?: RequestInit): Promise<{ status: number; body: any; headers: Headers }>;
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves once GET /readyz answers 200 (a shard: it has caught up and answers queries). */
+  ready(): Promise<void>;
 }
 
 /**
@@ -129,6 +131,16 @@ export async function startServe(args: string[], { cwd = ROOT, command = 'serve'
       const text = await response.text();
       const json = (response.headers.get('content-type') ?? '').startsWith('application/json');
       return { status: response.status, body: json && text.length > 0 ? JSON.parse(text) : text, headers: response.headers };
+    },
+    async ready() {
+      await waitFor(
+        async () => {
+          const { status, body } = await this.get('/readyz');
+          return `${status} ${JSON.stringify(body)}`;
+        },
+        (answer) => answer.startsWith('200 '),
+        { what: 'GET /readyz to answer 200' },
+      );
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode;

@@ -286,16 +286,19 @@ export async function serve(args: string[]): Promise<number> {
   }
 
   const sources: LiveSource[] = [];
+  let sourcesOpen = false;
+  const sourcesReady = () => sourcesOpen && sources.every((source) => source.ready?.() ?? true);
   let shard: ClusterShard | null = null;
   try {
     let sourceSettings = settings;
     if (settings.shard !== null) {
-      shard = await startClusterShard(index, settings, positions);
+      shard = await startClusterShard(index, settings, positions, sourcesReady);
       sources.push(...shard.feeds);
       // A stream that holds the publisher's S.<p> but not raw lines on S: nothing raw to read.
       if (!shard.rawInStream) sourceSettings = { ...settings, nats: null, jetstream: null };
     }
     await startSources(index, sourceSettings, options, sources, positions);
+    sourcesOpen = true;
   } catch (error) {
     await shard?.close();
     await Promise.allSettled(sources.map((source) => source.close()));
@@ -321,7 +324,10 @@ export async function serve(args: string[]): Promise<number> {
     ...(keeper === null ? {} : { metricsDetails: (out) => keeper.render(out) }),
     ...(settings.maxBodyBytes === undefined ? {} : { maxBodyBytes: settings.maxBodyBytes }),
     ...(settings.partition === null ? {} : { partition: settings.partition }),
-    notReady: () => sources.filter((source) => source.ready !== undefined && !source.ready()).map((source) => source.name),
+    notReady: () => [
+      ...sources.filter((source) => source.ready !== undefined && !source.ready()).map((source) => source.name),
+      ...(shard === null || shard.answering() ? [] : [`partition ${settings.partition!.index} queries`]),
+    ],
     ...(token === null ? {} : { authToken: () => token.token }),
   });
   try {
@@ -488,9 +494,10 @@ async function startSources(
       },
       get details() {
         const stats = js.stats();
-        return { stream, subject, sequence: stats.sequence, server: stats.server, ...(stats.resumeGap === null ? {} : { resumeGap: stats.resumeGap }) };
+        return { stream, subject, sequence: stats.sequence, caughtUp: stats.caughtUp, server: stats.server, ...(stats.resumeGap === null ? {} : { resumeGap: stats.resumeGap }) };
       },
       position: () => js.position(),
+      ready: () => js.stats().caughtUp,
       close: () => js.close(),
     });
     log(
@@ -567,6 +574,8 @@ async function startSources(
 
 interface ClusterShard {
   running: RunningShard;
+  /** Whether it has joined its partition's query group (/readyz waits for it too). */
+  answering(): boolean;
   /** The publisher's S.<I> and, from JetStream, the views written to the partition. */
   feeds: LiveSource[];
   /** With --jetstream: whether the stream holds raw lines on --subject (else they are not read from it). */
@@ -579,9 +588,11 @@ interface ClusterShard {
  * reads its feeds: the publisher's S.<I> (with --subject) and the views written to
  * C.views.<I>, each from the --jetstream stream when it holds that subject (replayed
  * after a restart: after the snapshot's sequence, or the last --user-window), else
- * from core NATS.
+ * from core NATS. It joins the partition's query group once `ready()` (every source of
+ * the process has read what it held at start): a replaying replica answers nothing
+ * rather than an incomplete answer.
  */
-async function startClusterShard(index: ActivityIndex, settings: Plan, positions: Record<string, SourcePosition>): Promise<ClusterShard> {
+async function startClusterShard(index: ActivityIndex, settings: Plan, positions: Record<string, SourcePosition>, ready: () => boolean): Promise<ClusterShard> {
   const { servers, cluster } = settings.shard!;
   const partition = settings.partition!;
   const nats = await loadNats('serve --partition with --nats');
@@ -617,6 +628,7 @@ async function startClusterShard(index: ActivityIndex, settings: Plan, positions
   const warn = (message: string) => log(`shard: ${message}`);
   const feeds: LiveSource[] = [];
   let running: RunningShard | null = null;
+  let joinedQueries = false;
   const close = async () => {
     await running?.close();
     await connection.drain().catch(() => undefined);
@@ -624,8 +636,14 @@ async function startClusterShard(index: ActivityIndex, settings: Plan, positions
   try {
     const views = viewsSubject(cluster, partition.index);
     const viewsTransport = transport(views, 'the views written to this partition');
-    running = await startShard(index, connection, partition, cluster, warn, viewsTransport);
-    log(`shard: answering partition ${partition.index} of ${partition.count} on ${cluster}.query.${partition.index} (${servers})`);
+    // Queries are answered once every source has read what it held at start (`ready`).
+    running = await startShard(index, connection, partition, cluster, warn, viewsTransport, ready);
+    const answering = `answering partition ${partition.index} of ${partition.count} on ${cluster}.query.${partition.index} (${servers})`;
+    void running.answering.then((joined) => {
+      if (!joined) return;
+      joinedQueries = true;
+      log(`shard: ${answering}`);
+    });
     if (viewsTransport.kind === 'jetstream') {
       const shard = running;
       const base = (storedPosition<JetStreamPosition>(positions, `jetstream:${stream}:${views}`, checkJetStreamPosition)?.report) ?? emptyReport();
@@ -639,6 +657,7 @@ async function startClusterShard(index: ActivityIndex, settings: Plan, positions
           return report();
         },
         details: { stream, subject: views, written: true },
+        ready: () => shard.viewsCaughtUp(),
         position: () => ({ kind: 'jetstream', stream: stream!, subject: views, sequence: shard.viewsSequence(), report: report() }),
         close: async () => report(),
       });
@@ -669,6 +688,7 @@ async function startClusterShard(index: ActivityIndex, settings: Plan, positions
         ...(feedTransport.kind === 'jetstream'
           ? { position: () => ({ kind: 'jetstream' as const, stream: stream!, subject, sequence: subscribed.stats().sequence, report: copyReport(report()) }) }
           : {}),
+        ready: () => subscribed.stats().caughtUp,
         close: async () => {
           await subscribed.close();
           return copyReport(report());
@@ -681,7 +701,7 @@ async function startClusterShard(index: ActivityIndex, settings: Plan, positions
     await close();
     throw error;
   }
-  return { running, feeds, rawInStream: stream === null || rawSubject === null || inStream(rawSubject), close };
+  return { running, answering: () => joinedQueries, feeds, rawInStream: stream === null || rawSubject === null || inStream(rawSubject), close };
 }
 
 function status(source: LiveSource): SourceStatus {

@@ -20,11 +20,15 @@ import {
   type ShardReply,
   type ShardRequest,
 } from './protocol.js';
-import type { MsgHdrs, NatsConnection } from 'nats';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { MsgHdrs, NatsConnection, Subscription } from 'nats';
 import type { NatsModule } from '../load-nats.js';
 import { consumeOrdered, type ConsumerStart, type ResumeGap } from '../sources/jetstream.js';
 import type { IngestReport } from '../ingest.js';
 import { copyReport, emptyReport, sumReports } from '../sources/ingest-target.js';
+
+/** How often a replaying shard checks whether it has caught up (ms). */
+const READY_POLL_MS = 50;
 
 /** Answers one query for partition `spec` from `index`; never throws. */
 export function answerQuery(index: ActivityIndex, spec: PartitionSpec, request: ShardRequest): ShardReply {
@@ -125,9 +129,14 @@ interface FeedMessage {
   headers?: MsgHdrs | undefined;
 }
 
-/** A feed read from a subject; `sequence()` is the last stream sequence handled (JetStream), else 0. */
+/**
+ * A feed read from a subject; `sequence()` is the last stream sequence handled
+ * (JetStream), else 0; `caughtUp()`: it has handled what the stream held for it at
+ * start (a core subscription at once).
+ */
 interface Feed {
   sequence(): number;
+  caughtUp(): boolean;
   readonly resumeGap: ResumeGap | null;
   close(): Promise<void>;
 }
@@ -142,7 +151,7 @@ async function openFeed(connection: NatsConnection, subject: string, transport: 
       },
     });
     await connection.flush();
-    return { sequence: () => 0, resumeGap: null, close: () => subscription.drain().catch(() => undefined) };
+    return { sequence: () => 0, caughtUp: () => true, resumeGap: null, close: () => subscription.drain().catch(() => undefined) };
   }
   const after = 'after' in transport.start ? transport.start.after : 0;
   let sequence = after;
@@ -152,6 +161,7 @@ async function openFeed(connection: NatsConnection, subject: string, transport: 
   });
   return {
     sequence: () => sequence,
+    caughtUp: () => consumer.catchUpSequence !== null && sequence >= consumer.catchUpSequence,
     get resumeGap() {
       return consumer.resumeGap;
     },
@@ -163,7 +173,7 @@ async function openFeed(connection: NatsConnection, subject: string, transport: 
 export interface PartitionFeed {
   readonly subject: string;
   readonly report: IngestReport;
-  stats(): { messages: number; bytes: number; mismatchedBatches: number; sequence: number; resumeGap: ResumeGap | null };
+  stats(): { messages: number; bytes: number; mismatchedBatches: number; sequence: number; resumeGap: ResumeGap | null; caughtUp: boolean };
   close(): Promise<IngestReport>;
 }
 
@@ -207,7 +217,7 @@ export async function subscribePartitionFeed(
     get report() {
       return report;
     },
-    stats: () => ({ ...counts, sequence: feed.sequence(), resumeGap: feed.resumeGap }),
+    stats: () => ({ ...counts, sequence: feed.sequence(), resumeGap: feed.resumeGap, caughtUp: feed.caughtUp() }),
     async close() {
       await feed.close();
       return copyReport(report);
@@ -225,6 +235,15 @@ export interface ShardStats {
 
 export interface RunningShard {
   stats(): ShardStats;
+  /**
+   * Resolves with true once the shard answers queries (false: closed before): it joins
+   * its partition's queue group only when the views written to it have been replayed
+   * (JetStream) and `ready()` holds, so a replica still replaying never gives an
+   * incomplete answer.
+   */
+  readonly answering: Promise<boolean>;
+  /** Read from JetStream: whether the views the stream held at start are recorded (core NATS: true). */
+  viewsCaughtUp(): boolean;
   /** The subject of the views written to this partition (C.views.<p>). */
   readonly viewsSubject: string;
   /** Read from JetStream: the stream sequence of the last batch of views recorded. */
@@ -237,7 +256,9 @@ export interface RunningShard {
  * Serves partition `spec` of cluster `cluster` on `connection`: answers C.query.<p>
  * in the queue group C.shard.<p>, records the views written to C.views.<p> (read
  * through `viewsTransport`), and answers C.shards (every shard announces its
- * partition and N, for a client's check at start).
+ * partition and N, for a client's check at start). Queries are answered from when the
+ * views feed has caught up and `ready()` (default: always) holds — a caller with other
+ * feeds of the partition passes their catching up here (checked every 50 ms).
  */
 export async function startShard(
   index: ActivityIndex,
@@ -246,6 +267,7 @@ export async function startShard(
   cluster: string,
   warn: (message: string) => void = () => undefined,
   viewsTransport: FeedTransport = { kind: 'core' },
+  ready: () => boolean = () => true,
 ): Promise<RunningShard> {
   const counts: ShardStats = { queries: 0, viewsRecorded: 0, viewsRefused: 0, mismatchedBatches: 0 };
   const decoder = new TextDecoder();
@@ -253,21 +275,6 @@ export async function startShard(
   const announcing = connection.subscribe(announceSubject(cluster), {
     callback: (error, message) => {
       if (error === null) message.respond(announcement);
-    },
-  });
-  const queries = connection.subscribe(querySubject(cluster, spec.index), {
-    queue: queryQueue(cluster, spec.index),
-    callback: (error, message) => {
-      if (error !== null) return;
-      counts.queries++;
-      let request: ShardRequest;
-      try {
-        request = JSON.parse(decoder.decode(message.data)) as ShardRequest;
-      } catch {
-        message.respond(JSON.stringify({ partition: spec.index, partitions: spec.count, error: { name: 'Error', code: 'EINTERNAL', message: 'the query is not JSON' } }));
-        return;
-      }
-      message.respond(JSON.stringify(answerQuery(index, spec, request)));
     },
   });
   const views = await openFeed(connection, viewsSubject(cluster, spec.index), viewsTransport, (message) => {
@@ -294,13 +301,45 @@ export async function startShard(
       warn(`recording views: ${(failure as Error).message}`);
     }
   });
+  const answer = () =>
+    connection.subscribe(querySubject(cluster, spec.index), {
+      queue: queryQueue(cluster, spec.index),
+      callback: (error, message) => {
+        if (error !== null) return;
+        counts.queries++;
+        let request: ShardRequest;
+        try {
+          request = JSON.parse(decoder.decode(message.data)) as ShardRequest;
+        } catch {
+          message.respond(JSON.stringify({ partition: spec.index, partitions: spec.count, error: { name: 'Error', code: 'EINTERNAL', message: 'the query is not JSON' } }));
+          return;
+        }
+        message.respond(JSON.stringify(answerQuery(index, spec, request)));
+      },
+    });
+  let queries: Subscription | null = null;
+  let stopped = false;
+  const answering = (async () => {
+    while (!stopped && !(views.caughtUp() && ready())) await delay(READY_POLL_MS);
+    if (stopped) return false;
+    queries = answer();
+    await connection.flush();
+    return true;
+  })().catch((failure: unknown) => {
+    warn(`joining the query group: ${(failure as Error).message}`);
+    return false;
+  });
   await connection.flush();
   return {
     stats: () => ({ ...counts }),
+    answering,
+    viewsCaughtUp: () => views.caughtUp(),
     viewsSubject: viewsSubject(cluster, spec.index),
     viewsSequence: () => views.sequence(),
     async close() {
-      await Promise.all([announcing, queries].map((subscription) => subscription.drain().catch(() => undefined)));
+      stopped = true;
+      await answering.catch(() => undefined);
+      await Promise.all([announcing, queries].map((subscription) => subscription?.drain().catch(() => undefined)));
       await views.close();
     },
   };

@@ -63,6 +63,8 @@ export interface JetStreamSourceStats extends ConnectionStats {
   sequence: number;
   /** Set when a resume found the stream without the messages right after its position. */
   resumeGap: ResumeGap | null;
+  /** Whether the index holds every message the stream had for this source when it started. */
+  caughtUp: boolean;
 }
 
 export interface JetStreamSource {
@@ -119,7 +121,11 @@ export async function subscribeJetStream(index: IngestTarget, options: JetStream
     get report() {
       return report();
     },
-    stats: () => ({ messages: feeder.counts.messages, bytes: feeder.counts.bytes, sequence: sequence(), ...counts, resumeGap: consumer.resumeGap }),
+    stats: () => {
+      const target = consumer.catchUpSequence;
+      const caughtUp = target !== null && (target === 0 || sequence() >= target);
+      return { messages: feeder.counts.messages, bytes: feeder.counts.bytes, sequence: sequence(), ...counts, resumeGap: consumer.resumeGap, caughtUp };
+    },
     position: () => ({ kind: 'jetstream', stream, subject, sequence: sequence(), report: copyReport(report()) }),
     close() {
       closing ??= (async () => {
@@ -149,6 +155,12 @@ export type ConsumerStart = { after: number } | { since: number };
 export interface OrderedConsumer {
   /** Set when `after` named a sequence the stream no longer holds the messages after. */
   readonly resumeGap: ResumeGap | null;
+  /**
+   * The stream sequence whose handling means the consumer has read everything the
+   * stream held for it at start (0: nothing to read), or null while not yet known. The
+   * caller is caught up once it has handled this sequence.
+   */
+  readonly catchUpSequence: number | null;
   /** Stops delivery; resolves once the last message handed over has been handled. */
   stop(): Promise<void>;
 }
@@ -179,13 +191,26 @@ export async function consumeOrdered(
       ? { deliver_policy: nats.DeliverPolicy.StartSequence, opt_start_seq: start.after + 1 }
       : { deliver_policy: nats.DeliverPolicy.StartTime, opt_start_time: new Date(start.since).toISOString() }),
   });
+  // Caught up: a message delivered with nothing pending after it (JsMsg info.pending, the
+  // consumer's num_pending at delivery), or the consumer's first info showing nothing
+  // delivered and nothing pending (nothing to read). Not info's delivered.stream_seq: a
+  // filtered consumer moves it past messages of other subjects it never delivers.
+  let catchUpSequence: number | null = null;
   const messages = await consumer.consume();
   const consuming = (async () => {
-    for await (const message of messages) onMessage(message);
+    for await (const message of messages) {
+      if (catchUpSequence === null && message.info.pending === 0) catchUpSequence = message.seq;
+      onMessage(message);
+    }
   })();
+  const first = await consumer.info();
+  if (catchUpSequence === null && first.num_pending === 0 && first.delivered.consumer_seq === 0) catchUpSequence = 0;
   return {
     get resumeGap() {
       return resumeGap;
+    },
+    get catchUpSequence() {
+      return catchUpSequence;
     },
     async stop() {
       messages.stop();
