@@ -122,20 +122,21 @@ export async function startServe(args: string[], { cwd = ROOT, command = 'serve'
       throw new Error(`serve exited with ${code}: ${stderr}`);
     }),
   ]);
+  const get: Served['get'] = async (pathAndQuery, init) => {
+    const response = await fetch(url + pathAndQuery, init);
+    const text = await response.text();
+    const json = (response.headers.get('content-type') ?? '').startsWith('application/json');
+    return { status: response.status, body: json && text.length > 0 ? JSON.parse(text) : text, headers: response.headers };
+  };
   return {
     url: url!,
     child,
     stderr: () => stderr,
-    async get(pathAndQuery, init) {
-      const response = await fetch(url + pathAndQuery, init);
-      const text = await response.text();
-      const json = (response.headers.get('content-type') ?? '').startsWith('application/json');
-      return { status: response.status, body: json && text.length > 0 ? JSON.parse(text) : text, headers: response.headers };
-    },
+    get,
     async ready() {
       await waitFor(
         async () => {
-          const { status, body } = await this.get('/readyz');
+          const { status, body } = await get('/readyz');
           return `${status} ${JSON.stringify(body)}`;
         },
         (answer) => answer.startsWith('200 '),
