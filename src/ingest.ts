@@ -305,11 +305,11 @@ function formatTraits(format: NativeFormat, formatText: string, userList: string
       const paths = typeof fields === 'object' && fields !== null ? (fields as { method?: unknown; agent?: unknown }) : {};
       return { method: paths.method !== undefined, agent: paths.agent !== undefined };
     }
+    // W3C: cs-method and cs(User-Agent) when the file's #Fields: lists them, which is
+    // known only from the file: the options are taken, and a line of a #Fields: without
+    // the field passes that rule (docs/ingest.md). ALB: the request's method, user_agent.
     case 'w3c':
-    case 'alb':
-      // The presets' JSON, W3C's cs-method/cs(User-Agent) and ALB's request and agent
-      // hold a method and an agent, not read by the view rules yet (docs/semantics.md).
-      return { method: false, agent: false };
+    case 'alb': return { method: true, agent: true };
     default: return addon.logFormatTraits(format, formatText, userList);
   }
 }

@@ -146,12 +146,26 @@ export type RefLine = { view: RefView } | { reason: string };
 const inRange = (status: string) => /^[1-5]\d\d$/.test(status) && Number(status) >= 200 && Number(status) <= 399;
 
 /**
+ * A W3C user agent as the browser sent it (docs/ingest.md): percent-decoded twice
+ * (CloudFront writes %20, sometimes %2520), then '+' read as a space (IIS). Bytes are
+ * kept as latin1 characters: the tokens are ASCII.
+ */
+export function w3cAgentAsSent(agent: string): string {
+  const decode = (s: string) => s.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return decode(decode(agent)).replaceAll('+', ' ');
+}
+
+/**
  * W3C extended logs, read as docs/ingest.md describes them: '#' lines are directives
  * (filtered; a #Fields: without date, time or cs-uri-stem is no-fields), a data line
  * before any #Fields: is no-fields, values are split on tabs when the first data line
  * after #Fields: has one, else on spaces; the user is cs-username unless '-', else c-ip.
+ * Then the view rules (`rules`, the library's defaults when omitted): the method is
+ * cs-method, the agent cs(User-Agent) as sent (w3cAgentAsSent; a '+' in a token is a
+ * space too); a #Fields: without one of them passes that rule.
  */
-export function referenceW3c(text: string, keepQuery = false): RefLine[] {
+export function referenceW3c(text: string, keepQuery = false, rules: RefOptions = {}): RefLine[] {
+  const w3cRules: RefOptions = rules.crawlers === undefined ? rules : { ...rules, crawlers: rules.crawlers.map((t) => t.replaceAll('+', ' ')) };
   let names: string[] | undefined;
   let separator: string | undefined;
   const out: RefLine[] = [];
@@ -210,7 +224,9 @@ export function referenceW3c(text: string, keepQuery = false): RefLine[] {
     let page = stem.split('#')[0]!;
     if (!keepQuery) page = page.split('?')[0]!;
     else if (query !== undefined && query !== '-' && query !== '') page += `?${query}`;
-    out.push({ view: { user, page, ts } });
+    const agent = get('cs(User-Agent)');
+    const rule = viewRuleReason({ method: get('cs-method'), page, agentFormat: true, agent: agent === undefined ? undefined : w3cAgentAsSent(agent) }, w3cRules);
+    out.push(rule === undefined ? { view: { user, page, ts } } : { reason: rule });
   }
   return out;
 }
@@ -248,9 +264,10 @@ function albFields(line: string): string[] | undefined {
  * AWS ALB access log lines, read as docs/ingest.md describes them: user = the client
  * address without its port, page = the request target's path, time =
  * request_creation_time (field 22), status = elb_status_code; fields after
- * request_creation_time are not read.
+ * request_creation_time are not read. Then the view rules (`rules`, the defaults when
+ * omitted) with the request's method and user_agent (field 14).
  */
-export function referenceAlb(text: string): RefLine[] {
+export function referenceAlb(text: string, rules: RefOptions = {}): RefLine[] {
   return text.split('\n').map((line): RefLine => {
     const f = albFields(line);
     if (f === undefined || f.length < 23) return { reason: 'malformed' };
@@ -263,6 +280,8 @@ export function referenceAlb(text: string): RefLine[] {
     const parts = f[12]!.split(' ');
     if (parts.length !== 3 || !/^HTTP\/\d+(\.\d+)?$/.test(parts[2]!)) return { reason: 'malformed' };
     const page = pageOfTarget(parts[1]!, false);
-    return page === undefined ? { reason: 'malformed' } : { view: { user, page, ts } };
+    if (page === undefined) return { reason: 'malformed' };
+    const rule = viewRuleReason({ method: parts[0], page, agentFormat: true, agent: f[13] }, rules);
+    return rule === undefined ? { view: { user, page, ts } } : { reason: rule };
   });
 }

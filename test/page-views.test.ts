@@ -194,6 +194,43 @@ describe('what counts as a page view: options', () => {
     expect(reasonOf(`{"u":"u","p":"/a","t":${T}}`, { format: 'ndjson', fields })).toBeUndefined(); // both absent: unknown
   });
 
+  it("applies to 'w3c' (cs-method, cs(User-Agent)) and 'alb' (the request's method, user_agent)", () => {
+    const index = openIndex();
+    const w3c = [
+      '#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)',
+      '2026-11-28 10:00:00 10.0.0.1 GET /a 200 Mozilla/5.0+(X11;+Linux+x86_64)',
+      '2026-11-28 10:00:00 10.0.0.1 POST /a 200 Mozilla/5.0+(X11;+Linux+x86_64)',
+      '2026-11-28 10:00:00 10.0.0.1 HEAD /a 200 Mozilla/5.0+(X11;+Linux+x86_64)',
+      '2026-11-28 10:00:00 10.0.0.1 GET /a.css 200 Mozilla/5.0+(X11;+Linux+x86_64)',
+      '2026-11-28 10:00:00 10.0.0.1 GET /a 200 Mozilla/5.0+(compatible;+Googlebot/2.1;++http://www.google.com/bot.html)',
+      '2026-11-28 10:00:00 10.0.0.1 GET /a 200 -',
+      // A #Fields: without the method and the agent: those rules' parts pass.
+      '#Fields: date time c-ip cs-uri-stem sc-status',
+      '2026-11-28 10:00:00 10.0.0.1 /b 200',
+      '2026-11-28 10:00:00 10.0.0.1 /robots.txt 200',
+    ].join('\n');
+    expect(index.ingest(w3c, { format: 'w3c' })).toMatchObject({ accepted: 2, reasons: { filtered: 2, method: 2, static: 1, crawler: 3 } });
+    expect(index.ingest(w3c, { format: 'w3c', methods: 'any', ignoreStatic: false, ignoreCrawlers: false })).toMatchObject({ accepted: 8 });
+    expect(index.ingest(w3c, { format: 'w3c', methods: ['GET', 'HEAD'], crawlers: ['googlebot'] })).toMatchObject({ accepted: 3, reasons: { crawler: 3 } });
+    const albLine = (request: string, agent: string) =>
+      `https 2026-11-28T10:00:00.186641Z app/lb/50dc6c495c0c9188 10.0.0.2:2817 10.0.0.1:80 0.086 0.048 0.037 200 200 0 57 "${request}" "${agent}" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:t/73e2 "Root=1-58337281" "www.example.com" "-" 1 2026-11-28T10:00:00.000000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1`;
+    const alb = [
+      albLine('GET https://www.example.com:443/a HTTP/1.1', FIREFOX),
+      albLine('POST https://www.example.com:443/a HTTP/1.1', FIREFOX),
+      albLine('GET https://www.example.com:443/a.js HTTP/1.1', FIREFOX),
+      albLine('GET https://www.example.com:443/a HTTP/1.1', 'Mozilla/5.0 (compatible; bingbot/2.0)'),
+      albLine('GET https://www.example.com:443/a HTTP/1.1', '-'),
+    ].join('\n');
+    expect(index.ingest(alb, { format: 'alb' })).toMatchObject({ accepted: 1, reasons: { method: 1, static: 1, crawler: 2 } });
+    expect(index.ingest(alb, { format: 'alb', methods: 'any', ignoreStatic: false, ignoreCrawlers: false })).toMatchObject({ accepted: 5 });
+    index.close();
+  });
+
+  it('counts load balancer and Kubernetes health checks as crawlers (they are in the targets\' logs)', () => {
+    for (const agent of ['ELB-HealthChecker/2.0', 'kube-probe/1.29', 'GoogleHC/1.0']) expect(reasonOf(line({ agent }))).toBe('crawler');
+    for (const token of ['elb-healthchecker', 'kube-probe', 'googlehc']) expect(DEFAULT_CRAWLERS).toContain(token);
+  });
+
   it.each<[string, IngestOptions, RegExp]>([
     ['methods with ndjson', { format: 'ndjson', methods: ['GET'] }, /options\.methods does not apply to format 'ndjson'/],
     ['ignoreCrawlers with common', { format: 'common', ignoreCrawlers: false }, /options\.ignoreCrawlers does not apply to format 'common'.*user agent/],

@@ -36,12 +36,33 @@ describe("format: 'w3c'", () => {
 
   it('reads an IIS log whose #Fields: changes mid-file, as the reference does', () => {
     const report = checkAgainstReference(iis, referenceW3c(iis), { format: 'w3c' });
-    expect(report).toMatchObject({ accepted: 8, reasons: { filtered: 10, malformed: 1, 'bad-time': 1 } });
+    expect(report).toMatchObject({ accepted: 8, reasons: { filtered: 14, malformed: 1, 'bad-time': 1, method: 3, static: 2, crawler: 5 } });
     const index = openIndex({ userWindow: '7d' });
     index.ingest(iis, { format: 'w3c' });
     // cs-username when present, else c-ip; date + time in UTC.
     expect(index.lastUsers('/account/home.aspx')).toEqual([{ user: 'CORP\\alice', ts: Date.UTC(2026, 10, 28, 10, 5, 1) }]);
     expect(index.lastUsers('/reports/q3.aspx')).toEqual([{ user: '2001:db8::7', ts: Date.UTC(2026, 10, 28, 10, 0, 8) }]);
+    // A #Fields: without cs-method and cs(User-Agent): those rules' parts pass.
+    expect(index.lastUsers('/news/today.aspx')).toEqual([{ user: '203.0.113.9', ts: Date.UTC(2026, 10, 28, 10, 10) }]);
+  });
+
+  it('applies the view rules to IIS lines: cs-method, and cs(User-Agent) with + for spaces', () => {
+    const index = openIndex({ userWindow: '7d' });
+    index.ingest(iis, { format: 'w3c' });
+    // Googlebot and bingbot (their agents hold '+' for spaces), an agent '-', robots.txt.
+    expect(index.lastUsers('/products/list.aspx')).toEqual([{ user: '203.0.113.9', ts: Date.UTC(2026, 10, 28, 10, 0, 1) }]);
+    expect(index.lastUsers('/default.aspx').map((r) => r.user)).toEqual(['203.0.113.9']);
+    expect(index.lastUsers('/products/item.aspx')).toEqual([]);
+    expect(index.lastUsers('/robots.txt')).toEqual([]);
+    // HEAD and POST are not page views; a stylesheet and an image are static.
+    expect(index.lastUsers('/reports/q4.aspx')).toEqual([]);
+    expect(index.lastUsers('/login.aspx')).toEqual([]);
+    expect(index.lastUsers('/css/site.css')).toEqual([]);
+    // The options apply to w3c: with every rule off, every sound line counts.
+    const all = { methods: 'any', ignoreStatic: false, ignoreCrawlers: false } as const;
+    expect(checkAgainstReference(iis, referenceW3c(iis, false, all), { format: 'w3c', ...all })).toMatchObject({ accepted: 18 });
+    const widened = { methods: ['GET', 'HEAD'], crawlers: ['bingbot'] } as const;
+    expect(checkAgainstReference(iis, referenceW3c(iis, false, widened), { format: 'w3c', ...widened })).toMatchObject({ accepted: 10, reasons: { crawler: 4 } });
   });
 
   it('keeps cs-uri-query with keepQuery, and takes the user list it is given', () => {
@@ -54,10 +75,33 @@ describe("format: 'w3c'", () => {
 
   it("reads CloudFront's tab-separated standard log", () => {
     const report = checkAgainstReference(cloudfront, referenceW3c(cloudfront), { format: 'w3c' });
-    expect(report).toMatchObject({ accepted: 4, reasons: { filtered: 3, malformed: 1 } });
+    expect(report).toMatchObject({ accepted: 3, reasons: { filtered: 3, malformed: 1, method: 3, static: 1, crawler: 4 } });
     const index = openIndex({ userWindow: '7d' });
     index.ingest(cloudfront, { format: 'w3c', user: 'x-forwarded-for|c-ip' });
+    // bingbot's agent double-encoded (%2520), HEAD and OPTIONS: not views.
     expect(index.lastUsers('/index.html').map((r) => r.user).sort()).toEqual(['198.51.100.1', '203.0.113.77']);
+    // Googlebot (%20 for spaces) and curl/ are crawlers.
+    expect(index.lastUsers('/docs/start.html')).toEqual([{ user: '198.51.100.1', ts: Date.UTC(2026, 10, 28, 10, 0, 1) }]);
+    expect(index.lastUsers('/api/subscribe')).toEqual([]);
+    expect(index.lastUsers('/assets/app.js')).toEqual([]);
+    expect(index.lastUsers('/about.html')).toEqual([]); // agent '-'
+  });
+
+  it("matches crawler tokens against the agent as the browser sent it (IIS '+', CloudFront %20 and %2520)", () => {
+    const index = openIndex({ userWindow: '7d' });
+    const fields = '#Fields: date time c-ip cs-method cs-uri-stem cs(User-Agent)';
+    const iisLine = (ip: string, agent: string) => `2026-11-28 10:00:00 ${ip} GET /a ${agent}`;
+    const cfLine = (ip: string, agent: string) => ['2026-11-28', '10:00:00', ip, 'GET', '/a', agent].join('\t');
+    const rules = { crawlers: ['Yahoo! Slurp', '+http://example.com/monitor'] } as const;
+    const options = { format: 'w3c', ...rules } as const;
+    const iisText = [fields, iisLine('1.1.1.1', 'Mozilla/5.0+(compatible;+Yahoo!+Slurp)'), iisLine('1.1.1.2', 'Mon/1.0+(++http://example.com/monitor)'), iisLine('1.1.1.3', 'Mozilla/5.0+(X11)')].join('\n');
+    const cfText = [fields, cfLine('2.2.2.1', 'Mozilla/5.0%20(compatible;%20Yahoo!%20Slurp)'), cfLine('2.2.2.2', 'Mozilla/5.0%2520(compatible;%2520Yahoo!%2520Slurp)'), cfLine('2.2.2.3', 'Mozilla/5.0%20(X11)')].join('\n');
+    for (const text of [iisText, cfText]) {
+      expect(checkAgainstReference(text, referenceW3c(text, false, rules), options)).toMatchObject({ accepted: 1, reasons: { crawler: 2 } });
+    }
+    index.ingest(iisText, options);
+    index.ingest(cfText, options);
+    expect(index.lastUsers('/a').map((r) => r.user).sort()).toEqual(['1.1.1.3', '2.2.2.3']);
   });
 
   it('rejects data lines before any #Fields: as no-fields, with samples', () => {
@@ -92,16 +136,22 @@ describe("format: 'alb'", () => {
 
   it('reads ALB access log entries as the reference does', () => {
     const report = checkAgainstReference(alb, referenceAlb(alb), { format: 'alb' });
-    expect(report).toMatchObject({ lines: 8, accepted: 4, reasons: { filtered: 3, malformed: 1 } });
+    expect(report).toMatchObject({ lines: 14, accepted: 4, reasons: { filtered: 3, malformed: 1, method: 2, static: 1, crawler: 3 } });
     const index = openIndex({ userWindow: '7d' });
     index.ingest(alb, { format: 'alb' });
     // The client address without its port; the path of the absolute-form target; the
-    // time is request_creation_time.
+    // time is request_creation_time. Not views: a POST, a HEAD, Googlebot and an agent
+    // '-' on the same page.
     expect(index.lastUsers('/docs/start')).toEqual([
       { user: '2001:db8::9', ts: Date.UTC(2026, 10, 28, 10, 0, 2, 998) },
       { user: '203.0.113.7', ts: Date.UTC(2026, 10, 28, 10, 0, 1, 712) },
     ]);
-    expect(index.lastUsers('/')).toEqual([{ user: '192.168.131.39', ts: Date.UTC(2026, 10, 28, 10) }]);
+    // AWS's own example line is curl's: a crawler.
+    expect(index.lastUsers('/')).toEqual([]);
+    expect(index.lastUsers('/static/site.css')).toEqual([]);
+    expect(index.lastUsers('/pricing')).toEqual([{ user: '203.0.113.7', ts: Date.UTC(2026, 10, 28, 10, 0, 8, 590) }]);
+    const all = { methods: 'any', ignoreStatic: false, ignoreCrawlers: false } as const;
+    expect(checkAgainstReference(alb, referenceAlb(alb, all), { format: 'alb', ...all })).toMatchObject({ accepted: 10 });
   });
 
   it('has no user option', () => {
@@ -118,7 +168,11 @@ describe('skiptrail replay --format w3c|alb', () => {
       expect(JSON.parse(w3c.stdout).lastUsers['/default.aspx']).toEqual([{ user: '203.0.113.9', ts: Date.UTC(2026, 10, 28, 10, 5) }]);
       const alb = await runCli(['replay', path.join(import.meta.dirname, 'fixtures', 'alb.log'), '--format', 'alb', '--last-users', '/', '--json', '--quiet']);
       expect(alb.code).toBe(0);
-      expect(JSON.parse(alb.stdout).lastUsers['/']).toEqual([{ user: '192.168.131.39', ts: Date.UTC(2026, 10, 28, 10) }]);
+      expect(JSON.parse(alb.stdout).lastUsers['/']).toEqual([]); // curl: a crawler
+      const counted = await runCli(['replay', path.join(import.meta.dirname, 'fixtures', 'alb.log'), '--format', 'alb', '--count-crawlers', '--methods', 'GET,HEAD', '--last-users', '/', '--json', '--quiet']);
+      expect(counted.code).toBe(0);
+      expect(JSON.parse(counted.stdout).lastUsers['/']).toEqual([{ user: '192.168.131.39', ts: Date.UTC(2026, 10, 28, 10) }]);
+      expect(JSON.parse(counted.stdout).report).toMatchObject({ accepted: 8, reasons: { static: 1 } });
       const bad = await runCli(['replay', path.join(import.meta.dirname, 'fixtures', 'alb.log'), '--format', 'elb', '--quiet']);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/--format must be .*w3c or alb/);
@@ -152,7 +206,7 @@ describe('a line made from random values', () => {
         };
         const text = [`#Fields: ${order.join(' ')}`, ...rows.map((r) => order.map((n) => value(n, r)).join(sep))].join('\n');
         const index = openIndex({ userWindow: '100000d' });
-        const report = index.ingest(text, { format: 'w3c', keepQuery: true });
+        const report = index.ingest(text, { format: 'w3c', keepQuery: true, ignoreStatic: false });
         expect(report).toMatchObject({ lines: rows.length + 1, accepted: rows.length, rejected: 1, reasons: { filtered: 1 } });
         const views = rows.map((r) => ({ user: r.user, page: r.query === undefined ? r.page : `${r.page}?${r.query}`, ts: r.ts }));
         for (const v of views) expect(index.lastUsers(v.page, 30)).toContainEqual({ user: v.user, ts: latest(views, v) });
@@ -174,13 +228,15 @@ describe('a line made from random values', () => {
         };
         const text = rows.map(line).join('\n');
         const index = openIndex({ userWindow: '100000d' });
-        const report = index.ingest(text, { format: 'alb' });
+        const report = index.ingest(text, { format: 'alb', ignoreStatic: false, ignoreCrawlers: false });
         expect(report).toMatchObject({ lines: rows.length, accepted: rows.length });
+        // Under the default rules a random agent may be a crawler's: as the reference says.
+        expect(openIndex({ userWindow: '100000d' }).ingest(text, { format: 'alb' }).accepted).toBe(referenceAlb(text).filter((r) => 'view' in r).length);
         const views = rows.map(({ row, ip }) => ({ user: ip.replace(/^\[(.*)\]$/, '$1'), page: row.page, ts: row.ts }));
         for (const v of views) expect(index.lastUsers(v.page, 30)).toContainEqual({ user: v.user, ts: latest(views, v) });
         const mutated = index.ingest(mutate(text, mutations), { format: 'alb' });
         expect(mutated.lines).toBe(mutated.accepted + mutated.rejected);
-        expect(referenceAlb(text).every((r) => 'view' in r)).toBe(true);
+        expect(referenceAlb(text, { ignoreStatic: false, ignoreCrawlers: false }).every((r) => 'view' in r)).toBe(true);
       }),
       { numRuns: 100 },
     );

@@ -66,6 +66,8 @@ bool BuildPlan(const std::vector<ListField>& list, char separator, std::string_v
     PlanField& field = plan->fields[i];
     if (field.role != FieldRole::kUserCandidate) field.directive.clear();
     if (field.role == FieldRole::kStatus) plan->has_status = true;
+    if (field.role == FieldRole::kMethod || field.role == FieldRole::kRequestLine) plan->has_method = true;
+    if (field.role == FieldRole::kAgent) plan->has_agent = true;
     if (field.role != FieldRole::kIgnore) last_used = i + 1;
     const std::string& next = plan->literals[i + 1];
     field.end = field.quoted       ? FieldEnd::kQuote
@@ -85,6 +87,8 @@ ListField W3cField(std::string_view name) {
   else if (name == "cs-uri-stem") f.role = FieldRole::kPath;
   else if (name == "cs-uri-query") f.role = FieldRole::kArgs;
   else if (name == "sc-status") f.role = FieldRole::kStatus;
+  else if (name == "cs-method") f.role = FieldRole::kMethod;
+  else if (name == "cs(User-Agent)") f.role = FieldRole::kAgent;  // '+' or %XX for spaces (view-rules.h)
   for (std::string_view user : kW3cUserFields) {
     if (name == user) f.user_name = user;
   }
@@ -154,8 +158,10 @@ FormatPlan AlbPlan() {
   ListField client;
   client.user_name = "client:port";
   client.strip_port = true;
-  ListField status, request, created, quoted;
+  ListField status, request, agent, created, quoted;
   status.role = FieldRole::kStatus;
+  agent.role = FieldRole::kAgent;  // "-" when the client sent none
+  agent.quoted = true;
   request.role = FieldRole::kRequestLine;
   request.quoted = true;
   created.role = FieldRole::kTimeIso;
@@ -172,7 +178,7 @@ FormatPlan AlbPlan() {
       ignored,  // target_status_code
       ignored, ignored,  // received_bytes, sent_bytes
       request,  // "request"
-      quoted,   // "user_agent"
+      agent,    // "user_agent"
       ignored, ignored, ignored,  // ssl_cipher, ssl_protocol, target_group_arn
       quoted, quoted, quoted,     // "trace_id", "domain_name", "chosen_cert_arn"
       ignored,  // matched_rule_priority

@@ -22,14 +22,14 @@ bool CheckW3cUserList(std::string_view user_list, std::string* error);
 
 // Compiles the field names of a "#Fields:" directive (the text after the colon) with
 // values separated by `separator` (' ' for IIS, '\t' for CloudFront). Unknown names are
-// fields the plan does not use. Returns false with *error when the list lacks date,
+// fields the plan does not use; cs-method and cs(User-Agent) are read for the view rules. Returns false with *error when the list lacks date,
 // time, cs-uri-stem, or every field of the user list. REQUIRES: CheckW3cUserList passed.
 bool CompileW3cFields(std::string_view fields, std::string_view user_list, char separator, FormatPlan* plan,
                       std::string* error);
 
 // The ALB access log plan: user = the client address without its port, page = the
 // request's path (absolute-form, as ALB logs it), time = request_creation_time, status =
-// elb_status_code. Fields after request_creation_time are not read (AWS appends new ones).
+// elb_status_code; the method (the request's) and user_agent for the view rules. Fields after request_creation_time are not read (AWS appends new ones).
 FormatPlan AlbPlan();
 
 }  // namespace skiptrail

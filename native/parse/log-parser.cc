@@ -44,7 +44,7 @@ JsonFieldSpecs JsonFieldsOf(const ParserOptions& options) {
 
 LogParser::LogParser(const ParserOptions& options)
     : options_(options),
-      view_rules_(options.rules),
+      view_rules_(options.rules, options.format == LogFormat::kW3c ? AgentCoding::kW3c : AgentCoding::kAsSent),
       page_is_path_((options.format == LogFormat::kCombined || options.format == LogFormat::kCommon ||
                      options.format == LogFormat::kCompiled) &&
                     !options.keep_query) {

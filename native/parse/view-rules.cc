@@ -21,6 +21,43 @@ std::string LowerString(std::string_view s) {
 
 inline uint16_t Bigram(unsigned char a, unsigned char b) { return static_cast<uint16_t>(a << 8 | b); }
 
+inline int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
+  return -1;
+}
+
+// One pass of percent-decoding from `in` to *out: "%XX" (two hex digits) becomes its
+// byte, anything else is kept. Returns whether anything was decoded.
+bool PercentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  bool decoded = false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    int hi, lo;
+    if (in[i] == '%' && i + 2 < in.size() && (hi = HexValue(in[i + 1])) >= 0 && (lo = HexValue(in[i + 2])) >= 0) {
+      out->push_back(static_cast<char>(hi << 4 | lo));
+      i += 2;
+      decoded = true;
+    } else {
+      out->push_back(in[i]);
+    }
+  }
+  return decoded;
+}
+
+// A W3C agent as the browser sent it (view-rules.h): percent-decoded at most twice
+// (CloudFront's %2520), then '+' read as a space (IIS), into *out; *once is scratch.
+void DecodeW3cAgent(std::string_view agent, std::string* once, std::string* out) {
+  if (PercentDecode(agent, once)) {
+    PercentDecode(*once, out);
+  } else {
+    out->swap(*once);
+  }
+  for (char& c : *out) {
+    if (c == '+') c = ' ';
+  }
+}
+
 }  // namespace
 
 // [p, p + n), n <= kMaxExtensionBytes, lower-cased and zero-padded to two words.
@@ -52,8 +89,9 @@ const std::vector<std::string>& DefaultStaticExtensions() {
 
 const std::vector<std::string>& DefaultCrawlerTokens() {
   // Search and SEO crawlers, link-preview fetchers, archivers, headless browsers and
-  // audit tools, uptime monitors, HTTP libraries and command-line clients: programs,
-  // not readers. "bot" alone covers Googlebot, bingbot, YandexBot, AhrefsBot, GPTBot,
+  // audit tools, uptime monitors and load balancers' health checks (AWS ELB,
+  // Kubernetes probes, Google Cloud's), HTTP libraries and command-line clients:
+  // programs, not readers. "bot" alone covers Googlebot, bingbot, YandexBot, AhrefsBot, GPTBot,
   // Slackbot, UptimeRobot and most others.
   static const std::vector<std::string> kList = {
       "bot",          "crawl",          "spider",         "slurp",         "archiver",
@@ -62,13 +100,14 @@ const std::vector<std::string>& DefaultCrawlerTokens() {
       "curl/",        "wget/",          "python-requests", "python-urllib", "aiohttp",
       "httpx",        "go-http-client", "java/",          "okhttp",        "httpclient",
       "libwww-perl",  "node-fetch",     "axios/",         "scrapy",        "postmanruntime",
-      "pingdom",      "statuscake",     "site24x7",       "check_http",    "zgrab",
+      "pingdom",      "statuscake",     "site24x7",       "check_http",    "elb-healthchecker",
+      "kube-probe",   "googlehc",       "zgrab",
       "nmap",         "masscan",        "nikto",          "sqlmap",
   };
   return kList;
 }
 
-ViewClassifier::ViewClassifier(const ViewRules& rules) : methods_(rules.methods) {
+ViewClassifier::ViewClassifier(const ViewRules& rules, AgentCoding coding) : coding_(coding), methods_(rules.methods) {
   std::vector<Extension> given;
   for (const std::string& extension : rules.static_extensions) {
     if (!extension.empty() && extension.size() <= kMaxExtensionBytes) given.push_back(Pack(extension));
@@ -88,7 +127,12 @@ ViewClassifier::ViewClassifier(const ViewRules& rules) : methods_(rules.methods)
   }
   for (const std::string& token : rules.crawler_tokens) {
     if (token.empty()) continue;
-    const std::string lower = LowerString(token);
+    std::string lower = LowerString(token);
+    if (coding_ == AgentCoding::kW3c) {  // '+' and ' ' are one byte in a W3C agent
+      for (char& c : lower) {
+        if (c == '+') c = ' ';
+      }
+    }
     const unsigned char a = static_cast<unsigned char>(lower[0]);
     if (lower.size() >= 2) {
       tokens_.push_back({Bigram(a, static_cast<unsigned char>(lower[1])), lower});
@@ -132,7 +176,12 @@ bool ViewClassifier::IsCrawler(std::string_view agent) {
   slot.used = true;
   slot.hash = hash;
   slot.agent.assign(agent.data(), agent.size());
-  slot.crawler = HasCrawlerToken(agent);
+  if (coding_ == AgentCoding::kW3c) {
+    DecodeW3cAgent(agent, &decode_scratch_, &decoded_);
+    slot.crawler = HasCrawlerToken(decoded_);
+  } else {
+    slot.crawler = HasCrawlerToken(agent);
+  }
   return slot.crawler;
 }
 

@@ -14,6 +14,11 @@
 //            non-empty; a line without an agent (common, ndjson without an agent path,
 //            a format string without the User-Agent header, a Traefik line whose
 //            headers were dropped) passes the agent part.
+//            A W3C agent (AgentCoding::kW3c) is matched as the browser sent it: IIS
+//            writes a space as '+', CloudFront percent-encodes (%20, sometimes twice:
+//            %2520), so the agent is percent-decoded (twice) and its '+' read as a space;
+//            a '+' in a token is read as a space too, so that "+http" and "Yahoo! Slurp"
+//            match what IIS wrote for them.
 // The three run in that order, after everything else about the line has been checked,
 // so that a line always gets the same reason.
 //
@@ -38,6 +43,9 @@ namespace skiptrail {
 
 enum class RejectReason : uint8_t;
 
+// How a format writes the user agent. kW3c: IIS's '+' for a space, CloudFront's %XX.
+enum class AgentCoding : uint8_t { kAsSent, kW3c };
+
 struct ViewRules {
   std::vector<std::string> methods;            // empty: every method counts
   std::vector<std::string> static_extensions;  // without the '.'; empty: no page is static
@@ -50,9 +58,10 @@ const std::vector<std::string>& DefaultCrawlerTokens();
 
 class ViewClassifier {
  public:
-  // Compiles the rules. REQUIRES: every extension and token is non-empty; extensions
-  // are at most kMaxExtensionBytes bytes (a longer one can never match and is dropped).
-  explicit ViewClassifier(const ViewRules& rules);
+  // Compiles the rules for agents written as `coding` says. REQUIRES: every extension
+  // and token is non-empty; extensions are at most kMaxExtensionBytes bytes (a longer
+  // one can never match and is dropped).
+  explicit ViewClassifier(const ViewRules& rules, AgentCoding coding = AgentCoding::kAsSent);
 
   static constexpr size_t kMaxExtensionBytes = 15;
 
@@ -62,15 +71,16 @@ class ViewClassifier {
   // spares a scan for them.
   RejectReason ClassifyRequest(std::string_view method, std::string_view page, bool page_is_path) const;
 
-  // The crawler rule, for a format that logs an agent: true when `agent` is empty, "-",
-  // or holds a token. REQUIRES: filters_agents().
+  // The crawler rule, for a format that logs an agent: true when `agent` (as logged) is
+  // empty, "-", or holds a token once decoded (AgentCoding). REQUIRES: filters_agents().
   bool IsCrawler(std::string_view agent);
 
   bool filters_agents() const { return !tokens_.empty(); }
   bool active() const { return !methods_.empty() || !extensions_.empty() || !tokens_.empty(); }
   bool filters_static() const { return !extensions_.empty(); }
 
-  // Whether `agent` holds a token (the empty and "-" rule excluded), uncached.
+  // Whether `agent`, as sent (decoded already), holds a token (the empty and "-" rule
+  // excluded), uncached.
   bool HasCrawlerToken(std::string_view agent) const;
 
  private:
@@ -82,7 +92,9 @@ class ViewClassifier {
     bool used = false, crawler = false;
     std::string agent;
   };
-  std::vector<CachedVerdict> cache_;  // kCacheSlots when tokens_ is non-empty
+  std::vector<CachedVerdict> cache_;  // kCacheSlots when tokens_ is non-empty, keyed by the agent as logged
+  AgentCoding coding_;
+  std::string decoded_, decode_scratch_;  // kW3c: the agent as sent, on a cache miss
 
   std::vector<std::string> methods_;
   // Extensions as lower-case bytes, zero-padded to 16 and read as two words, in an

@@ -1268,6 +1268,94 @@ void TestViewRules() {
   CHECK_EQ(std::string(RejectReasonName(RejectReason::kCrawler)), std::string("crawler"));
 }
 
+// The view rules on W3C (cs-method, cs(User-Agent) as IIS and CloudFront write it) and
+// ALB (the request's method, user_agent).
+void TestW3cAlbViewRules() {
+  g_test = "w3c/alb view rules";
+  ParserOptions w3c;
+  w3c.format = LogFormat::kW3c;
+  w3c = WithDefaultRules(w3c);
+  {
+    LogParser iis(w3c);
+    ParsedView v;
+    CHECK_EQ(iis.Parse("#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)", &v), RejectReason::kFiltered);
+    auto line = [](const char* method, const char* page, const char* agent) {
+      return std::string("2026-11-28 10:00:00 1.2.3.4 ") + method + " " + page + " 200 " + agent;
+    };
+    const std::string get = line("GET", "/a", "Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)");
+    CHECK_EQ(iis.Parse(get, &v), RejectReason::kNone);
+    CHECK_EQ(std::string(v.method), std::string("GET"));
+    CHECK_EQ(iis.Parse(line("POST", "/a", "Mozilla/5.0+(X11)"), &v), RejectReason::kMethod);
+    CHECK_EQ(iis.Parse(line("HEAD", "/a", "Mozilla/5.0+(X11)"), &v), RejectReason::kMethod);
+    CHECK_EQ(iis.Parse(line("GET", "/s.css", "Mozilla/5.0+(X11)"), &v), RejectReason::kStatic);
+    CHECK_EQ(iis.Parse(line("GET", "/a", "Mozilla/5.0+(compatible;+Googlebot/2.1;++http://www.google.com/bot.html)"), &v),
+             RejectReason::kCrawler);
+    CHECK_EQ(iis.Parse(line("GET", "/a", "Mozilla/5.0+(compatible;+bingbot/2.0;++http://www.bing.com/bingbot.htm)"), &v),
+             RejectReason::kCrawler);
+    CHECK_EQ(iis.Parse(line("GET", "/a", "-"), &v), RejectReason::kCrawler);  // no agent sent
+    CHECK_EQ(iis.Parse(line("GET", "/robots.txt", "Mozilla/5.0+(X11)"), &v), RejectReason::kCrawler);
+    // A #Fields: without cs-method or cs(User-Agent): that rule's part passes.
+    CHECK_EQ(iis.Parse("#Fields: date time c-ip cs-uri-stem sc-status", &v), RejectReason::kFiltered);
+    CHECK_EQ(iis.Parse("2026-11-28 10:00:00 1.2.3.4 /a 200", &v), RejectReason::kNone);
+    CHECK_EQ(iis.Parse("2026-11-28 10:00:00 1.2.3.4 /robots.txt 200", &v), RejectReason::kCrawler);
+  }
+  {
+    LogParser cloudfront(w3c);
+    ParsedView v;
+    CHECK_EQ(cloudfront.Parse("#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)", &v),
+             RejectReason::kFiltered);
+    auto line = [](const char* method, const char* agent) {
+      return std::string("2026-11-28\t10:00:00\t1.2.3.4\t") + method + "\t/a\t200\t" + agent;
+    };
+    CHECK_EQ(cloudfront.Parse(line("GET", "Mozilla/5.0%20(Windows%20NT%2010.0)"), &v), RejectReason::kNone);
+    CHECK_EQ(cloudfront.Parse(line("GET", "Mozilla/5.0%20(compatible;%20Googlebot/2.1;%20+http://www.google.com/bot.html)"), &v),
+             RejectReason::kCrawler);
+    CHECK_EQ(cloudfront.Parse(line("GET", "Mozilla/5.0%2520(compatible;%2520bingbot/2.0)"), &v), RejectReason::kCrawler);
+    CHECK_EQ(cloudfront.Parse(line("GET", "curl/8.4.0"), &v), RejectReason::kCrawler);
+    CHECK_EQ(cloudfront.Parse(line("DELETE", "Mozilla/5.0"), &v), RejectReason::kMethod);
+  }
+  {
+    // Tokens match the agent as sent: a token with a space matches IIS's '+' and
+    // CloudFront's %20 or %2520; an encoded token byte does not match by accident.
+    ParserOptions slurp = w3c;
+    slurp.rules.crawler_tokens = {"Yahoo! Slurp", "+http", "50%"};
+    LogParser parser(slurp);
+    ParsedView v;
+    CHECK_EQ(parser.Parse("#Fields: date time c-ip cs-uri-stem cs(User-Agent)", &v), RejectReason::kFiltered);
+    CHECK_EQ(parser.Parse("2026-11-28 10:00:00 1.2.3.4 /a Mozilla/5.0+(compatible;+Yahoo!+Slurp)", &v), RejectReason::kCrawler);
+    CHECK_EQ(parser.Parse("2026-11-28 10:00:00 1.2.3.4 /a Mozilla/5.0+(compatible;++http://x)", &v), RejectReason::kCrawler);
+    CHECK_EQ(parser.Parse("2026-11-28 10:00:00 1.2.3.4 /a Mozilla/5.0+(X11)", &v), RejectReason::kNone);
+    CHECK_EQ(parser.Parse("2026-11-28 10:00:00 1.2.3.4 /a Agent/50%25", &v), RejectReason::kCrawler);
+    CHECK_EQ(parser.Parse("2026-11-28 10:00:00 1.2.3.4 /a Agent/%2550", &v), RejectReason::kNone);  // "%50" is "P"
+    LogParser tabs(slurp);
+    CHECK_EQ(tabs.Parse("#Fields: date time c-ip cs-uri-stem cs(User-Agent)", &v), RejectReason::kFiltered);
+    CHECK_EQ(tabs.Parse("2026-11-28\t10:00:00\t1.2.3.4\t/a\tMozilla/5.0%20(compatible;%20Yahoo!%2520Slurp)", &v),
+             RejectReason::kCrawler);
+  }
+  {
+    // ALB: the method of "request", the agent of "user_agent" ("-" when none was sent).
+    ParserOptions alb;
+    alb.format = LogFormat::kAlb;
+    alb = WithDefaultRules(alb);
+    auto line = [](const std::string& request, const std::string& agent) {
+      return "https 2026-11-28T10:00:00.186641Z app/lb/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.086 0.048 "
+             "0.037 200 200 0 57 \"" + request + "\" \"" + agent +
+             "\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:t/73e2 \"Root=1-58337281\" "
+             "\"www.example.com\" \"-\" 1 2026-11-28T09:59:59.999000Z \"forward\" \"-\" \"-\" \"10.0.0.1:80\" \"200\"";
+    };
+    const std::string firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+    CHECK_EQ(Reason(alb, line("GET https://h:443/a HTTP/1.1", firefox)), RejectReason::kNone);
+    CHECK_EQ(Reason(alb, line("POST https://h:443/a HTTP/1.1", firefox)), RejectReason::kMethod);
+    CHECK_EQ(Reason(alb, line("HEAD https://h:443/a HTTP/1.1", firefox)), RejectReason::kMethod);
+    CHECK_EQ(Reason(alb, line("GET https://h:443/a.js?v=1 HTTP/1.1", firefox)), RejectReason::kStatic);
+    CHECK_EQ(Reason(alb, line("GET https://h:443/a HTTP/1.1", "Mozilla/5.0 (compatible; Googlebot/2.1)")), RejectReason::kCrawler);
+    CHECK_EQ(Reason(alb, line("GET https://h:443/a HTTP/1.1", "-")), RejectReason::kCrawler);
+    CHECK_EQ(Reason(alb, line("GET https://h:443/a HTTP/1.1", "ELB-HealthChecker/2.0")), RejectReason::kCrawler);
+    CHECK_EQ(Reason(alb, line("GET https://h:443/a HTTP/1.1", "kube-probe/1.29")), RejectReason::kCrawler);
+    CHECK_EQ(Reason(alb, line("GET https://h:443/a HTTP/1.1", "say \\\"bot\\\"")), RejectReason::kCrawler);
+  }
+}
+
 void TestFormatCompilerErrors() {
   g_test = "format compiler errors";
   auto error_of = [](FormatDialect dialect, const std::string& format, const std::string& user = "") {
@@ -1959,6 +2047,7 @@ int main(int argc, char** argv) {
   TestFormatCompilerErrors();
   TestCompiledMatchesCombined(fixture);
   TestViewRules();
+  TestW3cAlbViewRules();
   TestW3c();
   TestAlb();
   TestSessionLines();
