@@ -25,7 +25,7 @@ RejectReason LogParser::ParseAccessLog(const char* p, const char* end, ParsedVie
   const char* host_end = ScanField(p, end, ' ', ' ', ' ', &host_printable);
   if (host_end == host || host_end == end) return RejectReason::kMalformed;
   p = host_end + 1;
-  const char* ident_end = FieldEnd(p, end);
+  const char* ident_end = SpaceOrEnd(p, end);
   if (ident_end == p || ident_end == end) return RejectReason::kMalformed;
   // authuser may hold spaces (Apache and nginx log a name like "John Smith" raw): it
   // ends at the first " [", where the time starts.
@@ -54,10 +54,10 @@ RejectReason LogParser::ParseAccessLog(const char* p, const char* end, ParsedVie
   // status and bytes.
   if (p == end || *p != ' ') return RejectReason::kMalformed;
   const char* status = p + 1;
-  const char* status_end = FieldEnd(status, end);
+  const char* status_end = SpaceOrEnd(status, end);
   if (status_end == status || status_end == end) return RejectReason::kMalformed;
   const char* bytes = status_end + 1;
-  const char* bytes_end = FieldEnd(bytes, end);
+  const char* bytes_end = SpaceOrEnd(bytes, end);
   if (bytes_end == bytes) return RejectReason::kMalformed;
   if (!(bytes_end - bytes == 1 && *bytes == '-')) {
     for (const char* b = bytes; b < bytes_end; ++b) {

@@ -1,5 +1,7 @@
 #include "json-fields.h"
 
+#include <algorithm>
+
 namespace skiptrail {
 
 const std::string& JsonFieldSpecs::of(JsonRole role) const {
@@ -144,6 +146,24 @@ bool CompileJsonFields(const JsonFieldSpecs& specs, JsonFieldPlan* plan, std::st
       }
       ends_path[node] = true;
       leaves[r].push_back(node);
+    }
+  }
+  // Up to 8 bytes of `name` from `from` as a little-endian word, zero-padded.
+  auto word = [](const std::string& name, size_t from) {
+    uint64_t w = 0;
+    for (size_t i = std::min(name.size(), from + 8); i-- > from;) w = w << 8 | static_cast<unsigned char>(name[i]);
+    return w;
+  };
+  for (JsonPlanNode& node : plan->nodes) {
+    for (uint16_t child : node.children) {
+      const std::string& name = plan->nodes[child].name;
+      JsonPlanNode::ChildKey key;
+      key.length = static_cast<uint32_t>(name.size());
+      key.head = word(name, 0);
+      key.tail = name.size() > 8 ? word(name, name.size() - 8) : 0;
+      key.node = child;
+      node.keys.push_back(key);
+      node.child_lengths |= uint64_t{1} << (name.size() < 63 ? name.size() : 63);
     }
   }
   uint16_t next = 0;

@@ -58,6 +58,15 @@ bool ParseJsonFieldSpec(std::string_view spec, std::vector<std::vector<std::stri
 // (JSON.parse keeps the last duplicate) clears that range before it is read.
 struct JsonPlanNode {
   std::string name;                // the member name (empty for the root)
+  // For the reader's name match, per child: its name's length, its first 8 bytes and
+  // its last 8 bytes (zero-padded, as little-endian loads), and its node index.
+  struct ChildKey {
+    uint64_t head = 0, tail = 0;
+    uint32_t length = 0;
+    uint16_t node = 0;
+  };
+  std::vector<ChildKey> keys;
+  uint64_t child_lengths = 0;  // bit min(L, 63) set for each child's name of L bytes
   std::vector<uint16_t> children;  // node indexes
   int16_t slot = -1;               // the slot this node's value fills, or -1
   uint16_t slot_begin = 0, slot_end = 0;

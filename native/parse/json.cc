@@ -156,105 +156,82 @@ bool DecodeJsonString(const char* p, const char* end, std::string* dst) {
 
 namespace {
 
-// JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-const char* ScanJsonNumber(const char* p, const char* end) {
-  if (p < end && *p == '-') ++p;
-  if (p == end) return nullptr;
-  if (*p == '0') {
-    ++p;
-  } else if (IsDigit(*p)) {
-    while (p < end && IsDigit(*p)) ++p;
-  } else {
-    return nullptr;
+// true, false or null at p; just past it, or null.
+inline const char* ScanJsonLiteral(const char* p, const char* end) {
+  const size_t left = static_cast<size_t>(end - p);
+  switch (*p) {
+    case 't': return left >= 4 && std::memcmp(p, "true", 4) == 0 ? p + 4 : nullptr;
+    case 'f': return left >= 5 && std::memcmp(p, "false", 5) == 0 ? p + 5 : nullptr;
+    case 'n': return left >= 4 && std::memcmp(p, "null", 4) == 0 ? p + 4 : nullptr;
+    default: return nullptr;
   }
-  if (p < end && *p == '.') {
-    ++p;
-    if (p == end || !IsDigit(*p)) return nullptr;
-    while (p < end && IsDigit(*p)) ++p;
-  }
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    ++p;
-    if (p < end && (*p == '+' || *p == '-')) ++p;
-    if (p == end || !IsDigit(*p)) return nullptr;
-    while (p < end && IsDigit(*p)) ++p;
-  }
-  return p;
 }
 
-const char* ScanJsonLiteral(const char* p, const char* end) {
-  for (const char* word : {"true", "false", "null"}) {
-    const size_t n = std::strlen(word);
-    if (static_cast<size_t>(end - p) >= n && std::memcmp(p, word, n) == 0) return p + n;
-  }
-  return nullptr;
+// p is at an object member's name: returns just past its ':', or null.
+inline const char* SkipMemberName(const char* p, const char* end) {
+  bool escaped = false, printable = true;  // not used while skipping
+  if (p == end || *p != '"' || (p = ScanJsonStringInline(p + 1, end, &escaped, &printable)) == nullptr) return nullptr;
+  ++p;
+  if (p < end && *p == ':') return p + 1;
+  p = SkipJsonWs(p, end);
+  return p < end && *p == ':' ? p + 1 : nullptr;
 }
 
 }  // namespace
 
-// Skips one JSON value of any kind, checking its syntax. Iterative: *nesting is the
-// stack of open containers ('{' or '['), so depth is bounded by the line, not the
-// C++ stack.
+// Skips one JSON value of any kind, checking its syntax. Iterative: stack[0, depth) is
+// the stack of open containers ('{' or '['), kept in *nesting and grown as needed, so
+// depth is bounded by the line, not the C++ stack. Compact JSON (no whitespace between
+// tokens) takes the first branch of every check.
 const char* SkipJsonValue(const char* p, const char* end, std::string* nesting) {
-  nesting->clear();
   bool escaped = false, printable = true;  // not used while skipping
+  if (nesting->size() < 16) nesting->resize(16);
+  char* stack = &(*nesting)[0];
+  size_t depth = 0;
   for (;;) {
     // A value starts at p.
-    p = SkipJsonWs(p, end);
+    if (p < end && static_cast<unsigned char>(*p) <= ' ') p = SkipJsonWs(p, end);
     if (p == end) return nullptr;
-    switch (*p) {
-      case '{':
-        p = SkipJsonWs(p + 1, end);
-        if (p < end && *p == '}') {
-          ++p;
-          break;
-        }
-        nesting->push_back('{');
-        if (p == end || *p != '"' || (p = ScanJsonString(p + 1, end, &escaped, &printable)) == nullptr) return nullptr;
-        p = SkipJsonWs(p + 1, end);
-        if (p == end || *p != ':') return nullptr;
+    const char c = *p;
+    if (c == '"') {
+      if ((p = ScanJsonStringInline(p + 1, end, &escaped, &printable)) == nullptr) return nullptr;
+      ++p;
+    } else if (c == '{' || c == '[') {
+      ++p;
+      if (p < end && static_cast<unsigned char>(*p) <= ' ') p = SkipJsonWs(p, end);
+      if (p < end && *p == (c == '{' ? '}' : ']')) {
         ++p;
-        continue;
-      case '[':
-        p = SkipJsonWs(p + 1, end);
-        if (p < end && *p == ']') {
-          ++p;
-          break;
+      } else {
+        if (depth == nesting->size()) {
+          nesting->resize(2 * depth);
+          stack = &(*nesting)[0];
         }
-        nesting->push_back('[');
+        stack[depth++] = c;
+        if (c == '{' && (p = SkipMemberName(p, end)) == nullptr) return nullptr;
         continue;
-      case '"':
-        if ((p = ScanJsonString(p + 1, end, &escaped, &printable)) == nullptr) return nullptr;
-        ++p;
-        break;
-      case 't':
-      case 'f':
-      case 'n':
-        if ((p = ScanJsonLiteral(p, end)) == nullptr) return nullptr;
-        break;
-      default:
-        if ((p = ScanJsonNumber(p, end)) == nullptr) return nullptr;
-        break;
+      }
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      if ((p = ScanJsonLiteral(p, end)) == nullptr) return nullptr;
+    } else {
+      if ((p = ScanJsonNumber(p, end)) == nullptr) return nullptr;
     }
     // A value ended at p: close containers until one expects another element.
     for (;;) {
-      if (nesting->empty()) return p;
-      p = SkipJsonWs(p, end);
+      if (depth == 0) return p;
+      if (p < end && static_cast<unsigned char>(*p) <= ' ') p = SkipJsonWs(p, end);
       if (p == end) return nullptr;
-      const char open = nesting->back();
+      const char open = stack[depth - 1];
       if (*p == ',') {
         ++p;
         if (open == '{') {
-          p = SkipJsonWs(p, end);
-          if (p == end || *p != '"' || (p = ScanJsonString(p + 1, end, &escaped, &printable)) == nullptr) return nullptr;
-          p = SkipJsonWs(p + 1, end);
-          if (p == end || *p != ':') return nullptr;
-          ++p;
+          if (p < end && *p != '"') p = SkipJsonWs(p, end);
+          if ((p = SkipMemberName(p, end)) == nullptr) return nullptr;
         }
         break;
       }
-      if ((open == '{' && *p == '}') || (open == '[' && *p == ']')) {
+      if (*p == (open == '{' ? '}' : ']')) {
         ++p;
-        nesting->pop_back();
+        --depth;
         continue;
       }
       return nullptr;
@@ -262,14 +239,42 @@ const char* SkipJsonValue(const char* p, const char* end, std::string* nesting) 
   }
 }
 
-// A JSON number token read as a time in the unit 10^-shift... of a second: shift is the
-// power of ten that turns the unit into milliseconds (s: 3, ms: 0, us: -3, ns: -6).
-// The value must be an integer in its own unit unless allow_fraction (seconds may
-// carry a fraction); digits below a millisecond are then truncated, as Date.parse
-// truncates. Exact (no floating point), whatever the spelling: "1431857103000",
-// "1431857103000.0", "1.431857103e12", "-0". False for a fraction that is not allowed,
-// a negative value, or a time above kMaxTimeMs.
+namespace {
+
+// JsonNumberToMs for the spelling logs use: up to 15 integer digits, optionally '.' and
+// digits, no sign or exponent, in s or ms (shift >= 0). Returns false (and leaves *ok
+// unset) for any other token, which the general reading handles.
+bool PlainNumberToMs(const char* p, const char* end, int shift, bool allow_fraction, int64_t* ms, bool* ok) {
+  if (shift < 0) return false;
+  const char* q = p;
+  uint64_t value = 0;
+  while (q < end && IsDigit(*q)) value = value * 10 + static_cast<uint64_t>(*q++ - '0');
+  if (q == p || q - p > 15) return false;
+  bool fraction = false;
+  int scale = shift;  // powers of ten still to apply to value
+  if (q < end) {
+    if (*q != '.') return false;
+    const char* digits = ++q;
+    for (; q < end && IsDigit(*q); ++q) {
+      if (scale > 0) {
+        value = value * 10 + static_cast<uint64_t>(*q - '0');
+        --scale;
+      }
+      fraction |= *q != '0';
+    }
+    if (q == digits || q != end) return false;
+  }
+  for (; scale > 0; --scale) value *= 10;  // value < 10^15 * 10^3: no overflow
+  *ok = !(fraction && !allow_fraction) && value <= static_cast<uint64_t>(kMaxTimeMs);
+  if (*ok) *ms = static_cast<int64_t>(value);
+  return true;
+}
+
+}  // namespace
+
 bool JsonNumberToMs(const char* p, const char* end, int shift, bool allow_fraction, int64_t* ms) {
+  bool ok = false;
+  if (PlainNumberToMs(p, end, shift, allow_fraction, ms, &ok)) return ok;
   bool negative = false;
   if (p < end && *p == '-') negative = true, ++p;
   const char* int_begin = p;

@@ -63,6 +63,7 @@ LogParser::LogParser(const ParserOptions& options)
     std::string error;
     json_ok_ = CompileJsonFields(JsonFieldsOf(options_), &json_plan_, &error);
     json_slots_.resize(json_plan_.slots);
+    json_node_line_.assign(json_plan_.nodes.size(), 0);
     json_page_is_target_ = format != LogFormat::kNdjson;
   }
   if (options_.format == LogFormat::kCompiled) {

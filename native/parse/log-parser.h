@@ -257,6 +257,10 @@ class LogParser {
   bool json_ok_ = false;
   bool json_page_is_target_ = false;
   std::vector<JsonSlot> json_slots_;
+  // The number of the current JSON line (never 0), and per plan node the last line that
+  // met its member, so only a member met twice clears its slots.
+  uint32_t json_line_ = 0;
+  std::vector<uint32_t> json_node_line_;
 
   // kW3c: the last "#Fields:" list, compiled on the first data line after it (which
   // shows whether values are separated by spaces, IIS, or tabs, CloudFront).

@@ -6,6 +6,8 @@
 // recursion follows the plan, so it is at most kMaxJsonPathDepth deep whatever the line.
 // A member met twice takes its last value, as JSON.parse does: meeting it again clears
 // every slot under it before it is read ({"a":{"b":1},"a":{}} has no a.b).
+#include <algorithm>
+#include <cstring>
 #include <string_view>
 
 #include "calendar.h"
@@ -32,21 +34,50 @@ const char* ReadScalar(const char* p, const char* end, std::string* nesting, Jso
     v->escaped = false;
     v->printable = true;
     v->begin = p + 1;
-    v->end = ScanJsonString(v->begin, end, &v->escaped, &v->printable);
+    v->end = ScanJsonStringInline(v->begin, end, &v->escaped, &v->printable);
     if (v->end == nullptr) return nullptr;
     v->kind = Kind::kString;
     return v->end + 1;
   }
-  const char* after = SkipJsonValue(p, end, nesting);
-  if (after == nullptr) return nullptr;
   if (*p == '-' || IsDigit(*p)) {
     v->kind = Kind::kNumber;
     v->begin = p;
-    v->end = after;
-  } else {
-    v->kind = *p == 'n' ? Kind::kNull : *p == '{' ? Kind::kObject : Kind::kOther;
+    v->end = ScanJsonNumber(p, end);
+    return v->end;
   }
+  const char* after = SkipJsonValue(p, end, nesting);
+  if (after == nullptr) return nullptr;
+  v->kind = *p == 'n' ? Kind::kNull : *p == '{' ? Kind::kObject : Kind::kOther;
   return after;
+}
+
+// Whether the raw member name [name, name + length) is `key`'s. REQUIRES: the name's
+// closing quote is before `end` (so name + length < end).
+inline bool NameIs(const JsonPlanNode::ChildKey& key, const std::string& key_name, const char* name, size_t length,
+                   const char* end) {
+  if (key.length != length) return false;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (end - name >= 8) {
+    const uint64_t head = Load8(name);
+    if (length <= 8) return (length == 8 ? head : head & ((uint64_t{1} << (8 * length)) - 1)) == key.head;
+    if (head != key.head) return false;
+    if (length <= 16) return Load8(name + length - 8) == key.tail;
+  }
+#else
+  (void)end;
+#endif
+  return std::memcmp(name, key_name.data(), length) == 0;
+}
+
+// Skips a value no path needs, with the common kinds (strings, numbers) inline.
+inline const char* SkipUnneededValue(const char* p, const char* end, std::string* nesting) {
+  if (*p == '"') {
+    bool escaped = false, printable = true;  // not used
+    p = ScanJsonStringInline(p + 1, end, &escaped, &printable);
+    return p == nullptr ? nullptr : p + 1;
+  }
+  if (*p == '-' || IsDigit(*p)) return ScanJsonNumber(p, end);
+  return SkipJsonValue(p, end, nesting);
 }
 
 }  // namespace
@@ -64,43 +95,61 @@ const char* LogParser::ReadJsonSlot(const char* p, const char* end, int16_t slot
 }
 
 // p is just past a '{'. Reads the members against plan node `node`; returns just past
-// the closing '}', or null when the text is not valid JSON.
+// the closing '}', or null when the text is not valid JSON. Compact JSON (no whitespace
+// between tokens, what servers write) takes the first branch of every check.
 const char* LogParser::ReadJsonObject(const char* p, const char* end, uint16_t node) {
   const JsonPlanNode& n = json_plan_.nodes[node];
-  p = SkipJsonWs(p, end);
-  if (p < end && *p == '}') return p + 1;
+  if (p < end && *p != '"') {
+    p = SkipJsonWs(p, end);
+    if (p < end && *p == '}') return p + 1;
+  }
   for (;;) {
     if (p == end || *p != '"') return nullptr;
     bool name_escaped = false, name_printable = true;
     const char* name = p + 1;
-    const char* name_end = ScanJsonString(name, end, &name_escaped, &name_printable);
+    const char* name_end = ScanJsonStringInline(name, end, &name_escaped, &name_printable);
     if (name_end == nullptr) return nullptr;
-    std::string_view key(name, name_end - name);
-    bool matchable = true;
-    if (name_escaped) {
-      matchable = DecodeJsonString(name, name_end, &name_scratch_);
-      key = name_scratch_;
-    }
     const JsonPlanNode* child = nullptr;
     uint16_t child_index = 0;
-    if (matchable) {
+    if (!name_escaped) {
+      const size_t length = static_cast<size_t>(name_end - name);
+      if ((n.child_lengths >> (length < 63 ? length : 63)) & 1) {
+        for (const JsonPlanNode::ChildKey& key : n.keys) {
+          if (NameIs(key, json_plan_.nodes[key.node].name, name, length, end)) {
+            child = &json_plan_.nodes[key.node];
+            child_index = key.node;
+            break;
+          }
+        }
+      }
+    } else if (DecodeJsonString(name, name_end, &name_scratch_)) {  // else a lone surrogate: matches no name
       for (uint16_t c : n.children) {
-        if (json_plan_.nodes[c].name == key) {
+        if (json_plan_.nodes[c].name == name_scratch_) {
           child = &json_plan_.nodes[c];
           child_index = c;
           break;
         }
       }
     }
-    p = SkipJsonWs(name_end + 1, end);
-    if (p == end || *p != ':') return nullptr;
-    p = SkipJsonWs(p + 1, end);
+    p = name_end + 1;
+    if (p < end && *p == ':') {
+      ++p;
+    } else {
+      p = SkipJsonWs(p, end);
+      if (p == end || *p != ':') return nullptr;
+      ++p;
+    }
+    if (p < end && static_cast<unsigned char>(*p) <= ' ') p = SkipJsonWs(p, end);
     if (p == end) return nullptr;
 
     if (child == nullptr) {
-      p = SkipJsonValue(p, end, &nesting_);
+      p = SkipUnneededValue(p, end, &nesting_);
     } else {
-      for (uint16_t s = child->slot_begin; s < child->slot_end; ++s) json_slots_[s] = JsonSlot();
+      // Met before on this line: the last one wins, whole (the slots start the line empty).
+      if (json_node_line_[child_index] == json_line_) {
+        for (uint16_t s = child->slot_begin; s < child->slot_end; ++s) json_slots_[s] = JsonSlot();
+      }
+      json_node_line_[child_index] = json_line_;
       if (*p == '{' && !child->children.empty()) {
         if (child->slot >= 0) json_slots_[static_cast<size_t>(child->slot)].kind = Kind::kObject;
         p = ReadJsonObject(p + 1, end, child_index);
@@ -110,12 +159,19 @@ const char* LogParser::ReadJsonObject(const char* p, const char* end, uint16_t n
         p = SkipJsonValue(p, end, &nesting_);
       }
     }
-    if (p == nullptr) return nullptr;
-    p = SkipJsonWs(p, end);
-    if (p == end) return nullptr;
-    if (*p == '}') return p + 1;
-    if (*p != ',') return nullptr;
-    p = SkipJsonWs(p + 1, end);
+    if (p == nullptr || p == end) return nullptr;
+    if (*p == ',') {
+      ++p;
+    } else if (*p == '}') {
+      return p + 1;
+    } else {
+      p = SkipJsonWs(p, end);
+      if (p == end) return nullptr;
+      if (*p == '}') return p + 1;
+      if (*p != ',') return nullptr;
+      ++p;
+    }
+    if (p < end && *p != '"') p = SkipJsonWs(p, end);
   }
 }
 
@@ -134,6 +190,10 @@ const JsonSlot* LogParser::PickJsonSlot(JsonRole role) const {
 
 RejectReason LogParser::ParseJsonLine(const char* p, const char* end, ParsedView* out) {
   for (JsonSlot& v : json_slots_) v = JsonSlot();
+  if (++json_line_ == 0) {  // wrapped: no stamp may look current
+    std::fill(json_node_line_.begin(), json_node_line_.end(), 0);
+    json_line_ = 1;
+  }
   p = SkipJsonWs(p, end);
   if (p == end || *p != '{') return RejectReason::kMalformed;
   p = ReadJsonObject(p + 1, end, 0);

@@ -140,7 +140,7 @@ inline const char* FindClosingQuote(const char* p, const char* end) {
 }
 
 // The end of a field that ends at the next ' ' or at end.
-inline const char* FieldEnd(const char* p, const char* end) {
+inline const char* SpaceOrEnd(const char* p, const char* end) {
   while (p < end && *p != ' ') ++p;
   return p;
 }
