@@ -151,6 +151,9 @@ describe('HTTP now= names one instant on every server', () => {
       const response = await served.get(`/users/10.0.0.1/pages?window=1m&now=${encodeURIComponent(now)}`);
       expect({ now, status: response.status, body: response.body }).toEqual({ now, status: 200, body: pages });
     }
+    // Typed into a URL unescaped, the offset's '+' arrives as a space: read as '+'.
+    const unescaped = await served.get('/users/10.0.0.1/pages?window=1m&now=2026-11-30T11:00:30+01:00');
+    expect({ status: unescaped.status, body: unescaped.body }).toEqual({ status: 200, body: pages });
     for (const now of ['2026-11-30T10:00:30', '2026-11-30', '2026-02-30T10:00:00Z', '2026-11-30T24:00:00Z', '2026-11-30T10:00:00+15:00', 'Mon, 30 Nov 2026 10:00:30 GMT']) {
       const response = await served.get(`/users/10.0.0.1/pages?window=1m&now=${encodeURIComponent(now)}`);
       expect({ now, status: response.status }).toEqual({ now, status: 400 });

@@ -60,6 +60,17 @@ describe('what counts as a page view: the defaults', () => {
   );
 
   it.each([
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91',
+    'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0',
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
+    'Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36',
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 OPR/105.0.0.0',
+  ])("counts the browser agent '%s'", (agent) => {
+    expect(reasonOf(line({ agent }))).toBeUndefined();
+  });
+
+  it.each([
     'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
     'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
     'Mozilla/5.0 (compatible; YandexBot/3.0)',
@@ -72,6 +83,27 @@ describe('what counts as a page view: the defaults', () => {
     'python-requests/2.31.0',
     'Go-http-client/1.1',
     'UptimeRobot/2.0',
+    // health checks and monitors (a probe every few seconds would head onlineUsers)
+    'kube-probe/1.28',
+    'ELB-HealthChecker/2.0',
+    'GoogleHC/1.0',
+    'Consul Health Check',
+    'Prometheus/2.45.0',
+    'Blackbox Exporter/0.24.0',
+    'Mozilla/5.0 (compatible; Uptime-Kuma/1.23.0)',
+    'Datadog Agent/7.48.0',
+    'Mozilla/5.0 (compatible; NewRelicPinger/1.0; 12345)',
+    'check_http/v2.3.3 (nagios-plugins 2.3.3)',
+    'Zabbix',
+    // link previews, scanners, libraries
+    'Mozilla/5.0 (compatible; Mastodon/4.2.1; +https://mastodon.social/)',
+    'WhatsApp/2.23.20.0',
+    'Mozilla/5.0 (compatible; Embedly/0.2; +http://support.embed.ly/)',
+    'Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.censys.io/)',
+    'Chef Client/10.18.2 (ruby-1.9.3-p327; ohai-6.16.0; x86_64-linux; +http://opscode.com)',
+    'HTTP_Request2/2.1.1 (http://pear.php.net/package/http_request2) PHP/5.3.2-1ubuntu4.18',
+    'Dart/3.1 (dart:io)',
+    'undici',
     '-',
     '',
   ])("rejects the agent '%s' as crawler", (agent) => {

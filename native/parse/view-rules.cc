@@ -89,20 +89,29 @@ const std::vector<std::string>& DefaultStaticExtensions() {
 
 const std::vector<std::string>& DefaultCrawlerTokens() {
   // Search and SEO crawlers, link-preview fetchers, archivers, headless browsers and
-  // audit tools, uptime monitors and load balancers' health checks (AWS ELB,
-  // Kubernetes probes, Google Cloud's), HTTP libraries and command-line clients:
-  // programs, not readers. "bot" alone covers Googlebot, bingbot, YandexBot, AhrefsBot, GPTBot,
-  // Slackbot, UptimeRobot and most others.
+  // audit tools, health checks and monitors, HTTP libraries and command-line clients,
+  // scanners: programs, not readers. "bot" alone covers Googlebot, bingbot, YandexBot,
+  // AhrefsBot, GPTBot, Slackbot, UptimeRobot and most others. Health checks matter
+  // most: a probe every few seconds would head every "who is on this page now".
   static const std::vector<std::string> kList = {
-      "bot",          "crawl",          "spider",         "slurp",         "archiver",
-      "facebookexternalhit",            "mediapartners-google",            "feedfetcher",
-      "google-inspectiontool",          "lighthouse",     "headlesschrome", "phantomjs",
-      "curl/",        "wget/",          "python-requests", "python-urllib", "aiohttp",
-      "httpx",        "go-http-client", "java/",          "okhttp",        "httpclient",
-      "libwww-perl",  "node-fetch",     "axios/",         "scrapy",        "postmanruntime",
-      "pingdom",      "statuscake",     "site24x7",       "check_http",    "elb-healthchecker",
-      "kube-probe",   "googlehc",       "zgrab",
-      "nmap",         "masscan",        "nikto",          "sqlmap",
+      // crawlers and fetchers
+      "bot", "crawl", "spider", "slurp", "archiver", "facebookexternalhit", "facebookcatalog",
+      "mediapartners-google", "feedfetcher", "google-inspectiontool", "lighthouse",
+      "headlesschrome", "phantomjs", "prerender",
+      // link previews
+      "mastodon/", "pleroma", "whatsapp/", "skypeuripreview", "embedly",
+      // HTTP libraries and command-line clients
+      "curl/", "wget/", "python-requests", "python-urllib", "aiohttp", "httpx",
+      "go-http-client", "java/", "okhttp", "httpclient", "libwww-perl", "node-fetch",
+      "axios/", "undici", "scrapy", "postmanruntime", "guzzlehttp", "php/", "ruby",
+      "dart/",
+      // health checks and monitors
+      "kube-probe", "elb-healthchecker", "googlehc", "health check", "healthcheck",
+      "prometheus/", "blackbox exporter", "uptime-kuma", "datadog", "newrelicpinger",
+      "nagios", "zabbix", "pingdom", "statuscake", "site24x7", "check_http",
+      // scanners
+      "zgrab", "nmap", "masscan", "nikto", "sqlmap", "censysinspect", "expanse",
+      "dataprovider",
   };
   return kList;
 }

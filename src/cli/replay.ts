@@ -135,7 +135,8 @@ export async function replay(args: string[]): Promise<number> {
     total.samples = done.flatMap((result) => result.report.samples.map((sample) => ({ file: result.file, ...sample })));
     const answers = answer(index, queries);
     const stats = index.stats();
-    const warning = formatWarning(total, stringFlag(values, 'format') ?? 'combined');
+    const format = stringFlag(values, 'format') ?? 'combined';
+    const warning = formatWarning(total, format) ?? timeUnitWarning(total, stats.watermark, format, stringFlag(values, 'ts-unit'));
     if (warning !== null) process.stderr.write(`skiptrail replay: ${warning}\n`);
     if (json) {
       const watermark = Number.isFinite(stats.watermark) ? stats.watermark : null;
@@ -217,11 +218,36 @@ function formatWarning(total: IngestReport, format: string): string | null {
   let errors = total.rejected;
   for (const reason of FILTER_REASONS) errors -= total.reasons[reason] ?? 0;
   if (total.lines === 0 || errors * 2 <= total.lines) return null;
-  const others = ['combined', 'common', 'ndjson', 'caddy', 'traefik'].filter((name) => name !== format);
+  // Mostly 'future' in a JSON format: the times' unit, not the format (timeUnitWarning).
+  if (JSON_FORMATS.has(format) && (total.reasons.future ?? 0) * 2 > total.lines) return null;
+  const others = ['combined', 'common', 'ndjson', 'caddy', 'traefik', 'w3c', 'alb'].filter((name) => name !== format);
   return (
-    `warning: ${number(errors)} of ${count(total.lines, 'line')} were rejected as unreadable ` +
+    `warning: ${number(errors)} of ${count(total.lines, 'line')} ${errors === 1 ? 'was' : 'were'} rejected as unreadable ` +
     `(see "rejected by reason"); is the log in another format? Try --format ${others.join(' or ')}, or see docs/ingest.md`
   );
+}
+
+const JSON_FORMATS = new Set(['ndjson', 'caddy', 'traefik']);
+/** Before this (1980-01-01), a JSON log's newest time is almost surely seconds read as ms. */
+const SUSPICIOUSLY_OLD_MS = 315_532_800_000;
+
+/**
+ * For the JSON formats, whose numeric times have a unit: a warning when the newest
+ * time accepted is before 1980 (seconds read as milliseconds), or when most lines are
+ * 'future' (micro- or nanoseconds read as milliseconds). Null when all is well or the
+ * unit was given.
+ */
+function timeUnitWarning(total: IngestReport, watermark: number, format: string, tsUnit: string | undefined): string | null {
+  if (!JSON_FORMATS.has(format) || tsUnit !== undefined || total.lines === 0) return null;
+  const unit = format === 'caddy' ? 's' : 'ms';
+  if (total.accepted > 0 && watermark < SUSPICIOUSLY_OLD_MS) {
+    return `warning: the newest time accepted is ${time(watermark)}: are the log's numeric times in seconds? --format ${format} reads them as ${unit === 's' ? 'seconds' : 'milliseconds'}; give --ts-unit s (or ms, us, ns), see docs/ingest.md`;
+  }
+  const future = total.reasons.future ?? 0;
+  if (future * 2 > total.lines) {
+    return `warning: ${number(future)} of ${count(total.lines, 'line')} ${future === 1 ? 'was' : 'were'} dated in the future: are the log's numeric times in ${unit === 's' ? 'milliseconds, ' : ''}microseconds or nanoseconds? Give --ts-unit ${unit === 's' ? 'ms, ' : ''}us or ns, see docs/ingest.md`;
+  }
+  return null;
 }
 /** An ISO time, or the bare number for a time beyond Date's range (record() allows up to 2^53 - 1). */
 const time = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`);

@@ -424,8 +424,10 @@ function durationParam(query: Query, name: string): number | string | undefined 
  * An ISO-8601 date-time that names one instant: `YYYY-MM-DDTHH:MM[:SS[.fraction]]`
  * with `Z` or an offset `±HH:MM` / `±HHMM` (at most ±14:00). No offset is an error, not
  * the server's local time: the same request must give the same answer on every server.
+ * A space before the offset is a '+': a query string's '+' decodes to a space, and a
+ * space there can mean nothing else (`now=2026-11-30T10:00:30+02:00` typed unescaped).
  */
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+\- ])(\d{2}):?(\d{2}))$/;
 
 /** ms since the epoch for an ISO_INSTANT match that exists (no 31 Feb, no hour 24), else NaN. */
 export function parseIsoInstant(text: string): number {
