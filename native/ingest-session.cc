@@ -76,6 +76,18 @@ void IngestSession::Feed(const char* data, size_t len, ViewSink sink) {
   }
 }
 
+void IngestSession::ReadContext(const char* data, size_t len) {
+  SKIPTRAIL_DCHECK(partial_.empty() && !skipping_);
+  const char* p = data;
+  const char* end = data + len;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    const char* line_end = nl == nullptr ? end : nl;
+    parser_.ReadContextLine(std::string_view(p, line_end - p));
+    p = line_end + 1;
+  }
+}
+
 void IngestSession::Finish(ViewSink sink) {
   if (skipping_) {  // that line was counted when it became too long
     if (sample_open_) CloseOpenSample();

@@ -82,6 +82,13 @@ class IngestSession {
   // The view passed to sink is valid only during that call.
   void Feed(const char* data, size_t len, ViewSink sink);
 
+  // Lines that came before the stream's input ('\n'-separated; a last line without one
+  // counts): each goes to LogParser::ReadContextLine, which sets the parser's state (a
+  // W3C file's last "#Fields:" before the offset a reader starts at), and nothing is
+  // counted or accepted. REQUIRES: no line is pending (buffered_bytes() == 0): the
+  // context comes before the input's first byte.
+  void ReadContext(const char* data, size_t len);
+
   // Ends the stream: the pending line, if any, is parsed as a last line without "\n".
   // Feeding again afterwards starts a new line; line numbers keep counting.
   void Finish(ViewSink sink);

@@ -331,6 +331,7 @@ Napi::Function IngestSessionWrap::Init(Napi::Env env) {
                      {
                          InstanceMethod<&IngestSessionWrap::JS_feed>("feed"),
                          InstanceMethod<&IngestSessionWrap::JS_finish>("finish"),
+                         InstanceMethod<&IngestSessionWrap::JS_readContext>("readContext"),
                          InstanceMethod<&IngestSessionWrap::JS_report>("report"),
                      });
 }
@@ -382,6 +383,36 @@ Napi::Value IngestSessionWrap::JS_feed(const Napi::CallbackInfo& info) {
   const char* data = static_cast<const char*>(chunk.ArrayBuffer().Data()) + chunk.ByteOffset();
   feeder_.Feed(*session_, *engine, data, chunk.ByteLength());
   index_wrap_->ReportMemory(env);
+  return env.Undefined();
+}
+
+bool ReadContextArgument(const Napi::CallbackInfo& info, const char** data, size_t* size) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    Napi::TypeError::New(env, "readContext(lines): lines must be a Uint8Array").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::TypedArray lines = info[0].As<Napi::TypedArray>();
+  *data = static_cast<const char*>(lines.ArrayBuffer().Data()) + lines.ByteOffset();
+  *size = lines.ByteLength();
+  return true;
+}
+
+Napi::Value IngestSessionWrap::JS_readContext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* data;
+  size_t size;
+  if (!ReadContextArgument(info, &data, &size)) return env.Undefined();
+  if (session_ == nullptr) {
+    Napi::Error::New(env, "ActivityIndex is closed").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (session_->buffered_bytes() != 0) {
+    Napi::Error::New(env, "readContext(lines): a line is pending: the context comes before the input").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  session_->ReadContext(data, size);
   return env.Undefined();
 }
 

@@ -47,6 +47,10 @@ Napi::Value JS_logFormatTraits(const Napi::CallbackInfo& info);
 // defaultViewRules(): { staticExtensions, crawlers }, the library's default lists.
 Napi::Value JS_defaultViewRules(const Napi::CallbackInfo& info);
 
+// readContext(lines)'s argument: the bytes of a Uint8Array info[0]. Returns false with a
+// pending TypeError otherwise.
+bool ReadContextArgument(const Napi::CallbackInfo& info, const char** data, size_t* size);
+
 // Reads the optional argument `index`, the latest event time a call accepts (the
 // facade's wall clock plus maxFutureSkew): undefined or absent means no limit. Returns
 // false with a pending TypeError when it is not a number.
@@ -95,6 +99,9 @@ class IngestSessionWrap : public Napi::ObjectWrap<IngestSessionWrap> {
   Napi::Value JS_feed(const Napi::CallbackInfo& info);
   // finish(maxTs?: number): flushes the last line without "\n".
   Napi::Value JS_finish(const Napi::CallbackInfo& info);
+  // readContext(lines: Uint8Array): the lines before the input (IngestSession::
+  // ReadContext); an Error when a line is pending.
+  Napi::Value JS_readContext(const Napi::CallbackInfo& info);
   // report(): the report so far.
   Napi::Value JS_report(const Napi::CallbackInfo& info);
 

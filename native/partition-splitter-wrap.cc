@@ -12,6 +12,7 @@ Napi::Function PartitionSplitterWrap::Init(Napi::Env env) {
                      {
                          InstanceMethod<&PartitionSplitterWrap::JS_feed>("feed"),
                          InstanceMethod<&PartitionSplitterWrap::JS_finish>("finish"),
+                         InstanceMethod<&PartitionSplitterWrap::JS_readContext>("readContext"),
                          InstanceMethod<&PartitionSplitterWrap::JS_report>("report"),
                          InstanceMethod<&PartitionSplitterWrap::JS_watermark>("watermark"),
                      });
@@ -62,6 +63,16 @@ Napi::Value PartitionSplitterWrap::JS_feed(const Napi::CallbackInfo& info) {
   Napi::TypedArray chunk = info[0].As<Napi::TypedArray>();
   splitter_->Feed(static_cast<const char*>(chunk.ArrayBuffer().Data()) + chunk.ByteOffset(), chunk.ByteLength());
   return TakeOutputs(env);
+}
+
+Napi::Value PartitionSplitterWrap::JS_readContext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (splitter_ == nullptr) return env.Undefined();
+  const char* data;
+  size_t size;
+  if (!ReadContextArgument(info, &data, &size)) return env.Undefined();
+  splitter_->ReadContext(data, size);
+  return env.Undefined();
 }
 
 Napi::Value PartitionSplitterWrap::JS_finish(const Napi::CallbackInfo& info) {

@@ -26,6 +26,8 @@ class PartitionSplitter {
 
   // Consumes a chunk cut anywhere; the views of its whole lines go to the outputs.
   void Feed(const char* data, size_t len);
+  // Lines that came before the input (IngestSession::ReadContext), before the first Feed().
+  void ReadContext(const char* data, size_t len) { session_.ReadContext(data, len); }
   // Ends the stream: a last line without "\n" is parsed.
   void Finish();
 

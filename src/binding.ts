@@ -42,6 +42,8 @@ export interface NativeActivityIndex {
 /** One log stream split by partition into NDJSON views (native/partition-splitter-wrap.h). */
 export interface NativePartitionSplitter {
   feed(chunk: Uint8Array): (Buffer | undefined)[];
+  /** Lines before the input that set the parser's state (a W3C file's #Fields:), before the first feed(). */
+  readContext(lines: Uint8Array): void;
   finish(): (Buffer | undefined)[];
   report(): IngestReport;
   watermark(): number;
@@ -51,6 +53,8 @@ export interface NativePartitionSplitter {
 export interface NativeIngestSession {
   /** maxTs: a line with a later time is rejected as 'future' (default: no limit). */
   feed(chunk: Uint8Array, maxTs?: number): void;
+  /** Lines before the input that set the parser's state (a W3C file's #Fields:), not counted; throws when a line is pending. */
+  readContext(lines: Uint8Array): void;
   finish(maxTs?: number): void;
   report(): IngestReport;
 }

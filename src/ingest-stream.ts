@@ -58,6 +58,17 @@ export class IngestStream extends Writable {
   }
 
   /**
+   * @internal Lines that came before this stream's input in the same file, which set
+   * the parser's state without being counted: a W3C file's last '#Fields:' before the
+   * offset a follower starts at (src/sources/resume-context.ts). REQUIRES: nothing
+   * written yet is still waiting to be parsed (else an Error).
+   */
+  readContext(lines: Uint8Array): void {
+    if (this.writableLength > 0) throw new Error('readContext(): bytes written before it are still waiting to be parsed');
+    this.#session.readContext(lines);
+  }
+
+  /**
    * The report so far; from 'finish' on, the final one. It is also emitted as
    * 'report', after 'finish' and never inside end(), so both `await once(stream,
    * 'report')` and `await finished(stream)` work when called after end().

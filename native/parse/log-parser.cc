@@ -86,12 +86,21 @@ LogParser::LogParser(const ParserOptions& options)
   }
 }
 
-RejectReason LogParser::Parse(std::string_view line, ParsedView* out) {
+bool LogParser::LineContent(std::string_view line, const char** p_out, const char** end_out) const {
   const char* p = line.data();
   const char* end = p + line.size();
   if (end > p && end[-1] == '\r') --end;
-  if (options_.syslog && (p = SkipSyslogFrame(p, end)) == nullptr) return RejectReason::kMalformed;
+  if (options_.syslog && (p = SkipSyslogFrame(p, end)) == nullptr) return false;
   if (end - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+  *p_out = p;
+  *end_out = end;
+  return true;
+}
+
+RejectReason LogParser::Parse(std::string_view line, ParsedView* out) {
+  const char* p;
+  const char* end;
+  if (!LineContent(line, &p, &end)) return RejectReason::kMalformed;
   out->method = std::string_view();
   out->agent = std::string_view();
   agent_tail_ = nullptr;

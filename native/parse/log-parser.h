@@ -200,9 +200,22 @@ class LogParser {
   // returns kLineTooLong (the session enforces max_line_bytes).
   RejectReason Parse(std::string_view line, ParsedView* out);
 
+  // A line that came before the input, given WITHOUT its "\n": a file read from the
+  // middle (follow's resume or from: 'end') gives the parser what it would have read
+  // from the start (docs/ingest.md, "W3C files read from the middle"). It sets the
+  // state Parse() would set (W3C: a "#Fields:" directive, after the same "\r", syslog
+  // frame and BOM handling) and nothing else: it is not a line of the input. Any bytes
+  // are safe; a line that sets no state, or any line of a format without state, does
+  // nothing.
+  void ReadContextLine(std::string_view line);
+
   const ParserOptions& options() const { return options_; }
 
  private:
+  // The line's content: [*p, *end) without the "\r", the syslog frame (false when the
+  // option is on and the frame is missing) and a BOM.
+  bool LineContent(std::string_view line, const char** p, const char** end) const;
+
   // The format's own parse, before the view rules.
   RejectReason ParseFormat(const char* p, const char* end, ParsedView* out);
 
@@ -218,6 +231,9 @@ class LogParser {
 
   // parse/w3c.cc: directives, then data lines through the plan of the last "#Fields:".
   RejectReason ParseW3c(const char* p, const char* end, ParsedView* out);
+  // A directive line (starting with '#'): "#Fields:" becomes the field list; filtered,
+  // or no-fields for a "#Fields:" that cannot be used.
+  RejectReason ReadW3cDirective(const char* p, const char* end);
 
   // parse/ndjson.cc: the JSON formats.
   RejectReason ParseJsonLine(const char* p, const char* end, ParsedView* out);

@@ -14,20 +14,29 @@
 
 namespace skiptrail {
 
+RejectReason LogParser::ReadW3cDirective(const char* p, const char* end) {
+  static constexpr char kFields[] = "#Fields:";
+  const size_t n = sizeof kFields - 1;
+  if (static_cast<size_t>(end - p) < n || std::memcmp(p, kFields, n) != 0) return RejectReason::kFiltered;
+  w3c_fields_.assign(p + n, end);
+  // Checked now so that the directive is rejected when it cannot be used; compiled
+  // for real on the first data line, which shows the separator.
+  std::string error;
+  w3c_state_ = CompileW3cFields(w3c_fields_, options_.user_list, ' ', &plan_, &error) ? W3cState::kPending
+                                                                                      : W3cState::kBadFields;
+  plan_ok_ = false;
+  return w3c_state_ == W3cState::kPending ? RejectReason::kFiltered : RejectReason::kNoFields;
+}
+
+void LogParser::ReadContextLine(std::string_view line) {
+  const char* p;
+  const char* end;
+  if (options_.format != LogFormat::kW3c || !LineContent(line, &p, &end)) return;
+  if (p != end && *p == '#') ReadW3cDirective(p, end);
+}
+
 RejectReason LogParser::ParseW3c(const char* p, const char* end, ParsedView* out) {
-  if (p != end && *p == '#') {
-    static constexpr char kFields[] = "#Fields:";
-    const size_t n = sizeof kFields - 1;
-    if (static_cast<size_t>(end - p) < n || std::memcmp(p, kFields, n) != 0) return RejectReason::kFiltered;
-    w3c_fields_.assign(p + n, end);
-    // Checked now so that the directive is rejected when it cannot be used; compiled
-    // for real on the first data line, which shows the separator.
-    std::string error;
-    w3c_state_ = CompileW3cFields(w3c_fields_, options_.user_list, ' ', &plan_, &error) ? W3cState::kPending
-                                                                                        : W3cState::kBadFields;
-    plan_ok_ = false;
-    return w3c_state_ == W3cState::kPending ? RejectReason::kFiltered : RejectReason::kNoFields;
-  }
+  if (p != end && *p == '#') return ReadW3cDirective(p, end);
   switch (w3c_state_) {
     case W3cState::kNoFields:
     case W3cState::kBadFields: return RejectReason::kNoFields;

@@ -992,6 +992,30 @@ void TestW3c() {
   CHECK_EQ(keep.Parse("2026-11-28 10:00:00 10.0.0.1 /p - -", &v), RejectReason::kNone);
   CHECK_EQ(std::string(v.page), std::string("/p"));
   CHECK_EQ(std::string(v.user), std::string("10.0.0.1"));
+  // Context lines (a file read from the middle): a "#Fields:" sets the field list, is not
+  // counted; anything else, and any other format, does nothing.
+  {
+    ParserOptions w;
+    w.format = LogFormat::kW3c;
+    IngestSession session(w);
+    const std::string context = "#Software: IIS\n2026-11-28 10:00:00 /x 9.9.9.9\n\xEF\xBB\xBF#Fields: date time cs-uri-stem c-ip\r";
+    session.ReadContext(context.data(), context.size());
+    const std::string data = "2026-11-28 10:00:00 /a 1.2.3.4\n";
+    std::vector<std::string> pages;
+    session.Feed(data.data(), data.size(), [&](const ParsedView& view) {
+      pages.emplace_back(view.page);
+      return false;
+    });
+    CHECK_EQ(session.report().lines, uint64_t{1});
+    CHECK_EQ(session.report().accepted, uint64_t{1});
+    CHECK(pages == std::vector<std::string>{"/a"});
+    LogParser unused(Combined());
+    unused.ReadContextLine("#Fields: date time cs-uri-stem c-ip");
+    CHECK_EQ(unused.Parse("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.1\" 200 1", &v), RejectReason::kNone);
+    LogParser bad(w);
+    bad.ReadContextLine("#Fields: time cs-uri-stem c-ip");  // unusable: as if read in order
+    CHECK_EQ(bad.Parse("10:00:00 /a 1.2.3.4", &v), RejectReason::kNoFields);
+  }
   std::string error;
   CHECK(!CheckW3cUserList("c-ip|cs(Cookie)", &error));
   CHECK(error.find("cs(Cookie)") != std::string::npos);

@@ -29,6 +29,7 @@ import type { NatsModule } from '../load-nats.js';
 import type { IngestStream, IngestTarget, LineEnd } from '../sources/ingest-target.js';
 import type { FollowPosition } from '../sources/follow.js';
 import { emptyReport } from '../sources/ingest-target.js';
+import { contextBefore } from '../sources/resume-context.js';
 import { PARTITIONS_HEADER, POSITIONS_HEADER, WATERMARK_HEADER } from './protocol.js';
 
 /** Messages stay under NATS's default max_payload (1 MiB). */
@@ -180,6 +181,7 @@ export class PartitionPublisher implements IngestTarget {
     });
     Object.defineProperty(stream, 'report', { get: () => final ?? splitter.report() });
     Object.defineProperty(stream, 'lineEndAt', { value: (position: LineEnd) => (lineEnd = position) });
+    Object.defineProperty(stream, 'readContext', { value: (lines: Uint8Array) => splitter.readContext(lines) });
     return stream as IngestStream;
   }
 
@@ -218,6 +220,9 @@ export class PartitionPublisher implements IngestTarget {
           this.#warn(`${file}: not the file the stored positions name any more; partitions behind may miss views between offsets ${cuts[0]} and ${last}`);
         } else {
           const splitter = new addon.NativePartitionSplitter(resolveIngestOptions(options, 65_535), this.#partitions);
+          // Read from the middle: the parser's context there (a W3C '#Fields:').
+          const context = await contextBefore(handle, cuts[0]!, options ?? {});
+          if (context !== null) splitter.readContext(context);
           for (let i = 1; i < cuts.length; i++) {
             const from = cuts[i - 1]!;
             const to = cuts[i]!;

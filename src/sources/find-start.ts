@@ -12,13 +12,16 @@
  *
  * Times are read with the follower's own ingest options (format, fields, statuses):
  * each probe parses lines into a small scratch index and reads its watermark. Lines
- * without a time (malformed, filtered) are passed over.
+ * without a time (malformed, filtered) are passed over. A W3C file's probe is read
+ * after the '#Fields:' in force at its offset (resume-context.ts).
  */
 
 import type * as fsp from 'node:fs/promises';
 import { ActivityIndex } from '../activity-index.js';
 import type { IngestOptions } from './ingest-target.js';
+import { contextLineBefore } from './resume-context.js';
 
+const NEWLINE = Buffer.from('\n');
 /** Bytes read per probe; a binary search stops narrowing below this. */
 const BLOCK = 64 << 10;
 /** How far back from the end the newest time is looked for. */
@@ -42,10 +45,17 @@ export async function findStartByTime(
     const { bytesRead } = await handle.read(buffer, 0, length, offset);
     return buffer.subarray(0, bytesRead);
   };
-  /** The newest time among whole lines, or -Infinity. */
-  const newestTime = (lines: Uint8Array): number => {
+  // The parser's context (a W3C '#Fields:') at an offset: the last one before the end
+  // holds for every offset after it; an earlier offset looks back from itself.
+  const tailContext = await contextLineBefore(handle, size, ingestOptions);
+  const contextAt = async (offset: number): Promise<Buffer | null> => {
+    if (tailContext === null || offset >= tailContext.end) return tailContext?.line ?? null;
+    return (await contextLineBefore(handle, offset, ingestOptions))?.line ?? null;
+  };
+  /** The newest time among whole lines read after `context`, or -Infinity. */
+  const newestTime = (lines: Uint8Array, context: Buffer | null): number => {
     probe.clear();
-    probe.ingest(lines, ingestOptions);
+    probe.ingest(context === null ? lines : Buffer.concat([context, NEWLINE, lines]), ingestOptions);
     return probe.watermark;
   };
   /** Each whole line of `block` (starting at file offset `base`) with its offset, in order. */
@@ -72,7 +82,7 @@ export async function findStartByTime(
       let consumed = 0;
       for (const { offset, line } of lines(block, at)) {
         if (offset >= end) return null;
-        const time = newestTime(line);
+        const time = newestTime(line, await contextAt(offset));
         if (time !== -Infinity) return time;
         consumed = offset - at + line.length;
       }
@@ -90,7 +100,7 @@ export async function findStartByTime(
       const block = await read(start, Math.min(BLOCK, size - start));
       const from = start === 0 ? 0 : block.indexOf(0x0a) + 1;
       if (start > 0 && from === 0) continue;
-      newest = newestTime(block.subarray(from));
+      newest = newestTime(block.subarray(from), await contextAt(start + from));
       if (start === 0) break;
     }
     if (newest === -Infinity) return 0;
@@ -118,8 +128,8 @@ export async function findStartByTime(
         continue;
       }
       const whole = block.subarray(0, last + 1);
-      if (newestTime(whole) >= target) {
-        for (const { offset, line } of lines(whole, at)) if (newestTime(line) >= target) return offset;
+      if (newestTime(whole, await contextAt(at)) >= target) {
+        for (const { offset, line } of lines(whole, at)) if (newestTime(line, await contextAt(offset)) >= target) return offset;
       }
       at += whole.length;
     }

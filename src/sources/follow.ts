@@ -39,6 +39,9 @@
  *   last time minus it, found by a binary search over the file's times to that time
  *   minus `fromSlack` (log times are only nearly sorted: Apache's %t is when a request
  *   began), then a scan.
+ * - A file read from the middle (resume, 'end', a duration) gives the parser the lines
+ *   before the offset that it needs, uncounted: a W3C file's last '#Fields:' directive
+ *   (resume-context.ts), so its lines are not no-fields until the next one.
  */
 
 import { EventEmitter, once } from 'node:events';
@@ -47,6 +50,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { checkDurationOption, checkFollowPosition, checkFollowStart, type FollowPosition } from '../validate.js';
 import { findStartByTime } from './find-start.js';
+import { contextBefore } from './resume-context.js';
 import type { IngestOptions, IngestReport, IngestStream, IngestTarget } from './ingest-target.js';
 import { bytesFed, copyReport, pickIngestOptions, sumReports } from './ingest-target.js';
 import { checkBoolean, checkInteger, checkNonEmptyString, checkSourceOptions } from '../validate.js';
@@ -462,6 +466,13 @@ class FileFollower extends EventEmitter implements Follower {
           this.#tail = tail.subarray(0, bytesRead);
           this.#skipToNewline = bytesRead > 0 && tail[bytesRead - 1] !== 0x0a;
         }
+      }
+      if (this.#position > 0) {
+        // Read from the middle: the parser gets what it would have read before (a W3C
+        // file's last '#Fields:'), uncounted. Only the first file opened starts there, so
+        // nothing was written to the stream yet.
+        const context = await contextBefore(handle, this.#position, pickIngestOptions(this.#options));
+        if (context !== null) this.#stream.readContext?.(context);
       }
     } catch (error) {
       await handle.close().catch(() => undefined);

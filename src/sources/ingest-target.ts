@@ -23,6 +23,12 @@ export type IngestStream = Writable & {
    * must say where its input stands (the JetStream publisher) implements it.
    */
   lineEndAt?(position: LineEnd): void;
+  /**
+   * Called by follow() before it writes anything, when it starts reading a file from
+   * the middle: the lines before that offset the parser needs (contextBefore(), a W3C
+   * file's last '#Fields:'). They set the parser's state and are not counted.
+   */
+  readContext?(lines: Uint8Array): void;
 };
 
 /** Where the bytes written next end in a followed file: after a whole line. */
