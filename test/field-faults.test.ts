@@ -227,12 +227,15 @@ describe('healthy lines the docs used to call malformed', () => {
       ['1431857103000123', 'us', 1431857103000],
       ['1431857103000123456', 'ns', 1431857103000],
       ['8640000000000', 's', 8.64e15],
+      ['1431857103000.5', 'ms', 1431857103000], // Caddy's unix_milli_float: a fraction in ms given explicitly
+      ['1431857103000.9999', 'ms', 1431857103000],
     ] as const)('reads %s in %s as %d ms', (ts, unit, ms) => {
       expect(ingest(ts, unit).rows).toEqual([{ user: 'u', ts: ms }]);
     });
 
     it.each([
-      ['1431857103000.5', 'ms'],
+      ['1431857103000.5', undefined], // the default ms: a fraction is more likely seconds read as ms
+      ['1431857103.25', undefined],
       ['1431857103000123.5', 'us'],
       ['-1', 's'],
       ['8640000000000.001', 's'],

@@ -409,10 +409,10 @@ class JsonReader {
 const UNIT_SHIFT = { s: 3n, ms: 0n, us: -3n, ns: -6n } as const;
 
 /**
- * A JSON number token as ms: an integer in its unit (seconds may carry a fraction),
- * truncated to ms, in 0..MAX_TIME; else undefined.
+ * A JSON number token as ms: an integer in its unit (a fraction allowed in seconds, and
+ * in ms when `fractionOk`: the unit was given), truncated to ms, in 0..MAX_TIME; else undefined.
  */
-export function jsonNumberMs(text: string, unit: 'ms' | 's' | 'us' | 'ns' = 'ms'): number | undefined {
+export function jsonNumberMs(text: string, unit: 'ms' | 's' | 'us' | 'ns' = 'ms', fractionOk = unit === 's'): number | undefined {
   const m = /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text)!;
   const digits = (m[2]! + (m[3] ?? '')).replace(/^0+/, '');
   if (digits === '') return 0; // zero, however spelled (-0, 0.0e5)
@@ -420,7 +420,7 @@ export function jsonNumberMs(text: string, unit: 'ms' | 's' | 'us' | 'ns' = 'ms'
   // value in its unit = digits × 10^exponent
   const exponent = BigInt(m[4] ?? '0') - BigInt((m[3] ?? '').length);
   const trailingZeros = BigInt(/0*$/.exec(digits)![0].length);
-  if (unit !== 's' && exponent < 0n && -exponent > trailingZeros) return undefined; // a fraction
+  if (!fractionOk && exponent < 0n && -exponent > trailingZeros) return undefined; // a fraction
   const msExponent = exponent + UNIT_SHIFT[unit];
   if (msExponent > 20n) return undefined; // far beyond MAX_TIME (digits is not zero)
   if (msExponent < -400n) return 0; // far below 1 ms
@@ -535,7 +535,10 @@ export function parseJsonLine(line: Buffer, options: RefOptions, maxKeyBytes: nu
     if (!statusAccepted(Number(text), options.statuses)) return fail('filtered');
   }
   let ts: number | undefined;
-  if (tsValue.kind === 'number') ts = jsonNumberMs(tsValue.text, options.tsUnit ?? preset.tsUnit);
+  if (tsValue.kind === 'number') {
+    const unit = options.tsUnit ?? preset.tsUnit;
+    ts = jsonNumberMs(tsValue.text, unit, unit === 's' || options.tsUnit === 'ms');
+  }
   else if (tsValue.kind === 'string' && !tsValue.lone) ts = isoTime(latin1(tsValue.bytes));
   if (ts === undefined) return fail('bad-time');
   let pageBytes = page.bytes;

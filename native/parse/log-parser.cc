@@ -58,7 +58,11 @@ LogParser::LogParser(const ParserOptions& options)
     case TimeUnit::kNanoseconds: ts_unit_shift_ = -6; break;
     default: ts_unit_shift_ = 0; break;
   }
-  ts_seconds_ = unit == TimeUnit::kSeconds;
+  // Fractions: in seconds always (Caddy's default float), in ms only when the unit was
+  // given (Caddy's unix_milli_float): a fraction under the ndjson default is more likely
+  // seconds (Python's time.time()) read as ms, and its bad-time sample says so.
+  ts_fraction_ok_ = unit == TimeUnit::kSeconds ||
+                    (unit == TimeUnit::kMilliseconds && options_.ts_unit == TimeUnit::kMilliseconds);
   if (IsJsonFormat(format)) {
     std::string error;
     json_ok_ = CompileJsonFields(JsonFieldsOf(options_), &json_plan_, &error);

@@ -258,7 +258,7 @@ class LogParser {
   // that ends after bytes), read only when the crawler rule needs the agent.
   const char* agent_tail_ = nullptr;
   int ts_unit_shift_ = 0;          // JSON formats: power of ten from the ts unit to ms
-  bool ts_seconds_ = false;        // JSON formats: the ts unit is seconds (fractions allowed)
+  bool ts_fraction_ok_ = false;    // JSON formats: a numeric ts may have a fraction (s; ms given explicitly)
   uint64_t status_bits_[10] = {};  // bit s set <=> status s (0..639) is accepted
 
   ClfTimeReader clf_time_;  // access-log times, with the last date cached

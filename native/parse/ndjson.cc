@@ -318,7 +318,7 @@ std::string_view LogParser::JsonAgent() {
 RejectReason LogParser::JsonTime(const JsonSlot& ts, ParsedView* out) {
   switch (ts.kind) {
     case Kind::kNumber:
-      return JsonNumberToMs(ts.begin, ts.end, ts_unit_shift_, ts_seconds_, &out->ts_ms) ? RejectReason::kNone
+      return JsonNumberToMs(ts.begin, ts.end, ts_unit_shift_, ts_fraction_ok_, &out->ts_ms) ? RejectReason::kNone
                                                                                          : RejectReason::kBadTime;
     case Kind::kString: {
       std::string_view text(ts.begin, ts.end - ts.begin);
