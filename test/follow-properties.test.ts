@@ -16,7 +16,7 @@ type Op =
   | { kind: 'finish' }
   | { kind: 'rotate'; after: number; cut: number | undefined; lines: number }
   | { kind: 'delete'; lines: number }
-  | { kind: 'truncate'; lines: number };
+  | { kind: 'truncate'; lines: number; rewrite: boolean };
 
 const cutArb = fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -24,11 +24,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ kind: 'finish' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('rotate' as const), after: fc.nat(2), cut: cutArb, lines: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), lines: fc.nat(3) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), lines: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('truncate' as const), lines: fc.integer({ min: 1, max: 3 }), rewrite: fc.boolean() }),
+  },
 );
 
 /** Bytes before its read offset that follow() compares to notice a hidden truncation (TAIL_BYTES in src/sources/follow.ts). */
 const TAIL_BYTES = 64;
+/** Bytes at the start of the file that follow() compares for the same reason (HEAD_BYTES in src/sources/follow.ts). */
+const HEAD_BYTES = 1024;
+
+/** The same line an hour later (every line of the model is at 10:xx): as long, with the same last bytes, and a different start. */
+const anHourLater = (line: string) => line.replace(':10:', ':11:');
 
 /** What the follower must have counted: lines of ended files, and whole lines of the open one. */
 class FileModel {
@@ -93,20 +101,33 @@ class FileModel {
   }
 
   /**
-   * The file is truncated and `count` whole lines are written before the follower looks.
-   * As follow.ts documents, it notices only when the file is shorter than what it read, or
-   * the last bytes it read (up to TAIL_BYTES) are no longer where they were. Otherwise the
-   * file is, byte for byte, what an append would have made (a one-byte partial line "u"
-   * that a new line "u1 - - …" begins with), and the model reads it as one.
+   * The file is truncated and `count` whole lines are written before the follower looks;
+   * with `rewrite`, they follow the old text again with its first line an hour later (the
+   * file reaches the old offset with the same last bytes: only its start tells).
+   * As follow.ts documents, the follower notices only when the file is shorter than what
+   * it read, or its first bytes (up to HEAD_BYTES) or the last bytes it read (up to
+   * TAIL_BYTES) are no longer where they were. Otherwise it reads on from its offset, as
+   * after an append: the model's text becomes what it read, then the new bytes past it.
+   * (Seed 2127675380 found one: a one-byte partial line "u" that a new line "u1 - - …"
+   * begins with, byte for byte what an append would have made.)
    */
-  truncateAndWrite(count: number, write: (text: string) => void): void {
+  truncateAndWrite(count: number, rewrite: boolean, write: (text: string) => void): void {
     const read = this.text;
     const endedBefore = this.ended;
     this.endFile();
+    const firstLine = read.indexOf('\n') + 1;
+    if (rewrite && firstLine > 0) this.write(anHourLater(read.slice(0, firstLine)) + read.slice(firstLine), write);
     this.writeLines(count, undefined, write);
-    const from = Math.max(0, read.length - TAIL_BYTES);
-    const noticed = this.text.length < read.length || this.text.slice(from, read.length) !== read.slice(from);
-    if (!noticed) this.ended = endedBefore;
+    const head = Math.min(HEAD_BYTES, read.length);
+    const tail = Math.max(0, read.length - TAIL_BYTES);
+    const noticed =
+      this.text.length < read.length ||
+      this.text.slice(0, head) !== read.slice(0, head) ||
+      this.text.slice(tail, read.length) !== read.slice(tail);
+    if (!noticed) {
+      this.ended = endedBefore;
+      this.text = read + this.text.slice(read.length);
+    }
   }
 
   counted(): number {
@@ -149,7 +170,7 @@ describe('follow() against a model of the writer', () => {
               model.writeLines(op.lines, undefined, append);
             } else {
               fs.truncateSync(file, 0);
-              model.truncateAndWrite(op.lines, append);
+              model.truncateAndWrite(op.lines, op.rewrite, append);
             }
             await follower.poll();
             expect(follower.report.lines, JSON.stringify(op)).toBe(model.counted());

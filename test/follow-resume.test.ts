@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ActivityIndex } from '../src/index.js';
 import { follow, type Follower, type FollowOptions, type FollowPosition } from '../src/sources/index.js';
-import { T0, combinedLine, combinedLines, tempDir } from './live-helpers.js';
+import { T0, agentLine, combinedLine, combinedLines, tempDir } from './live-helpers.js';
 
 function start(index: ActivityIndex, file: string, options: FollowOptions = {}): Follower {
   const follower = follow(index, file, { pollInterval: 60_000, persistent: false, ...options });
@@ -53,6 +53,19 @@ describe('follow() positions', () => {
     expect(second.follower.report.lines).toBe(15);
     expect(second.position.offset).toBe(fs.statSync(file).size);
     expect(second.follower.stats().resumeGap).toBeNull();
+  });
+
+  it('once resumed, notices a truncation rewritten to end at the offset with the same last bytes', async () => {
+    const file = path.join(tempDir(), 'access.log');
+    fs.writeFileSync(file, agentLine(1) + agentLine(2));
+    const first = await readAll(file);
+    const follower = start(newIndex(), file, { resume: first.position });
+    await follower.poll();
+    fs.truncateSync(file, 0);
+    fs.appendFileSync(file, agentLine(3) + agentLine(4) + agentLine(5));
+    await follower.poll();
+    expect(follower.stats().truncations).toBe(1);
+    expect(follower.report).toMatchObject({ lines: 5, accepted: 5, rejected: 0 });
   });
 
   it('after a rotation while stopped, reads the rest of the old file found by its identity, then the new one', async () => {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { follow, type Follower, type FollowOptions } from '../src/sources/index.js';
 import { openIndex } from './helpers.js';
-import { T0, combinedLine, combinedLines, tempDir, waitFor } from './live-helpers.js';
+import { T0, agentLine, combinedLine, combinedLines, tempDir, waitFor } from './live-helpers.js';
 
 /** A follower closed when the test ends; the poll interval is long so that only poll() or fs.watch moves it. */
 function start(file: string, options: FollowOptions = {}) {
@@ -144,9 +144,11 @@ describe('follow()', () => {
   });
 
   it.each([
-    { case: 'starts again at offset 0 after truncation', before: 30, after: 4 },
-    { case: 'notices a truncation hidden by new writes past the old offset', before: 3, after: 6 },
-  ])('$case', async ({ before, after }) => {
+    { case: 'starts again at offset 0 after truncation', before: 30, replay: 0, after: 4 },
+    { case: 'notices a truncation hidden by new writes past the old offset (its first bytes differ)', before: 3, replay: 0, after: 6 },
+    // 15 lines are more than the 1024 first bytes follow() compares: only the last bytes read tell.
+    { case: 'notices a truncation hidden by new writes that begin as the old file did', before: 20, replay: 15, after: 10 },
+  ])('$case', async ({ before, replay, after }) => {
     const file = path.join(tempDir(), 'access.log');
     fs.writeFileSync(file, '');
     const { follower } = start(file);
@@ -154,10 +156,30 @@ describe('follow()', () => {
     fs.appendFileSync(file, combinedLines(0, before));
     await follower.poll();
     fs.truncateSync(file, 0);
-    fs.appendFileSync(file, combinedLines(100, after)); // with before 3, after 6: longer than what was read
+    fs.appendFileSync(file, combinedLines(0, replay) + combinedLines(100, after)); // but for 30 and 4: longer than what was read
     await follower.poll();
     expect(follower.stats().truncations).toBe(1);
-    expect(follower.report).toMatchObject({ lines: before + after, accepted: before + after, rejected: 0 });
+    const lines = before + replay + after;
+    expect(follower.report).toMatchObject({ lines, accepted: lines, rejected: 0 });
+  });
+
+  it.each([
+    { from: 'start' as const, before: 2 },
+    { from: 'end' as const, before: 0 },
+  ])('notices a truncation rewritten to end at the old offset with the same last bytes (from $from)', async ({ from, before }) => {
+    // A combined log's last 64 bytes are usually all user agent: lines 3 and 4 end where
+    // line 2 ended, with the same agent, so only the start of the file tells.
+    const file = path.join(tempDir(), 'access.log');
+    fs.writeFileSync(file, agentLine(1) + agentLine(2));
+    const { index, follower } = start(file, { from });
+    await follower.poll();
+    expect(follower.report.lines).toBe(before);
+    fs.truncateSync(file, 0);
+    fs.appendFileSync(file, agentLine(3) + agentLine(4) + agentLine(5));
+    await follower.poll();
+    expect(follower.stats().truncations).toBe(1);
+    expect(follower.report).toMatchObject({ lines: before + 3, accepted: before + 3, rejected: 0 });
+    for (let i = 3; i <= 5; i++) expect(index.lastUsers(`/p${i}`), `/p${i}`).toHaveLength(1);
   });
 
   it('rejects an over-long line as line-too-long without holding it whole', async () => {

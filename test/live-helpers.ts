@@ -40,6 +40,14 @@ export function combinedLines(first: number, count: number, pages = 7, start = T
   return text;
 }
 
+/**
+ * Combined line i (1 to 9) by host 10.0.0.i for /p<i>: all of one length, and with the
+ * same last 64 bytes (all user agent), as in a real log.
+ */
+export function agentLine(i: number): string {
+  return `10.0.0.${i} - - [17/May/2015:10:05:0${i} +0000] "GET /p${i} HTTP/1.1" 200 1 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"\n`;
+}
+
 /** Polls `read` until `done(value)` holds; throws with the last value after `timeoutMs`. */
 export async function waitFor<T>(
   read: () => T | Promise<T>,

@@ -14,14 +14,17 @@
  *   line is lost or read twice, as long as the writer has stopped writing to the old
  *   file when the new one appears (the usual rename, reopen-on-signal order).
  * - Truncation (as `copytruncate` does): noticed when the file got shorter than what
- *   was read, or when the last bytes read are no longer where they were (the file was
- *   truncated and written past the old offset before the reader looked). The held
- *   partial line counts as a line and reading starts again at offset 0. Lines written
- *   between the last read and the truncation are gone, as with any follower. A writer
- *   that did not open the file with O_APPEND (a shell `>`, many app loggers) goes on
- *   writing at its old offset, so the file restarts with a hole of NUL bytes: NUL bytes
- *   at the start of a truncated file are skipped, not read as a line, and counted in
- *   stats().skippedNulBytes.
+ *   was read, or when its first bytes (HEAD_BYTES) or the last bytes read (TAIL_BYTES
+ *   before the read offset) are no longer what was read there (the file was truncated
+ *   and written past the old offset before the reader looked). Missed only when such a
+ *   rewrite has both the same first bytes and the same bytes before the offset
+ *   (docs/cli.md says when); both ends are compared because a miss loses lines, while a
+ *   false alarm would only re-read the file. The held partial line counts as a line and
+ *   reading starts again at offset 0. Lines written between the last read and the
+ *   truncation are gone, as with any follower. A writer that did not open the file with
+ *   O_APPEND (a shell `>`, many app loggers) goes on writing at its old offset, so the
+ *   file restarts with a hole of NUL bytes: NUL bytes at the start of a truncated file
+ *   are skipped, not read as a line, and counted in stats().skippedNulBytes.
  * - Changes are noticed by fs.watch on the file's directory, and by polling every
  *   `pollInterval` ms in case the watch misses one (network file systems, a rotation
  *   to another directory). Reads are serialized: one at a time, in file order.
@@ -150,6 +153,11 @@ export interface Follower extends EventEmitter {
 const NEWLINE = Buffer.from('\n');
 /** Bytes before the read offset compared to notice a truncation hidden by new writes. */
 const TAIL_BYTES = 64;
+/**
+ * Bytes at the start of the file compared for the same reason: a log's first lines, whose
+ * times differ from those of the lines a truncated file is rewritten with.
+ */
+const HEAD_BYTES = 1024;
 /** Smallest read once the known end is passed (the file may have grown). */
 const MIN_READ_BYTES = 64 << 10;
 /** Ingested in one synchronous step: a few hundred lines, a few milliseconds at most. */
@@ -202,6 +210,8 @@ class FileFollower extends EventEmitter implements Follower {
   #position = 0;
   /** A copy of the last bytes read (up to TAIL_BYTES), which must still end at #position. */
   #tail: Buffer = Buffer.alloc(0);
+  /** A copy of the file's first bytes read (up to HEAD_BYTES; all of them up to #position unless the file shrank while opening), which must still be there. */
+  #head: Buffer = Buffer.alloc(0);
   /** Only the first file found at start honours `from` and `resume`. */
   #startAtEnd: boolean;
   #resume: FollowPosition | null;
@@ -443,6 +453,7 @@ class FileFollower extends EventEmitter implements Follower {
       this.#dev = stat.dev;
       this.#position = 0;
       this.#tail = Buffer.alloc(0);
+      this.#head = Buffer.alloc(0);
       this.#skipToNewline = false;
       this.#skipNulHole = false;
       if (this.#resume !== null) {
@@ -460,11 +471,10 @@ class FileFollower extends EventEmitter implements Follower {
           this.#position = await findStartByTime(handle, stat.size, from, this.#options.fromSlack, pickIngestOptions(this.#options));
         } else {
           const length = Math.min(TAIL_BYTES, stat.size);
-          const tail = Buffer.alloc(length);
-          const { bytesRead } = await handle.read(tail, 0, length, stat.size - length);
-          this.#position = stat.size - length + bytesRead;
-          this.#tail = tail.subarray(0, bytesRead);
-          this.#skipToNewline = bytesRead > 0 && tail[bytesRead - 1] !== 0x0a;
+          const tail = await this.#readAt(handle, stat.size - length, length);
+          this.#position = stat.size - length + tail.length;
+          this.#tail = tail;
+          this.#skipToNewline = tail.length > 0 && tail[tail.length - 1] !== 0x0a;
         }
       }
       if (this.#position > 0) {
@@ -474,6 +484,7 @@ class FileFollower extends EventEmitter implements Follower {
         const context = await contextBefore(handle, this.#position, pickIngestOptions(this.#options));
         if (context !== null) this.#stream.readContext?.(context);
       }
+      await this.#rememberBefore(handle);
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw error;
@@ -529,10 +540,11 @@ class FileFollower extends EventEmitter implements Follower {
   async #readToEnd(): Promise<void> {
     const handle = this.#handle!;
     const { size } = await handle.stat();
-    if (size < this.#position || !(await this.#tailIsIntact(handle))) {
+    if (size < this.#position || !(await this.#readIsIntact(handle))) {
       await this.#finishGeneration();
       this.#position = 0;
       this.#tail = Buffer.alloc(0);
+      this.#head = Buffer.alloc(0);
       this.#skipNulHole = true;
       this.#mark(0);
       this.#counts.truncations++;
@@ -550,8 +562,8 @@ class FileFollower extends EventEmitter implements Follower {
       const chunk = bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
       this.#position += bytesRead;
       this.#counts.bytes += bytesRead;
-      this.#rememberTail(chunk);
       const chunkOffset = this.#position - bytesRead;
+      this.#rememberRead(chunk, chunkOffset);
       for (let start = 0; start < chunk.length; start += FEED_SLICE_BYTES) {
         // Let the event loop answer queries between two slices of parsing.
         if (start > 0) await yieldToEventLoop();
@@ -562,19 +574,42 @@ class FileFollower extends EventEmitter implements Follower {
     }
   }
 
-  /** Keeps a copy of the last TAIL_BYTES bytes read. */
-  #rememberTail(chunk: Buffer): void {
+  /** Keeps a copy of the first HEAD_BYTES and the last TAIL_BYTES bytes read; `chunk` was read at `offset`, where the previous read ended. */
+  #rememberRead(chunk: Buffer, offset: number): void {
+    if (this.#head.length < HEAD_BYTES && offset === this.#head.length) {
+      this.#head = Buffer.concat([this.#head, chunk.subarray(0, HEAD_BYTES - this.#head.length)]);
+    }
     const joined = chunk.length >= TAIL_BYTES ? chunk : Buffer.concat([this.#tail, chunk]);
     this.#tail = Buffer.from(joined.subarray(Math.max(0, joined.length - TAIL_BYTES)));
   }
 
-  /** Whether the bytes last read are still just before the read offset. */
-  async #tailIsIntact(handle: fsp.FileHandle): Promise<boolean> {
-    const length = this.#tail.length;
-    if (length === 0) return true;
-    const now = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(now, 0, length, this.#position - length);
-    return bytesRead === length && now.equals(this.#tail);
+  /** On opening at a #position past 0 (from the end, a time or a resume): copies the head and tail that reading would have kept. */
+  async #rememberBefore(handle: fsp.FileHandle): Promise<void> {
+    if (this.#position === 0) return;
+    this.#head = await this.#readAt(handle, 0, Math.min(HEAD_BYTES, this.#position));
+    if (this.#tail.length === 0) {
+      const length = Math.min(TAIL_BYTES, this.#position);
+      this.#tail = await this.#readAt(handle, this.#position - length, length);
+    }
+  }
+
+  /**
+   * Whether the first and the last bytes read are still where they were read. When not,
+   * the file was truncated and written past the read offset before this check.
+   */
+  async #readIsIntact(handle: fsp.FileHandle): Promise<boolean> {
+    const same = async (copy: Buffer, offset: number) =>
+      copy.length === 0 || (await this.#readAt(handle, offset, copy.length)).equals(copy);
+    if (!(await same(this.#head, 0))) return false;
+    // While everything read is in the head, so is the tail.
+    return this.#position <= this.#head.length || (await same(this.#tail, this.#position - this.#tail.length));
+  }
+
+  /** Up to `length` bytes at `offset` (fewer where the file ends). */
+  async #readAt(handle: fsp.FileHandle, offset: number, length: number): Promise<Buffer> {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
   }
 
   /** Hands whole lines to the stream and holds the partial last one. `offset`: the chunk's place in the file. */
