@@ -157,6 +157,32 @@ describe('skiptrail serve', () => {
     expect(await served.stop('SIGINT')).toBe(0);
   });
 
+  it('reports the NUL hole a non-appending writer leaves after copytruncate in /stats and /metrics', async () => {
+    const file = path.join(tempDir(), 'access.log');
+    const writer = fs.openSync(file, 'w'); // no O_APPEND: after the truncation it writes on at its old offset
+    try {
+      const first = combinedLine('u1', '/first', T0);
+      fs.writeSync(writer, first);
+      const served = await startServe(['--follow', file, '--from', 'start', '--poll-interval', '50ms']);
+      await waitForLines(served, 1);
+      fs.truncateSync(file, 0);
+      fs.writeSync(writer, combinedLine('u2', '/second', T0 + 1000));
+      await waitForLines(served, 2);
+      const stats = (await served.get('/stats')).body;
+      expect(stats.ingest).toMatchObject({ lines: 2, accepted: 2, rejected: 0 });
+      expect(stats.sources).toEqual([
+        expect.objectContaining({ name: `follow:${file}`, truncations: 1, skippedNulBytes: Buffer.byteLength(first), missingChecks: 0 }),
+      ]);
+      const metrics: string = (await served.get('/metrics')).body;
+      const source = `source="follow:${file}"`;
+      expect(metrics).toContain(`\nskiptrail_source_skipped_nul_bytes_total{${source}} ${Buffer.byteLength(first)}\n`);
+      expect(metrics).toContain(`\nskiptrail_source_missing_checks_total{${source}} 0\n`);
+      expect(await served.stop()).toBe(0);
+    } finally {
+      fs.closeSync(writer);
+    }
+  });
+
   it('exits 2 on usage errors and 1 when it cannot listen', async () => {
     const body = await runCli(['serve', '--max-body-bytes', '0']);
     expect(body.code).toBe(2);

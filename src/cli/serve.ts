@@ -418,8 +418,8 @@ async function startSources(
         return follower.stats().bytes;
       },
       get counters() {
-        const stats = follower.stats();
-        return { rotations: stats.rotations, truncations: stats.truncations, missingChecks: stats.missingChecks };
+        const { rotations, truncations, skippedNulBytes, missingChecks } = follower.stats();
+        return { rotations, truncations, skippedNulBytes, missingChecks };
       },
       get details() {
         const { path, position, pendingBytes, open, missing, caughtUp, resumeGap } = follower.stats();

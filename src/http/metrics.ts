@@ -123,7 +123,8 @@ export function renderSources(out: MetricsWriter, sources: readonly SourceMetric
   family('skiptrail_ingest_bytes_total', 'Bytes received, by source.', (s) => s.bytes);
   const counterNames = new Set(sources.flatMap((source) => Object.keys(source.counters ?? {})));
   for (const counter of counterNames) {
-    family(`skiptrail_source_${counter}_total`, `Source events: ${counter.replace(/_/g, ' ')}.`, (s) => s.counters?.[counter]);
+    const words = counter.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`); // skippedNulBytes -> skipped_nul_bytes
+    family(`skiptrail_source_${words}_total`, `Source events: ${words.replace(/_/g, ' ')}.`, (s) => s.counters?.[counter]);
   }
 }
 
