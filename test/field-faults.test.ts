@@ -192,6 +192,9 @@ describe('healthy lines the docs used to call malformed', () => {
       ['nginx access_log syslog: (RFC 3164)', `<190>Mar 24 18:14:04 web1 nginx: ${line}`],
       ['RFC 3164 with a pid and a space-padded day', `<134>Mar  4 08:00:00 web1 httpd[4242]: ${line}`],
       ['RFC 5424 without structured data', `<165>1 2021-03-24T18:14:04.003Z web1 nginx 4242 - - ${line}`],
+      ["nginx access_log syslog:server=…,nohostname (RFC 3164 without a host)", `<190>Mar 24 18:14:04 nginx: ${line}`],
+      ["rsyslog's RSYSLOG_ForwardFormat (an RFC 3339 time)", `<190>2021-03-24T18:14:04.003412+00:00 web1 nginx: ${line}`],
+      ['an RFC 3339 time without a host', `<190>2021-03-24T18:14:04Z nginx[7]: ${line}`],
       ['RFC 5424 with structured data and a BOM', `<165>1 2021-03-24T18:14:04Z web1 app - ID47 [exampleSDID@32473 iut="3" eventSource="Ap\\]p"] \uFEFF${line}`],
     ])('strips %s', (_name, framed) => {
       const index = openIndex();
