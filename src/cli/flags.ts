@@ -7,6 +7,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ActivityIndex } from '../activity-index.js';
 import { isArgumentError, nearest } from '../errors.js';
+import { resolveIngestOptions } from '../ingest.js';
 import type { IngestOptions } from '../sources/ingest-target.js';
 import type { ActivityIndexOptions } from '../validate.js';
 
@@ -79,7 +80,10 @@ export const INGEST_HELP = `Log format options:
   --log-format apache:F   an Apache LogFormat string ('apache:%h %l %u %t "%r" %>s %b')
   --log-format nginx:F    an nginx log_format string ('nginx:$remote_addr - [$time_local] "$request" $status')
   --user U                combined/common user field: host (default), authuser, authuser|host;
-                          w3c: field names, e.g. cs-username|c-ip (default)
+                          vhost_combined and apache: directives in order of preference,
+                          e.g. '%u|%h' or '%{X-Forwarded-For}i|%h' (default %h); nginx:
+                          variables, e.g. '$proxy_protocol_addr|$remote_addr' (default
+                          $remote_addr); w3c: field names, e.g. cs-username|c-ip (default)
   --keep-query            keep ?query in the page (text formats, caddy, traefik)
   --statuses S            statuses that count as a page load: 200-399 (default) or 200,304
   --fields F              JSON member paths: user=uid,page=req.url,ts=time,status=code,
@@ -259,6 +263,8 @@ export function ingestOptions(values: Values, maxKeyBytes: number): IngestOption
   viewRuleFlags(values, options);
   const maxLineBytes = integerFlag(values, 'max-line-bytes');
   if (maxLineBytes !== undefined) options.maxLineBytes = maxLineBytes;
+  // A format string's error names the flag as typed (--log-format), not the option's --format.
+  if (logFormat !== undefined) withFlagNames(() => resolveIngestOptions(options, maxKeyBytes), { format: 'log-format' });
   return options;
 }
 
