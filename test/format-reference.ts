@@ -14,9 +14,13 @@ export interface RefView {
 
 type Piece = { literal: string } | { directive: string };
 
-/** Splits a format into literals and directives (%X, %>s, %{Name}X; $name). */
+/**
+ * Splits a format into literals and directives (%X, %>s, %400,501{Name}X; $name).
+ * Apache strftime time pieces with only text between them are one directive, spelled
+ * as written ('%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t').
+ */
 export function splitFormat(dialect: 'apache' | 'nginx', format: string): Piece[] {
-  const pattern = dialect === 'apache' ? /%U%q|%(?:[<>]?)(?:\{[^}]*\})?[a-zA-Z]/g : /\$[A-Za-z0-9_]+/g;
+  const pattern = dialect === 'apache' ? /%U%q|%[<>!]?[\d,]*(?:\{[^}]*\})?[a-zA-Z]/g : /\$[A-Za-z0-9_]+/g;
   const pieces: Piece[] = [];
   let last = 0;
   for (const match of format.matchAll(pattern)) {
@@ -28,7 +32,12 @@ export function splitFormat(dialect: 'apache' | 'nginx', format: string): Piece[
       pieces.push({ literal: ']' });
       continue;
     }
-    pieces.push({ literal }, { directive: match[0] });
+    const previous = pieces[pieces.length - 1];
+    if (isStrftime(match[0]) && previous !== undefined && 'directive' in previous && isStrftime(previous.directive)) {
+      previous.directive += literal + match[0];
+    } else {
+      pieces.push({ literal }, { directive: match[0] });
+    }
     last = match.index! + match[0].length;
   }
   pieces.push({ literal: format.slice(last) });
@@ -40,6 +49,64 @@ export function splitFormat(dialect: 'apache' | 'nginx', format: string): Piece[
     else merged.push({ ...piece });
   }
   return merged;
+}
+
+/** An Apache %{...}t written by strftime (not %{sec}t, %{msec}t, %{usec}t or the ISO form). */
+function isStrftime(directive: string): boolean {
+  const first = /^%\{(?:begin:|end:)?([^}]*)\}t/.exec(directive);
+  if (first === null) return false;
+  return first[0].length < directive.length || !['sec', 'msec', 'usec', '%Y-%m-%dT%H:%M:%S%z', '%FT%T%z'].includes(first[1]!);
+}
+
+const CONVERSIONS: Record<string, string> = {
+  Y: '(?<Y>\\d{4})', m: '(?<m>\\d\\d)', b: '(?<b>[A-Za-z]{3})', h: '(?<b>[A-Za-z]{3})', d: '(?<d>\\d\\d)',
+  e: '(?<e>[ \\d]\\d)', H: '(?<H>\\d\\d)', M: '(?<M>\\d\\d)', S: '(?<S>\\d\\d)', a: '[A-Za-z]{3}',
+  z: '(?<z>[+-]\\d{4})', T: '%H:%M:%S', R: '%H:%M', F: '%Y-%m-%d', '%': '%',
+};
+
+/** A merged strftime directive as a regular expression of its shape, with named groups. */
+function strftimeShape(directive: string): RegExp {
+  let source = '';
+  for (const piece of directive.split(/(%\{(?:begin:|end:)?[^}]*\}t)/)) {
+    const name = /^%\{(?:begin:|end:)?([^}]*)\}t$/.exec(piece)?.[1];
+    if (name === undefined) source += piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    else if (name === 'msec_frac') source += '(?<ms>\\d{3})';
+    else if (name === 'usec_frac') source += '(?<us>\\d{6})';
+    else {
+      let expanded = name;
+      while (/%[TRF]/.test(expanded)) expanded = expanded.replace(/%([TRF])/g, (_, c: string) => CONVERSIONS[c]!);
+      source += expanded
+        .split(/(%.)/)
+        .map((part) => (part.startsWith('%') ? CONVERSIONS[part[1]!]! : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+    }
+  }
+  return new RegExp(source, 'y');
+}
+
+/** A strftime directive that names a whole instant (date, hours, minutes, seconds, offset). */
+function strftimeComplete(directive: string): boolean {
+  const groups = strftimeShape(directive).source;
+  return ['Y', 'H', 'M', 'S', 'z'].every((g) => groups.includes(`(?<${g}>`)) && /\(\?<[mb]>/.test(groups) && /\(\?<[de]>/.test(groups);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The time a strftime directive's value gives, or undefined. */
+function strftimeTime(directive: string, value: string): number | undefined {
+  const shape = strftimeShape(directive);
+  const g = shape.exec(value)?.groups;
+  if (g === undefined || shape.lastIndex !== value.length) return undefined;
+  const month = g.m !== undefined ? Number(g.m) : MONTHS.indexOf(g.b!) + 1;
+  const day = Number(g.d ?? g.e!.trim());
+  const [year, hour, minute, second] = [g.Y, g.H, g.M, g.S].map(Number) as [number, number, number, number];
+  const offset = (g.z![0] === '-' ? -1 : 1) * (Number(g.z!.slice(1, 3)) * 60 + Number(g.z!.slice(3)));
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  if (month < 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59 || Math.abs(offset) > 14 * 60 || Number(g.z!.slice(3)) > 59) {
+    return undefined;
+  }
+  const fraction = g.ms !== undefined ? Number(g.ms) : g.us !== undefined ? Math.floor(Number(g.us) / 1000) : 0;
+  return date.getTime() - offset * 60_000 + fraction;
 }
 
 /** Each directive's value, or undefined when the line does not have the format's shape. */
@@ -73,8 +140,12 @@ export function readFields(
     const before = (pieces[i - 1] as { literal: string }).literal;
     const after = (pieces[i + 1] as { literal: string }).literal;
     let end: number;
-    if (before.endsWith('"') && after.startsWith('"')) end = closingQuote(line, at);
-    else if (after === '') end = line.indexOf(' ', at) < 0 ? line.length : line.indexOf(' ', at);
+    if (isStrftime(piece.directive)) {
+      const shape = strftimeShape(piece.directive);
+      shape.lastIndex = at;
+      end = shape.exec(line) === null ? -1 : shape.lastIndex;
+    } else if (before.endsWith('"') && after.startsWith('"')) end = closingQuote(line, at);
+    else if (after === '') end = line.length; // the last field runs to the line's end
     else end = line.indexOf(after, at);
     if (end < 0) return undefined;
     if (!values.has(piece.directive)) values.set(piece.directive, line.slice(at, end));
@@ -98,10 +169,21 @@ export function referenceView(
   rules: RefOptions = {},
 ): RefView | undefined {
   const userEntries = userList.split('|');
-  const isAgent = (directive: string) => /^%\{user-agent\}i$/i.test(directive) || directive === '$http_user_agent';
+  const isAgent = (directive: string) => /^%[\d,!]*\{user-agent\}i$/i.test(directive) || directive === '$http_user_agent';
+  const directives = splitFormat(dialect, format).flatMap((piece) => ('directive' in piece ? [piece.directive] : []));
+  // The time: the most precise one (ms before seconds), the first of equals.
+  const times = directives.filter(
+    (d) => (isStrftime(d) && strftimeComplete(d)) || /^(%t|%\{(begin:|end:)?(sec|msec|usec|%Y-%m-%dT%H:%M:%S%z|%FT%T%z)\}t|\$(time_local|time_iso8601|msec))$/.test(d),
+  );
+  const precise = (d: string) => /^(%\{(begin:|end:)?(msec|usec)\}t|\$msec)$/.test(d) || /(msec|usec)_frac/.test(d);
+  const timeDirective = times.find(precise) ?? times[0];
+  // The status: the first %>s, else the first status.
+  const statusDirective = directives.find((d) => d === '%>s') ?? directives.find((d) => /^(%[<>]?s|\$status)$/.test(d));
   const used = (directive: string) =>
     userEntries.includes(directive) ||
-    /^(%t|%\{[^}]*\}t|%r|%m|%U|%q|%U%q|%>?s|\$(time_local|time_iso8601|msec|request|request_method|request_uri|uri|args|status))$/.test(directive) ||
+    directive === timeDirective ||
+    directive === statusDirective ||
+    /^(%r|%m|%U|%q|%U%q|\$(request|request_method|request_uri|uri|args))$/.test(directive) ||
     ((rules.ignoreCrawlers ?? true) && isAgent(directive));
   const values = readFields(dialect, format, line, used);
   if (values === undefined) return undefined;
@@ -114,28 +196,36 @@ export function referenceView(
       break;
     }
   }
-  const time = values.get('%t') ?? values.get('$time_local');
+  const time = timeDirective === undefined ? undefined : values.get(timeDirective);
   const ts =
-    time !== undefined
-      ? accessLogTime(time)
-      : values.has('$time_iso8601')
-        ? isoTime(values.get('$time_iso8601')!)
-        : values.has('%{sec}t')
-          ? Number(values.get('%{sec}t')) * 1000
-          : values.has('%{msec}t')
-            ? Number(values.get('%{msec}t'))
-            : undefined;
+    time === undefined
+      ? undefined
+      : timeDirective === '%t' || timeDirective === '$time_local'
+        ? accessLogTime(time)
+        : timeDirective === '$time_iso8601' || /^%\{(begin:|end:)?(%Y-%m-%dT%H:%M:%S%z|%FT%T%z)\}t$/.test(timeDirective!)
+          ? isoTime(time)
+          : /^%\{(begin:|end:)?sec\}t$/.test(timeDirective!)
+            ? Number(time) * 1000
+            : /^%\{(begin:|end:)?msec\}t$/.test(timeDirective!)
+              ? Number(time)
+              : /^%\{(begin:|end:)?usec\}t$/.test(timeDirective!)
+                ? Math.floor(Number(time) / 1000)
+                : timeDirective === '$msec'
+                  ? Math.floor(Number(time) * 1000)
+                  : strftimeTime(timeDirective!, time);
   const request = values.get('%r') ?? values.get('$request');
   const page =
     request !== undefined
       ? pageOfTarget(request.split(' ')[1] ?? '', false)
       : pageOfTarget(values.get('%U') ?? values.get('$uri') ?? values.get('$request_uri') ?? values.get('%U%q') ?? '', false);
-  const status = values.get('%>s') ?? values.get('%s') ?? values.get('$status');
+  const status = statusDirective === undefined ? undefined : values.get(statusDirective);
   if (status !== undefined && !(Number(status) >= 200 && Number(status) <= 399)) return undefined;
   if (user === undefined || ts === undefined || page === undefined) return undefined;
   const method = values.get('%m') ?? values.get('$request_method') ?? request?.split(' ')[0];
   const agentFormat = splitFormat(dialect, format).some((piece) => 'directive' in piece && isAgent(piece.directive));
-  const agent = [...values].find(([directive]) => isAgent(directive))?.[1];
+  // A conditional agent (%400,501{User-agent}i) writes "-" for other statuses: unknown.
+  const agentEntry = [...values].find(([directive]) => isAgent(directive));
+  const agent = agentEntry !== undefined && /^%[\d,!]/.test(agentEntry[0]) && agentEntry[1] === '-' ? undefined : agentEntry?.[1];
   if (viewRuleReason({ method, page, agentFormat, agent }, rules) !== undefined) return undefined;
   return { user, page, ts };
 }

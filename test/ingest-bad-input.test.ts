@@ -293,7 +293,8 @@ describe('ingest(): structure (malformed)', () => {
     ['a request of "-" with status 200', line({ request: '-' })],
     ['an asterisk-form target with a method other than OPTIONS', line({ request: 'GET * HTTP/1.1' })],
     ['a protocol that is no HTTP version', line({ request: 'GET /a b' })],
-    ['an authority-form target', line({ request: 'CONNECT example.com:443 HTTP/1.1' })],
+    ['an authority-form target with a method other than CONNECT', line({ request: 'GET example.com:443 HTTP/1.1' })],
+    ['a CONNECT target that is no host:port', line({ request: 'CONNECT example.com HTTP/1.1' })],
     ['a relative target', line({ request: 'GET a/b HTTP/1.1' })],
     ['an ftp:// target', line({ request: 'GET ftp://example.com/a HTTP/1.1' })],
     ['an absolute target without a host', line({ request: 'GET http:///a HTTP/1.1' })],
@@ -305,6 +306,14 @@ describe('ingest(): structure (malformed)', () => {
     ['a binary request (TLS sent to a plain-HTTP port) with status 200', line({ request: '\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03' })],
   ])('%s', (_name, text) => {
     expectRejected(text, 'malformed');
+  });
+
+  it('counts a proxy tunnel (CONNECT host:port) as a sound line that is no page view', () => {
+    // Counted under `method` (not sampled) while CONNECT is not in `methods`, and
+    // filtered when it is: a tunnel names no page either way.
+    expectRejected(line({ request: 'CONNECT example.com:443 HTTP/1.1' }), 'method');
+    expectRejected(line({ request: 'CONNECT [2001:db8::1]:443 HTTP/1.1' }), 'method', { format: { apache: '%h %l %u %t "%r" %>s %b' } });
+    expectRejected(line({ request: 'CONNECT example.com:443 HTTP/1.1' }), 'filtered', { methods: 'any' });
   });
 
   it('reads \\" and \\\\ inside the request as escapes and keeps them in the page as logged', () => {

@@ -87,6 +87,88 @@ bool ParseIsoTime(std::string_view s, int64_t* ms) {
   return true;
 }
 
+namespace {
+
+bool IsAsciiLetter(char c) { return static_cast<unsigned char>((c | 0x20) - 'a') < 26; }
+
+// How many bytes a conversion writes; all but kDaySpace's first are of one class.
+size_t ItemWidth(TimeItem item) {
+  switch (item) {
+    case TimeItem::kLiteral: return 1;
+    case TimeItem::kYear: return 4;
+    case TimeItem::kMonthName: case TimeItem::kWeekday: case TimeItem::kMillis: return 3;
+    case TimeItem::kOffset: return 5;
+    case TimeItem::kMicros: return 6;
+    default: return 2;
+  }
+}
+
+}  // namespace
+
+const char* ScanTimeShape(const std::vector<TimeStep>& pattern, const char* p, const char* end) {
+  for (const TimeStep& step : pattern) {
+    const size_t width = ItemWidth(step.item);
+    if (static_cast<size_t>(end - p) < width) return nullptr;
+    switch (step.item) {
+      case TimeItem::kLiteral:
+        if (*p != step.byte) return nullptr;
+        break;
+      case TimeItem::kMonthName: case TimeItem::kWeekday:
+        if (!IsAsciiLetter(p[0]) || !IsAsciiLetter(p[1]) || !IsAsciiLetter(p[2])) return nullptr;
+        break;
+      case TimeItem::kOffset:
+        if ((p[0] != '+' && p[0] != '-') || Digits4(p + 1) < 0) return nullptr;
+        break;
+      case TimeItem::kDaySpace:
+        if ((p[0] != ' ' && !IsDigit(p[0])) || !IsDigit(p[1])) return nullptr;
+        break;
+      default:
+        for (size_t i = 0; i < width; ++i) {
+          if (!IsDigit(p[i])) return nullptr;
+        }
+        break;
+    }
+    p += width;
+  }
+  return p;
+}
+
+bool ReadTimePattern(const std::vector<TimeStep>& pattern, std::string_view s, int64_t* ms) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  if (ScanTimeShape(pattern, p, end) != end) return false;
+  int year = -1, month = -1, day = -1, hour = -1, minute = -1, second = -1;
+  int64_t millis = 0, offset = 0;
+  for (const TimeStep& step : pattern) {
+    switch (step.item) {
+      case TimeItem::kYear: year = Digits4(p); break;
+      case TimeItem::kMonth: month = Digits2(p); break;
+      case TimeItem::kMonthName: month = MonthFromAbbrev(p); break;
+      case TimeItem::kDay: day = Digits2(p); break;
+      case TimeItem::kDaySpace: day = p[0] == ' ' ? p[1] - '0' : Digits2(p); break;
+      case TimeItem::kHour: hour = Digits2(p); break;
+      case TimeItem::kMinute: minute = Digits2(p); break;
+      case TimeItem::kSecond: second = Digits2(p); break;
+      case TimeItem::kMillis: millis = Digits2(p) * 10 + (p[2] - '0'); break;
+      case TimeItem::kMicros: millis = Digits2(p) * 10 + (p[2] - '0'); break;
+      case TimeItem::kOffset:
+        if (!UtcOffsetSeconds(p[0], Digits2(p + 1), Digits2(p + 3), &offset)) return false;
+        break;
+      case TimeItem::kLiteral: case TimeItem::kWeekday: break;
+    }
+    p += ItemWidth(step.item);
+  }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 || minute > 59 ||
+      second > 59 || year < 0 || hour < 0 || minute < 0 || second < 0) {
+    return false;
+  }
+  const int64_t seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  const int64_t result = seconds * 1000 + millis;
+  if (result < 0 || result > kMaxTimeMs) return false;
+  *ms = result;
+  return true;
+}
+
 // "dd/Mon/yyyy:HH:MM:SS +hhmm", exactly, as Apache's %t and nginx's $time_local write it.
 bool ClfTimeReader::Read(const char* s, size_t n, int64_t* ts_ms) {
   if (n != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' ||

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace skiptrail {
 
@@ -40,6 +41,38 @@ inline bool UtcOffsetSeconds(char sign, int hh, int mm, int64_t* seconds) {
 // The fraction may have any number of digits; it is truncated to milliseconds (as
 // Date.parse does).
 bool ParseIsoTime(std::string_view s, int64_t* ms);
+
+// One step of a strftime time as Apache writes it (%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t,
+// compiled by format-compiler.cc): a literal byte or a conversion of fixed shape.
+enum class TimeItem : uint8_t {
+  kLiteral,     // the byte TimeStep::byte
+  kYear,        // %Y: 4 digits
+  kMonth,       // %m: 2 digits
+  kMonthName,   // %b, %h: "Jan".."Dec"
+  kDay,         // %d: 2 digits
+  kDaySpace,    // %e: day padded with a space (" 5")
+  kHour,        // %H
+  kMinute,      // %M
+  kSecond,      // %S
+  kWeekday,     // %a: 3 letters, not checked against the date
+  kOffset,      // %z: +hhmm
+  kMillis,      // msec_frac: 3 digits
+  kMicros,      // usec_frac: 6 digits, truncated to ms
+};
+
+struct TimeStep {
+  TimeItem item = TimeItem::kLiteral;
+  char byte = 0;  // kLiteral
+};
+
+// The end of a time with `pattern`'s shape starting at p (each literal byte in place,
+// each conversion's digits, letters or sign where it puts them), or null. A shape says
+// where the time ends, not that it exists: ReadTimePattern checks the values.
+const char* ScanTimeShape(const std::vector<TimeStep>& pattern, const char* p, const char* end);
+
+// Exactly `s` as a time of `pattern`. REQUIRES: the pattern holds a year, a month, a
+// day, an hour, a minute, a second and an offset (format-compiler.cc checks it).
+bool ReadTimePattern(const std::vector<TimeStep>& pattern, std::string_view s, int64_t* ms);
 
 // Reads "dd/Mon/yyyy:HH:MM:SS +hhmm" exactly (26 bytes), with a one-entry cache of the
 // last date's day number: consecutive lines of a log share their date. One per parser.

@@ -44,8 +44,16 @@ inline const char* FindFieldEnd(const PlanField& field, const std::string& next,
     const char* q = FindClosingQuote(p, end);
     return q != nullptr && StartsWithLiteral(q, end, next) ? q : nullptr;
   }
-  const char stop = field.stop;
   const bool scan_printable = field.role == FieldRole::kUserCandidate;
+  if (field.end == FieldEnd::kLineEnd) {
+    if (scan_printable && ScanField(p, end, '\0', '\0', '\0', printable) != end) *printable = false;
+    return end;
+  }
+  if (field.end == FieldEnd::kTimeShape) {
+    const char* shape_end = ScanTimeShape(field.time_pattern, p, end);
+    return shape_end != nullptr && StartsWithLiteral(shape_end, end, next) ? shape_end : nullptr;
+  }
+  const char stop = field.stop;
   for (;;) {
     const char* hit;
     if (scan_printable) {
@@ -105,8 +113,9 @@ bool ReadDateAndTime(std::string_view date, std::string_view time, int64_t* ms) 
   return ParseIsoTime(std::string_view(buf, 12 + time.size()), ms);
 }
 
-bool ReadTime(FieldRole role, std::string_view v, ClfTimeReader* clf, int64_t* ms) {
-  switch (role) {
+bool ReadTime(const PlanField& field, std::string_view v, ClfTimeReader* clf, int64_t* ms) {
+  switch (field.role) {
+    case FieldRole::kTimeStrftime: return ReadTimePattern(field.time_pattern, v, ms);
     case FieldRole::kTimeClf: return clf->Read(v.data(), v.size(), ms);
     case FieldRole::kTimeIso: return ParseIsoTime(v, ms);
     case FieldRole::kTimeSeconds: return IsDecimal(v, false) && JsonNumberToMs(v.data(), v.data() + v.size(), 3, false, ms);
@@ -131,6 +140,7 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
   bool user_printable = false;
   std::string_view status, date, time, request, request_uri, path, query, method, agent;
   FieldRole time_role = FieldRole::kIgnore, query_role = FieldRole::kIgnore;
+  const PlanField* time_field = nullptr;
   for (size_t i = 0; i < plan.read_fields; ++i) {
     const PlanField& field = plan.fields[i];
     const std::string& next = plan.literals[i + 1];
@@ -169,7 +179,11 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
       }
       case FieldRole::kRequestLine: request = v; break;
       case FieldRole::kMethod: method = v; break;
-      case FieldRole::kAgent: agent = v; break;
+      case FieldRole::kAgent:
+        // A conditional agent (%400,501{User-agent}i) writes "-" for the other statuses:
+        // then the agent is unknown, not an empty one.
+        if (!(field.conditional && v == "-")) agent = v;
+        break;
       case FieldRole::kRequestUri: request_uri = v; break;
       case FieldRole::kPath: path = v; break;
       case FieldRole::kQuery:
@@ -181,6 +195,7 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
       default:
         time = v;
         time_role = field.role;
+        time_field = &field;
         break;
     }
   }
@@ -200,7 +215,7 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
   if (user_slot == plan.user_slots) return RejectReason::kFiltered;
 
   if (!(time_role == FieldRole::kTimeOfDay ? ReadDateAndTime(date, time, &out->ts_ms)
-                                            : ReadTime(time_role, time, &clf_time_, &out->ts_ms))) {
+                                            : time_field != nullptr && ReadTime(*time_field, time, &clf_time_, &out->ts_ms))) {
     return RejectReason::kBadTime;
   }
 

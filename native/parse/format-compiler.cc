@@ -13,10 +13,14 @@ struct Directive {
   FieldRole role = FieldRole::kIgnore;
   bool user_candidate = false;  // may be named in the user list
   bool first_of_list = false;   // X-Forwarded-For: the first address of the list
+  bool final_status = false;    // Apache %>s: the final status, preferred to %s and %<s
+  bool conditional = false;     // Apache status condition (%400,501{User-agent}i): "-" for other statuses
+  size_t offset = 0;            // where it starts in the format string
   std::string key;              // normalized spelling, to match user-list entries
   std::string text;             // as written
   std::string prefix;           // literal text the directive itself writes before its value
   std::string suffix;           // ... and after it (Apache's %t writes the brackets)
+  std::vector<TimeStep> time_pattern;  // kTimeStrftime
 };
 
 std::string Lower(std::string_view s) {
@@ -27,12 +31,84 @@ std::string Lower(std::string_view s) {
 
 bool IsForwardedFor(std::string_view lower_header) { return lower_header == "x-forwarded-for"; }
 
+// An Apache strftime time format ("%d/%b/%Y %T", "msec_frac") as TimeSteps appended to
+// *steps; false with *why set for a conversion that cannot be read back.
+bool CompileStrftime(std::string_view f, std::vector<TimeStep>* steps, std::string* why) {
+  auto add = [steps](TimeItem item) { steps->push_back(TimeStep{item, 0}); };
+  auto literal = [steps](char c) { steps->push_back(TimeStep{TimeItem::kLiteral, c}); };
+  if (f == "msec_frac" || f == "usec_frac") {
+    add(f == "msec_frac" ? TimeItem::kMillis : TimeItem::kMicros);
+    return true;
+  }
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i] != '%') {
+      literal(f[i]);
+      continue;
+    }
+    if (++i == f.size()) {
+      *why = "a '%' ends the time format";
+      return false;
+    }
+    switch (f[i]) {
+      case 'Y': add(TimeItem::kYear); break;
+      case 'm': add(TimeItem::kMonth); break;
+      case 'b': case 'h': add(TimeItem::kMonthName); break;
+      case 'd': add(TimeItem::kDay); break;
+      case 'e': add(TimeItem::kDaySpace); break;
+      case 'H': add(TimeItem::kHour); break;
+      case 'M': add(TimeItem::kMinute); break;
+      case 'S': add(TimeItem::kSecond); break;
+      case 'a': add(TimeItem::kWeekday); break;
+      case 'z': add(TimeItem::kOffset); break;
+      case '%': literal('%'); break;
+      case 'T': case 'R':
+        add(TimeItem::kHour), literal(':'), add(TimeItem::kMinute);
+        if (f[i] == 'T') literal(':'), add(TimeItem::kSecond);
+        break;
+      case 'F': add(TimeItem::kYear), literal('-'), add(TimeItem::kMonth), literal('-'), add(TimeItem::kDay); break;
+      case 'Z':
+        *why = "%Z writes a zone name, which gives no UTC offset: log %z";
+        return false;
+      default:
+        *why = std::string("%") + f[i] +
+               " is not read (the conversions read are %Y %m %b %h %d %e %H %M %S %T %R %F %a %z %%, "
+               "and msec_frac, usec_frac)";
+        return false;
+    }
+  }
+  return true;
+}
+
+// A strftime pattern that yields an instant: a date, hours, minutes, seconds and an offset.
+bool IsCompleteTime(const std::vector<TimeStep>& steps) {
+  unsigned seen = 0;
+  for (const TimeStep& step : steps) seen |= 1u << static_cast<unsigned>(step.item);
+  auto has = [seen](TimeItem item) { return (seen >> static_cast<unsigned>(item)) & 1; };
+  return has(TimeItem::kYear) && (has(TimeItem::kMonth) || has(TimeItem::kMonthName)) &&
+         (has(TimeItem::kDay) || has(TimeItem::kDaySpace)) && has(TimeItem::kHour) && has(TimeItem::kMinute) &&
+         has(TimeItem::kSecond) && has(TimeItem::kOffset);
+}
+
+bool IsTimeRole(FieldRole role) {
+  switch (role) {
+    case FieldRole::kTimeClf: case FieldRole::kTimeIso: case FieldRole::kTimeSeconds: case FieldRole::kTimeMillis:
+    case FieldRole::kTimeMicros: case FieldRole::kTimeSecondsFrac: case FieldRole::kTimeStrftime:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Apache: p points at '%'. Fills *d and returns the position after the directive, or
 // null with *error set.
 const char* ApacheDirective(const char* p, const char* end, Directive* d, std::string* error, size_t offset) {
   const char* start = p++;
   // Modifiers: '<' '>' (original or final request), '!' and status lists ("%400,501{User-agent}i").
-  while (p < end && (*p == '<' || *p == '>' || *p == '!' || *p == ',' || (*p >= '0' && *p <= '9'))) ++p;
+  while (p < end && (*p == '<' || *p == '>' || *p == '!' || *p == ',' || (*p >= '0' && *p <= '9'))) {
+    d->final_status = d->final_status || *p == '>';
+    d->conditional = d->conditional || (*p >= '0' && *p <= '9');
+    ++p;
+  }
   std::string name;
   bool has_name = false;
   if (p < end && *p == '{') {
@@ -69,7 +145,7 @@ const char* ApacheDirective(const char* p, const char* end, Directive* d, std::s
     case 'l': case 'H': case 'b': case 'B': case 'O': case 'I': case 'S': case 'D': case 'T':
     case 'v': case 'V': case 'p': case 'A': case 'k': case 'L': case 'P': case 'X': case 'f': case 'R':
       break;
-    case 'e': case 'n': case 'o': case '^':
+    case 'e': case 'n': case 'o': case '^': case 'x': case 'c':  // x, c: mod_ssl variables
       if (!has_name) return unsupported("it needs a {name}");
       break;
     case 'r': d->role = FieldRole::kRequestLine; break;
@@ -92,6 +168,7 @@ const char* ApacheDirective(const char* p, const char* end, Directive* d, std::s
       std::string_view f = name;
       if (f.substr(0, 6) == "begin:") f.remove_prefix(6);
       if (f.substr(0, 4) == "end:") f.remove_prefix(4);
+      std::string why;
       if (!has_name) {
         d->role = FieldRole::kTimeClf;
         d->prefix = "[";
@@ -102,14 +179,12 @@ const char* ApacheDirective(const char* p, const char* end, Directive* d, std::s
         d->role = FieldRole::kTimeMillis;
       } else if (f == "usec") {
         d->role = FieldRole::kTimeMicros;
-      } else if (f == "%d/%b/%Y:%H:%M:%S %z") {
-        d->role = FieldRole::kTimeClf;
       } else if (f == "%Y-%m-%dT%H:%M:%S%z" || f == "%FT%T%z") {
         d->role = FieldRole::kTimeIso;
+      } else if (CompileStrftime(f, &d->time_pattern, &why)) {
+        d->role = FieldRole::kTimeStrftime;
       } else {
-        return unsupported(
-            "the time formats read are %t, %{sec}t, %{msec}t, %{usec}t, %{%d/%b/%Y:%H:%M:%S %z}t and "
-            "%{%Y-%m-%dT%H:%M:%S%z}t (a time needs its date, seconds and UTC offset)");
+        return unsupported(why.c_str());
       }
       break;
     }
@@ -147,7 +222,8 @@ const char* NginxDirective(const char* p, const char* end, Directive* d, std::st
     return nullptr;
   }
   d->key = "$" + std::string(name);
-  static const char* const kIgnored[] = {
+  // Variables known to be something other than a client: never a user.
+  static const char* const kNotUsers[] = {
       "body_bytes_sent", "bytes_sent", "request_time", "request_length", "connection", "connection_requests",
       "pipe", "server_name", "host", "hostname", "server_port", "server_addr", "server_protocol", "scheme",
       "remote_port", "gzip_ratio", "ssl_protocol", "ssl_cipher", "request_id", "is_args",
@@ -156,7 +232,8 @@ const char* NginxDirective(const char* p, const char* end, Directive* d, std::st
       "upstream_response_time", "upstream_connect_time", "upstream_header_time", "upstream_cache_status",
       "proxy_host", "proxy_port", "document_root", "realpath_root", "limit_rate", "request_body",
   };
-  if (name == "remote_addr" || name == "remote_user" || name == "realip_remote_addr") {
+  if (name == "remote_addr" || name == "remote_user" || name == "realip_remote_addr" ||
+      name == "proxy_protocol_addr") {
     d->user_candidate = true;
   } else if (name == "proxy_add_x_forwarded_for" || name == "http_x_forwarded_for") {
     d->user_candidate = true;
@@ -182,16 +259,15 @@ const char* NginxDirective(const char* p, const char* end, Directive* d, std::st
     d->role = FieldRole::kArgs;
   } else if (name == "status") {
     d->role = FieldRole::kStatus;
-  } else if (StartsWith(name, "sent_http_") || StartsWith(name, "arg_") || StartsWith(name, "upstream_http_") ||
-             StartsWith(name, "sent_trailer_") || StartsWith(name, "upstream_cookie_")) {
-    // known families, not used
+  } else if (StartsWith(name, "sent_http_") || StartsWith(name, "arg_") || StartsWith(name, "upstream_") ||
+             StartsWith(name, "sent_trailer_") || StartsWith(name, "ssl_")) {
+    // known families, not clients
   } else {
-    bool known = false;
-    for (const char* ignored : kIgnored) known = known || name == ignored;
-    if (!known) {
-      *error = "unknown or unsupported variable " + d->text + " at offset " + std::to_string(offset);
-      return nullptr;
-    }
+    // Any other variable (nginx's open set: $https, $geoip_*, map and set variables) is an
+    // opaque field, which the user list may still name (a map's "$client_ip").
+    bool not_user = false;
+    for (const char* known : kNotUsers) not_user = not_user || name == known;
+    d->user_candidate = !not_user;
   }
   return p;
 }
@@ -241,6 +317,18 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
     p = dialect == FormatDialect::kApache ? ApacheDirective(p, end, &d, error, offset)
                                           : NginxDirective(p, end, &d, error, offset);
     if (p == nullptr) return false;
+    d.offset = offset;
+    // Strftime pieces with only text between them ("%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t")
+    // write one time: read them as one, the text between them included.
+    if (d.role == FieldRole::kTimeStrftime && !directives.empty() &&
+        directives.back().role == FieldRole::kTimeStrftime) {
+      Directive& previous = directives.back();
+      for (char c : literals.back()) previous.time_pattern.push_back(TimeStep{TimeItem::kLiteral, c});
+      previous.time_pattern.insert(previous.time_pattern.end(), d.time_pattern.begin(), d.time_pattern.end());
+      previous.text += literals.back() + d.text;
+      literals.back().clear();
+      continue;
+    }
     literals.back() += d.prefix;
     // "%U%q" and "$uri$is_args$args" write the request URI in pieces: read them as one.
     if (!directives.empty() && literals.back().empty()) {
@@ -254,7 +342,7 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
       }
     }
     if (!directives.empty() && literals.back().empty()) {
-      *error = "directives " + directives.back().text + " and " + d.text +
+      *error = "directives " + directives.back().text + " and " + d.text + " at offset " + std::to_string(d.offset) +
                " touch: a line cannot be split between them without text in between";
       return false;
     }
@@ -269,35 +357,53 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
     }
   }
 
-  // One time, one page source, at most one status.
-  int times = 0, requests = 0, statuses = 0;
-  for (const Directive& d : directives) {
-    switch (d.role) {
-      case FieldRole::kTimeClf: case FieldRole::kTimeIso: case FieldRole::kTimeSeconds:
-      case FieldRole::kTimeMillis: case FieldRole::kTimeMicros: case FieldRole::kTimeSecondsFrac:
-        ++times;
-        break;
-      case FieldRole::kRequestLine: case FieldRole::kRequestUri: case FieldRole::kPath:
-        ++requests;
-        break;
-      case FieldRole::kStatus: ++statuses; break;
-      default: break;
+  // One time: the most precise complete one (ms before seconds), the first of equals;
+  // other times are opaque. One status: the first %>s, else the first status; others
+  // (Apache's %<s, the original request's) are opaque. At least one page source.
+  Directive* time = nullptr;
+  Directive* incomplete_time = nullptr;
+  Directive* status = nullptr;
+  int requests = 0;
+  auto precise = [](const Directive& d) {
+    if (d.role == FieldRole::kTimeMillis || d.role == FieldRole::kTimeMicros || d.role == FieldRole::kTimeSecondsFrac) {
+      return true;
+    }
+    for (const TimeStep& step : d.time_pattern) {
+      if (step.item == TimeItem::kMillis || step.item == TimeItem::kMicros) return true;
+    }
+    return false;
+  };
+  for (Directive& d : directives) {
+    if (IsTimeRole(d.role)) {
+      if (d.role == FieldRole::kTimeStrftime && !IsCompleteTime(d.time_pattern)) {
+        if (incomplete_time == nullptr) incomplete_time = &d;
+      } else if (time == nullptr || (precise(d) && !precise(*time))) {
+        time = &d;
+      }
+    } else if (d.role == FieldRole::kRequestLine || d.role == FieldRole::kRequestUri || d.role == FieldRole::kPath) {
+      ++requests;
+    } else if (d.role == FieldRole::kStatus) {
+      if (status == nullptr || (d.final_status && !status->final_status)) status = &d;
     }
   }
   const char* time_names = dialect == FormatDialect::kApache ? "%t or %{...}t" : "$time_local, $time_iso8601 or $msec";
   const char* request_names = dialect == FormatDialect::kApache ? "%r or %U" : "$request, $request_uri or $uri";
-  if (times != 1) {
-    *error = std::string(times == 0 ? "the format has no time (" : "the format has more than one time (") +
-             time_names + ")";
+  if (time == nullptr && incomplete_time != nullptr) {
+    *error = "unsupported directive " + incomplete_time->text + " at offset " + std::to_string(incomplete_time->offset) +
+             ": a time needs its date, hours, minutes, seconds and UTC offset (%Y %m or %b %d %H %M %S %z; "
+             "%T is %H:%M:%S, %F is %Y-%m-%d)";
+    return false;
+  }
+  if (time == nullptr) {
+    *error = std::string("the format has no time (") + time_names + ")";
     return false;
   }
   if (requests == 0) {
     *error = std::string("the format has no request (") + request_names + ")";
     return false;
   }
-  if (statuses > 1) {
-    *error = "the format has more than one status";
-    return false;
+  for (Directive& d : directives) {
+    if ((IsTimeRole(d.role) && &d != time) || (d.role == FieldRole::kStatus && &d != status)) d.role = FieldRole::kIgnore;
   }
 
   // The page comes from the request line, else the request URI, else the path (the
@@ -354,7 +460,8 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
     if (!found) {
       *error = "user " + std::string(entry) + " is not a directive of the format that can name a user" +
                (dialect == FormatDialect::kApache ? " (%h, %a, %u, %{Header}i, %{cookie}C)"
-                                                  : " ($remote_addr, $remote_user, $http_NAME, $cookie_NAME)");
+                                                  : " ($remote_addr, $realip_remote_addr, $proxy_protocol_addr, $remote_user, "
+                                                    "$http_NAME, $cookie_NAME, or a variable of your own such as a map's)");
       return false;
     }
     if (++slot > 8) {
@@ -367,6 +474,8 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
   for (size_t i = 0; i < directives.size(); ++i) {
     if (fields[i].role != FieldRole::kUserCandidate) fields[i].role = directives[i].role;
     fields[i].directive = directives[i].text;
+    fields[i].conditional = directives[i].conditional;
+    fields[i].time_pattern = directives[i].time_pattern;
     if (fields[i].role == FieldRole::kStatus) plan->has_status = true;
     if (fields[i].role == FieldRole::kMethod || fields[i].role == FieldRole::kRequestLine) plan->has_method = true;
     if (fields[i].role == FieldRole::kAgent) plan->has_agent = true;
@@ -379,8 +488,9 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
   // How each field ends, and where the unused tail starts.
   for (size_t i = 0; i < fields.size(); ++i) {
     const std::string& next = literals[i + 1];
-    fields[i].end = fields[i].quoted ? FieldEnd::kQuote
-                    : next.empty()   ? FieldEnd::kSpaceOrEnd
+    fields[i].end = !fields[i].time_pattern.empty() ? FieldEnd::kTimeShape
+                    : fields[i].quoted ? FieldEnd::kQuote
+                    : next.empty()   ? FieldEnd::kLineEnd
                     : next.size() == 1 ? FieldEnd::kByte
                                        : FieldEnd::kLiteral;
     fields[i].stop = next.empty() ? ' ' : next[0];

@@ -7,8 +7,12 @@
 // exactly that sequence. Each field ends where the literal after it next occurs (so a
 // user name with a space, followed by " [", reads whole), or, when that literal and the
 // one before the field are both '"', at the first '"' no backslash escapes (Apache
-// writes \", nginx \x22); the last field, with an empty literal after it, ends at a
-// space or the end of the line, and the line must end there. Two fields with no literal between them do not compile.
+// writes \", nginx \x22); the last field, with an empty literal after it, runs to the end
+// of the line in an Apache or nginx format (an X-Forwarded-For list "203.0.113.7,
+// 10.0.0.8" holds spaces), and ends at a space or the end of the line in a W3C or ALB
+// field list, where the line must end there. A strftime time (Apache %{...}t) ends where
+// its pattern's shape ends, so the spaces inside it are no field ends. Two fields with no
+// literal between them do not compile.
 //
 // The unused tail: when the plan's last fields are all unused and the first of them is
 // quoted (combined's "referer" "agent", maybe followed by %D or a virtual host), the line
@@ -27,6 +31,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "calendar.h"  // TimeStep
 
 namespace skiptrail {
 
@@ -51,7 +57,9 @@ enum class FieldRole : uint8_t {
   kTimeSecondsFrac,  // "971211336.123" (nginx $msec)
   kDate,             // "2000-10-10" (W3C date, UTC), with a kTimeOfDay field
   kTimeOfDay,        // "20:55:36" (W3C time, UTC), with a kDate field
+  kTimeStrftime,     // Apache %{...}t strftime pieces, read by PlanField::time_pattern
 };
+
 
 // How a field's end is found.
 enum class FieldEnd : uint8_t {
@@ -59,6 +67,8 @@ enum class FieldEnd : uint8_t {
   kByte,        // the next occurrence of the one-byte literal after it
   kLiteral,     // the next occurrence of the longer literal after it
   kSpaceOrEnd,  // the last field: `stop` (a space; a tab in CloudFront's W3C) or the line's end
+  kLineEnd,     // the last field of an Apache or nginx format: the line's end ("203.0.113.7, 10.0.0.8")
+  kTimeShape,   // an Apache strftime time: where its time_pattern's shape ends (no literal search)
 };
 
 struct PlanField {
@@ -68,8 +78,10 @@ struct PlanField {
   bool quoted = false;          // between '"' literals: ends at an unescaped '"'
   bool first_of_list = false;   // a user candidate taken up to its first ", " (X-Forwarded-For)
   bool strip_port = false;      // a user candidate "addr:port" or "[v6]:port": the address alone (ALB)
+  bool conditional = false;     // written only for some statuses (%400,501{User-agent}i): "-" is unknown
   uint8_t user_slot = 0;        // kUserCandidate: its position in the user list
   std::string directive;        // as written in the format, for messages
+  std::vector<TimeStep> time_pattern;  // an Apache strftime time (kTimeShape), read or not
 };
 
 struct FormatPlan {

@@ -109,6 +109,10 @@ RejectReason LogParser::Parse(std::string_view line, ParsedView* out) {
   out->agent = std::string_view();
   agent_tail_ = nullptr;
   const RejectReason reason = ParseFormat(p, end, out);
+  if (reason == RejectReason::kMethod) {  // CONNECT host:port (request.h): no page, whatever the rules
+    return view_rules_.ClassifyRequest(out->method, "/", true) == RejectReason::kMethod ? RejectReason::kMethod
+                                                                                         : RejectReason::kFiltered;
+  }
   if (reason != RejectReason::kNone || !view_rules_.active()) return reason;
   const RejectReason request = view_rules_.ClassifyRequest(out->method, out->page, page_is_path_);
   if (request != RejectReason::kNone || !view_rules_.filters_agents()) return request;

@@ -62,6 +62,18 @@ RejectReason PageOfTarget(const char* target, const char* path_end, const char* 
   return RejectReason::kNone;
 }
 
+// CONNECT's authority-form target, exactly [p, end): a host (a name, an IPv4 address or
+// a bracketed IPv6 one), ':' and a port of 1..5 digits.
+bool IsAuthorityForm(const char* p, const char* end) {
+  const char* colon = end;
+  while (colon > p && IsDigit(colon[-1])) --colon;
+  if (colon == end || end - colon > 5 || colon - p < 2 || colon[-1] != ':') return false;
+  for (const char* c = p; c < colon - 1; ++c) {
+    if (*c == '/' || *c == '?' || *c == '#' || *c == '@') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // request = METHOD SP target [SP protocol]; the page is the target's path, with the
@@ -98,6 +110,10 @@ RejectReason ParseRequest(const char* req, const char* req_end, bool keep_query,
   // children) is a sound line that is no page load.
   if (target_end - target == 1 && *target == '*' && method_end - req == 7 && std::memcmp(req, "OPTIONS", 7) == 0) {
     return RejectReason::kFiltered;
+  }
+  // A proxy tunnel (CONNECT example.com:443 HTTP/1.1): a sound line that names no page.
+  if (method_end - req == 7 && std::memcmp(req, "CONNECT", 7) == 0 && IsAuthorityForm(target, target_end)) {
+    return RejectReason::kMethod;
   }
   return PageOfTarget(target, path_end, target_end, scratch, page);
 }

@@ -21,7 +21,9 @@ size_t HttpSchemePrefix(const char* p, const char* end);
 // the target's path (the query kept only if keep_query, the fragment never), pointing
 // into the request or into *scratch (absolute-form targets), and *page_printable is
 // cleared unless the page is all printable ASCII. kFiltered for "OPTIONS *" (Apache's
-// internal dummy connection); kMalformed for any other unusable request.
+// internal dummy connection); kMethod for "CONNECT host:port" (a proxy tunnel: a sound
+// line that names no page; LogParser::Parse makes it kFiltered when the view rules count
+// CONNECT); kMalformed for any other unusable request.
 // REQUIRES: *page_printable is true on entry.
 RejectReason ParseRequest(const char* req, const char* req_end, bool keep_query, std::string* scratch,
                           std::string_view* method, std::string_view* page, bool* page_printable);

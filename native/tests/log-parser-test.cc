@@ -276,8 +276,11 @@ void TestPageOptions() {
   CHECK_EQ(ParseWith(Combined(), WithPage("http://example.com#f")).page, std::string("/"));
   CHECK_EQ(Reason(Combined(), WithPage("http:///a")), RejectReason::kMalformed);
   CHECK_EQ(Reason(Combined(), WithPage("ftp://example.com/a")), RejectReason::kMalformed);
-  // Other target forms.
-  CHECK_EQ(Reason(Combined(), WithRequest("CONNECT example.com:443 HTTP/1.1")), RejectReason::kMalformed);
+  // Other target forms. CONNECT's authority form is a tunnel: sound, no page (filtered
+  // when every method counts, `method` under the view rules: TestRealConfigFormats).
+  CHECK_EQ(Reason(Combined(), WithRequest("CONNECT example.com:443 HTTP/1.1")), RejectReason::kFiltered);
+  CHECK_EQ(Reason(Combined(), WithRequest("CONNECT example.com:443x HTTP/1.1")), RejectReason::kMalformed);
+  CHECK_EQ(Reason(Combined(), WithRequest("CONNECT a/b:443 HTTP/1.1")), RejectReason::kMalformed);
   // Apache's internal dummy connection is a sound line but no page load.
   CHECK_EQ(Reason(Combined(), WithRequest("OPTIONS * HTTP/1.0")), RejectReason::kFiltered);
   CHECK_EQ(Reason(Combined(), WithRequest("GET * HTTP/1.0")), RejectReason::kMalformed);
@@ -855,7 +858,13 @@ void TestTimeUnitsAndSyslog() {
   CHECK_EQ(Reason(framed, "<190>1 2000-10-10T20:55:36Z web1 nginx - - - " + line), RejectReason::kNone);
   CHECK_EQ(Reason(framed, "<190>1 2000-10-10T20:55:36Z web1 nginx - - [a b=\"\\]\"][c] \xEF\xBB\xBF" + line),
            RejectReason::kNone);
+  // nginx's nohostname (no host) and rsyslog's RSYSLOG_ForwardFormat (an RFC 3339 time).
+  CHECK_EQ(ParseWith(framed, "<190>Mar 24 18:14:04 nginx: " + line).user, std::string("127.0.0.1"));
+  CHECK_EQ(ParseWith(framed, "<190>2021-03-24T18:14:04.003412+00:00 web1 nginx: " + line).user, std::string("127.0.0.1"));
+  CHECK_EQ(Reason(framed, "<190>2021-03-24T18:14:04Z nginx[12]: " + line), RejectReason::kNone);
+  CHECK_EQ(Reason(framed, "<190>Mar 24 18:14:04 2001:db8::1 nginx: " + line), RejectReason::kNone);
   for (const std::string& bad : {line, "<190>" + line, "<1900>Oct 10 13:55:36 web1 nginx: " + line,
+                                 "<190>2021-03-24 web1 nginx: " + line, "<190>2021-03-24T18:14:04Z " + line,
                                  "<190>Oct 10 13:55:36 web1 " + line, std::string("<190>1 2000-10-10T20:55:36Z web1 nginx - - [x"),
                                  "<190>1 2000-10-10T20:55:36Z web1 nginx - -x " + line, std::string("<")}) {
     CHECK_EQ(Reason(framed, bad), RejectReason::kMalformed);
@@ -881,7 +890,9 @@ void TestCompiledFormats() {
   CHECK_EQ(r.user, std::string("h"));
   CHECK_EQ(r.page, std::string("/a"));
   CHECK_EQ(r.ts, kApacheExampleMs);
-  CHECK_EQ(Reason(common, line + " x"), RejectReason::kMalformed);
+  // The last unquoted field runs to the end of the line (an X-Forwarded-For list holds
+  // spaces), so a trailing text after common's %b is part of the unused bytes field.
+  CHECK_EQ(Reason(common, line + " x"), RejectReason::kNone);
   CHECK_EQ(Reason(common, Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "404", " 1")),
            RejectReason::kFiltered);
   CHECK_EQ(Reason(common, Line("h", "-", "10/Oct/2000:13:55:36 -0700", "GET /a HTTP/1.0", "999", " 1")),
@@ -939,6 +950,107 @@ void TestCompiledFormats() {
   // No user present at all: filtered, as an anonymous view.
   CHECK_EQ(Reason(Compiled(FormatDialect::kApache, "%u %t \"%r\"", "%u"), "- [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\""),
            RejectReason::kFiltered);
+}
+
+
+ParserOptions WithDefaultRules(ParserOptions o);
+
+// Format strings real configurations use (issue 14's new-user findings 5, 6, 11, 16).
+void TestRealConfigFormats() {
+  g_test = "real config formats";
+  const std::string clf = "10/Oct/2000:13:55:36 -0700";
+  // nginx: unknown variables are opaque fields; $proxy_protocol_addr names a user, and so
+  // may a variable of the user's own (a map's).
+  const ParserOptions proxied = Compiled(
+      FormatDialect::kNginx, "$proxy_protocol_addr - $remote_addr [$time_local] \"$request\" $status $https $geoip_country_code $is_bot",
+      "$proxy_protocol_addr|$remote_addr");
+  Result r = ParseWith(proxied, "203.0.113.7 - 10.0.0.1 [" + clf + "] \"GET /a HTTP/1.1\" 200 on DE 0");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("203.0.113.7"));
+  CHECK_EQ(ParseWith(proxied, "- - 10.0.0.1 [" + clf + "] \"GET /a HTTP/1.1\" 200 - - 0").user, std::string("10.0.0.1"));
+  const ParserOptions mapped =
+      Compiled(FormatDialect::kNginx, "$client_ip [$time_local] \"$request\" $status", "$client_ip");
+  CHECK_EQ(ParseWith(mapped, "198.51.100.4 [" + clf + "] \"GET /m HTTP/1.1\" 200").user, std::string("198.51.100.4"));
+
+  // Apache mod_ssl %{NAME}x and %{NAME}c: opaque.
+  const ParserOptions ssl =
+      Compiled(FormatDialect::kApache, "%t %h %{SSL_PROTOCOL}x %{SSL_CIPHER}x %{version}c \"%r\" %b");
+  r = ParseWith(ssl, "[" + clf + "] 10.0.0.1 TLSv1.3 TLS_AES_256_GCM_SHA384 TLSv1.3 \"GET /s HTTP/1.1\" 12");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("10.0.0.1"));
+  CHECK_EQ(r.ts, kApacheExampleMs);
+
+  // Apache's millisecond recipe: strftime pieces read as one time, spaces inside.
+  const ParserOptions ms =
+      Compiled(FormatDialect::kApache, "%h [%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t] \"%r\" %>s");
+  r = ParseWith(ms, "10.0.0.1 [10/Oct/2000 13:55:36.042 -0700] \"GET /ms HTTP/1.1\" 200");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.ts, kApacheExampleMs + 42);
+  CHECK_EQ(Reason(ms, "10.0.0.1 [31/Feb/2000 13:55:36.042 -0700] \"GET /ms HTTP/1.1\" 200"), RejectReason::kBadTime);
+  CHECK_EQ(Reason(ms, "10.0.0.1 [10/Oct/2000 13:55:36.042 -1900] \"GET /ms HTTP/1.1\" 200"), RejectReason::kBadTime);
+  CHECK_EQ(Reason(ms, "10.0.0.1 [10/Oct/2000 13:55:36 -0700] \"GET /ms HTTP/1.1\" 200"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(ms, "10.0.0.1 [10/Oct/2000 13:55:36.042 -0700] \"GET /ms HTTP/1.1\" 404"), RejectReason::kFiltered);
+  const ParserOptions iso_space = Compiled(FormatDialect::kApache, "%{%Y-%m-%d %H:%M:%S %z}t %h \"%r\"");
+  CHECK_EQ(ParseWith(iso_space, "2000-10-10 13:55:36 -0700 h \"GET / HTTP/1.1\"").ts, kApacheExampleMs);
+  const ParserOptions clf_space = Compiled(FormatDialect::kApache, "%{%d/%b/%Y:%H:%M:%S %z}t %h \"%r\"");
+  CHECK_EQ(ParseWith(clf_space, clf + " h \"GET / HTTP/1.1\"").ts, kApacheExampleMs);
+  const ParserOptions usec = Compiled(FormatDialect::kApache, "%{%a %e %b %Y %T}t.%{usec_frac}t%{%z}t %h \"%r\"");
+  CHECK_EQ(ParseWith(usec, "Tue 10 Oct 2000 13:55:36.999999-0700 h \"GET / HTTP/1.1\"").ts, kApacheExampleMs + 999);
+  CHECK_EQ(ParseWith(usec, "Sun  1 Oct 2000 13:55:36.000001-0700 h \"GET / HTTP/1.1\"").ts,
+           kApacheExampleMs - 9 * 86400000);
+
+  // Two times: the most precise is read, the other is opaque (and not checked).
+  const ParserOptions two = Compiled(FormatDialect::kApache, "%h %t \"%r\" %>s %{msec}t");
+  r = ParseWith(two, "h [31/Feb/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 971211336123");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.ts, int64_t{971211336123});
+  const ParserOptions nginx_two =
+      Compiled(FormatDialect::kNginx, "$remote_addr [$time_local] \"$request\" $status $msec $time_iso8601");
+  CHECK_EQ(ParseWith(nginx_two, "h [" + clf + "] \"GET / HTTP/1.1\" 200 971211336.5 x").ts, int64_t{971211336500});
+  const ParserOptions equal_times = Compiled(FormatDialect::kNginx, "$time_iso8601 $remote_addr [$time_local] $uri");
+  CHECK_EQ(ParseWith(equal_times, "2000-10-10T13:55:36-07:00 h [junk] /").ts, kApacheExampleMs);
+
+  // %<s and %>s: the final status is the status.
+  const ParserOptions statuses = Compiled(FormatDialect::kApache, "%h %t \"%r\" %<s %>s");
+  CHECK_EQ(Reason(statuses, "h [" + clf + "] \"GET / HTTP/1.1\" 302 200"), RejectReason::kNone);
+  CHECK_EQ(Reason(statuses, "h [" + clf + "] \"GET / HTTP/1.1\" 200 404"), RejectReason::kFiltered);
+  CHECK_EQ(Reason(statuses, "h [" + clf + "] \"GET / HTTP/1.1\" x 200"), RejectReason::kNone);
+
+  // The last unquoted field runs to the line's end: X-Forwarded-For lists, first address.
+  const ParserOptions xff_last = Compiled(
+      FormatDialect::kApache, "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %{X-Forwarded-For}i",
+      "%{X-Forwarded-For}i|%h");
+  r = ParseWith(xff_last, "10.0.0.9 - - [" + clf + "] \"GET /a HTTP/1.1\" 200 1 \"-\" \"UA\" 203.0.113.7, 10.0.0.8");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("203.0.113.7"));
+  const ParserOptions nginx_last = Compiled(
+      FormatDialect::kNginx, "$remote_addr [$time_local] \"$request\" $status $proxy_add_x_forwarded_for",
+      "$proxy_add_x_forwarded_for|$remote_addr");
+  CHECK_EQ(ParseWith(nginx_last, "10.0.0.2 [" + clf + "] \"GET /a HTTP/1.1\" 200 203.0.113.8, 10.0.0.2").user,
+           std::string("203.0.113.8"));
+  const ParserOptions upstream =
+      Compiled(FormatDialect::kNginx, "$remote_addr [$time_local] \"$request\" $status $upstream_response_time");
+  CHECK_EQ(Reason(upstream, "h [" + clf + "] \"GET /a HTTP/1.1\" 200 0.001, 0.002 : 0.003"), RejectReason::kNone);
+
+  // CONNECT host:port: a sound line with no page, under `method` (or filtered when counted).
+  ParserOptions connect = WithDefaultRules(Compiled(FormatDialect::kApache, "%h %t \"%r\" %>s"));
+  CHECK_EQ(Reason(connect, "h [" + clf + "] \"CONNECT example.com:443 HTTP/1.1\" 200"), RejectReason::kMethod);
+  CHECK_EQ(Reason(WithDefaultRules(Common()), Line("h", "-", clf, "CONNECT [2001:db8::1]:443 HTTP/1.1", "200", " 1")),
+           RejectReason::kMethod);
+  CHECK_EQ(Reason(Common(), Line("h", "-", clf, "CONNECT example.com:443 HTTP/1.1", "200", " 1")), RejectReason::kFiltered);
+  connect.rules.methods = {"GET", "CONNECT"};
+  CHECK_EQ(Reason(connect, "h [" + clf + "] \"CONNECT example.com:443 HTTP/1.1\" 200"), RejectReason::kFiltered);
+  CHECK_EQ(Reason(connect, "h [" + clf + "] \"CONNECT example.com HTTP/1.1\" 200"), RejectReason::kMalformed);
+  CHECK_EQ(Reason(connect, "h [" + clf + "] \"GET example.com:443 HTTP/1.1\" 200"), RejectReason::kMalformed);
+
+  // A conditional agent (%400,501{User-agent}i) writes "-" for other statuses: unknown, not a crawler.
+  const ParserOptions conditional = WithDefaultRules(
+      Compiled(FormatDialect::kApache, "%h %t \"%r\" %>s \"%400,501{User-agent}i\""));
+  CHECK_EQ(Reason(conditional, "h [" + clf + "] \"GET / HTTP/1.1\" 200 \"-\""), RejectReason::kNone);
+  CHECK_EQ(Reason(conditional, "h [" + clf + "] \"GET / HTTP/1.1\" 200 \"Googlebot/2.1\""), RejectReason::kCrawler);
+  const ParserOptions plain_agent =
+      WithDefaultRules(Compiled(FormatDialect::kApache, "%h %t \"%r\" %>s \"%{User-agent}i\""));
+  CHECK_EQ(Reason(plain_agent, "h [" + clf + "] \"GET / HTTP/1.1\" 200 \"-\""), RejectReason::kCrawler);
 }
 
 std::string ReadFile(const std::string& path);
@@ -1393,19 +1505,30 @@ void TestFormatCompilerErrors() {
   CHECK_EQ(error_of(FormatDialect::kApache, "%h \"%r\""), std::string("the format has no time (%t or %{...}t)"));
   CHECK_EQ(error_of(FormatDialect::kApache, "%h %t"), std::string("the format has no request (%r or %U)"));
   CHECK_EQ(error_of(FormatDialect::kApache, "%h%u %t \"%r\""),
-           std::string("directives %h and %u touch: a line cannot be split between them without text in between"));
+           std::string("directives %h and %u at offset 2 touch: a line cannot be split between them without text in "
+                       "between"));
   CHECK(error_of(FormatDialect::kApache, "%h %{%H:%M}t \"%r\"").find("unsupported directive %{%H:%M}t") == 0);
   CHECK(error_of(FormatDialect::kApache, "%h %t \"%r\"", "%{uid}C").find("user %{uid}C is not a directive") == 0);
   CHECK_EQ(error_of(FormatDialect::kApache, "%h %t \"%r\" %"),
            std::string("a directive is cut off at the end of the format (offset 11)"));
-  CHECK_EQ(error_of(FormatDialect::kNginx, "$remote_addr [$time_local] \"$request\" $bogus"),
-           std::string("unknown or unsupported variable $bogus at offset 38"));
+  // nginx variables are an open set: an unknown one is an opaque field.
+  CHECK_EQ(error_of(FormatDialect::kNginx, "$remote_addr [$time_local] \"$request\" $bogus"), std::string("ok"));
   CHECK_EQ(error_of(FormatDialect::kNginx, "$remote_addr $ [$time_local] \"$request\""),
            std::string("a '$' without a variable name at offset 13"));
   CHECK_EQ(error_of(FormatDialect::kNginx, "${remote_addr} [$time_local] \"$request\"", "${remote_addr}"), std::string("ok"));
   CHECK_EQ(error_of(FormatDialect::kNginx, "$remote_addr [$time_local] \"$request\"", "$remote_user"),
            std::string("user $remote_user is not a directive of the format that can name a user ($remote_addr, "
-                       "$remote_user, $http_NAME, $cookie_NAME)"));
+                       "$realip_remote_addr, $proxy_protocol_addr, $remote_user, $http_NAME, $cookie_NAME, or a "
+                       "variable of your own such as a map's)"));
+  CHECK(error_of(FormatDialect::kNginx, "$remote_addr [$time_local] \"$request\" $status", "$status")
+            .find("user $status is not a directive") == 0);
+  CHECK(error_of(FormatDialect::kApache, "%h %{%d/%b/%Y %T %Z}t \"%r\"") ==
+        "unsupported directive %{%d/%b/%Y %T %Z}t at offset 3: %Z writes a zone name, which gives no UTC offset: log %z");
+  CHECK(error_of(FormatDialect::kApache, "%h %{%d/%b/%Y %T}t \"%r\"").find(
+            "unsupported directive %{%d/%b/%Y %T}t at offset 3: a time needs its date") == 0);
+  CHECK(error_of(FormatDialect::kApache, "%h %{%j}t \"%r\"").find("unsupported directive %{%j}t at offset 3: %j is not read") == 0);
+  CHECK_EQ(error_of(FormatDialect::kApache, "%h %x %t \"%r\""),
+           std::string("unsupported directive %x at offset 3: it needs a {name}"));
   // Whatever the string, compiling returns (fuzzed too); a sample of odd ones.
   for (const char* f : {"", "%", "%{", "%{}i", "$", "${", "${}", "%%%%", "\\", "%>", "%!200"}) {
     error_of(FormatDialect::kApache, f);
@@ -2069,6 +2192,7 @@ int main(int argc, char** argv) {
   TestJsonViewRules();
   TestCompiledFormats();
   TestFormatCompilerErrors();
+  TestRealConfigFormats();
   TestCompiledMatchesCombined(fixture);
   TestViewRules();
   TestW3cAlbViewRules();
