@@ -115,4 +115,20 @@ $remote_addr - [$time_iso8601] "$request" $status $cookie_uid
 10.0.0.1 - [2000-10-10T13:55:36-07:00] "GET /a?b HTTP/1.1" 200 u1
 LINES
 
+# Forms real configurations use: strftime pieces, two times, %<s %>s, a conditional
+# agent, an X-Forwarded-For list as the unquoted last field; nginx's open variables.
+cat <<'LINES' | seed 1 2
+%h [%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t] "%r" %<s %>s "%400,501{User-agent}i" %{SSL_PROTOCOL}x %{msec}t %{X-Forwarded-For}i
+10.0.0.1 [10/Oct/2000 13:55:36.042 -0700] "CONNECT example.com:443 HTTP/1.1" 302 200 "-" TLSv1.3 971211336042 203.0.113.7, 10.0.0.1
+LINES
+cat <<'LINES' | seed 1 0
+$proxy_protocol_addr [$time_local] "$request" $status $https $geoip_country_code $msec $proxy_add_x_forwarded_for
+203.0.113.7 [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.1" 200 on DE 971211336.042 198.51.100.1, 10.0.0.2
+LINES
+# Syslog frames (byte 0 / 72 odd): nginx's nohostname, rsyslog's RSYSLOG_ForwardFormat.
+cat <<'LINES' | seed 72 4
+<190>Mar 24 18:14:04 nginx: 10.0.0.1 - - [24/Mar/2021:18:14:04 +0000] "GET /s HTTP/1.1" 200 1
+<190>2021-03-24T18:14:04.003412+00:00 web1 nginx: 10.0.0.1 - - [24/Mar/2021:18:14:04 +0000] "GET /s HTTP/1.1" 200 1
+LINES
+
 echo "wrote $(find "$OUT" -type f | wc -l) seeds to $OUT ($(cat "$OUT"/* | wc -c) bytes)"
