@@ -16,6 +16,23 @@ import { ensureNatsServer, NATS_REQUIRED, NatsServer } from './nats-server.js';
 const NATS_SERVER = ensureNatsServer();
 const MISSING = 'nats-server is missing and scripts/ensure-nats.sh could not install it (CI is set, so this fails)';
 
+/**
+ * Starts `nats`, makes the stream LOGS on `weblogs` and publishes `count` workload lines
+ * (seed `seed`) in messages of `perMessage` lines; `whole` is one index of the same lines.
+ */
+async function streamOfLines(nats: NatsServer, count: number, seed: number, perMessage: number) {
+  await nats.start();
+  const { connect } = await import('nats');
+  const nc = await connect({ servers: nats.url });
+  await (await nc.jetstreamManager()).streams.add({ name: 'LOGS', subjects: ['weblogs'] });
+  const js = nc.jetstream();
+  const text = workload(count, seed);
+  for (const chunk of text.match(new RegExp(`(?:.*\\n){1,${perMessage}}`, 'g'))!) await js.publish('weblogs', Buffer.from(chunk));
+  const whole = new ActivityIndex(INDEX_OPTIONS);
+  whole.ingest(text);
+  return { nc, whole };
+}
+
 describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('shards on a JetStream stream', () => {
   it('replay their own partition after a restart (serve --jetstream --partition)', async () => {
     if (NATS_SERVER === null) throw new Error(MISSING);
@@ -23,16 +40,7 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('shards on a JetStream s
     const nats = new NatsServer(NATS_SERVER, await freePort(), dir);
     const started: Served[] = [];
     try {
-      await nats.start();
-      const { connect } = await import('nats');
-      const nc = await connect({ servers: nats.url });
-      await (await nc.jetstreamManager()).streams.add({ name: 'LOGS', subjects: ['weblogs'] });
-      const js = nc.jetstream();
-      const text = workload(1500, 21);
-      const chunks = text.match(/(?:.*\n){1,100}/g)!;
-      for (const chunk of chunks) await js.publish('weblogs', Buffer.from(chunk));
-      const whole = new ActivityIndex(INDEX_OPTIONS);
-      whole.ingest(text);
+      const { nc, whole } = await streamOfLines(nats, 1500, 21, 100);
       const shard = async (partition: number) => {
         const served = await startServe(['--nats', nats.url, '--jetstream', 'LOGS', '--subject', 'weblogs', '--partition', `${partition}/2`, ...INDEX_FLAGS], { outlive: true });
         started.push(served);
@@ -71,16 +79,8 @@ describe.skipIf(NATS_SERVER === null && !NATS_REQUIRED)('a shard replaying a Jet
     const nats = new NatsServer(NATS_SERVER, await freePort(), dir);
     let served: Served | null = null;
     try {
-      await nats.start();
-      const { connect } = await import('nats');
-      const nc = await connect({ servers: nats.url });
-      await (await nc.jetstreamManager()).streams.add({ name: 'LOGS', subjects: ['weblogs'] });
-      const js = nc.jetstream();
       // Long enough that the replay spans many turns of the shard's event loop.
-      const text = workload(300_000, 7);
-      for (const chunk of text.match(/(?:.*\n){1,2000}/g)!) await js.publish('weblogs', Buffer.from(chunk));
-      const whole = new ActivityIndex(INDEX_OPTIONS);
-      whole.ingest(text);
+      const { nc, whole } = await streamOfLines(nats, 300_000, 7, 2000);
       const cluster = await connectCluster({ servers: nats.url, partitions: 1, timeout: 250 });
       served = await startServe(['--nats', nats.url, '--jetstream', 'LOGS', '--subject', 'weblogs', '--partition', '0/1', ...INDEX_FLAGS], { outlive: true });
       // Every answer while it replays is either complete or EPARTITION (no replica in the
