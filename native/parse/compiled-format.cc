@@ -39,20 +39,16 @@ inline bool StartsWithLiteral(const char* p, const char* end, const std::string&
 // check is skipped where combined's is.
 inline const char* FindFieldEnd(const PlanField& field, const std::string& next, const char* p, const char* end,
                                 bool* printable) {
-  if (field.end == FieldEnd::kQuote) {
-    *printable = false;
-    const char* q = FindClosingQuote(p, end);
-    return q != nullptr && StartsWithLiteral(q, end, next) ? q : nullptr;
-  }
-  const bool scan_printable = field.role == FieldRole::kUserCandidate;
-  if (field.end == FieldEnd::kLineEnd) {
-    if (scan_printable && ScanField(p, end, '\0', '\0', '\0', printable) != end) *printable = false;
-    return end;
-  }
-  if (field.end == FieldEnd::kTimeShape) {
+  if (field.end <= FieldEnd::kTimeShape) {  // the two ends found without a byte scan: one compare
+    if (field.end == FieldEnd::kQuote) {
+      *printable = false;
+      const char* q = FindClosingQuote(p, end);
+      return q != nullptr && StartsWithLiteral(q, end, next) ? q : nullptr;
+    }
     const char* shape_end = ScanTimeShape(field.time_pattern, p, end);
     return shape_end != nullptr && StartsWithLiteral(shape_end, end, next) ? shape_end : nullptr;
   }
+  const bool scan_printable = field.role == FieldRole::kUserCandidate;
   const char stop = field.stop;
   for (;;) {
     const char* hit;
@@ -139,8 +135,8 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
   size_t user_slot = plan.user_slots;
   bool user_printable = false;
   std::string_view status, date, time, request, request_uri, path, query, method, agent;
-  FieldRole time_role = FieldRole::kIgnore, query_role = FieldRole::kIgnore;
-  const PlanField* time_field = nullptr;
+  FieldRole query_role = FieldRole::kIgnore;
+  const PlanField* time_field = nullptr;  // the time's field (W3C: the time of day's)
   for (size_t i = 0; i < plan.read_fields; ++i) {
     const PlanField& field = plan.fields[i];
     const std::string& next = plan.literals[i + 1];
@@ -194,7 +190,6 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
       case FieldRole::kDate: date = v; break;
       default:
         time = v;
-        time_role = field.role;
         time_field = &field;
         break;
     }
@@ -214,8 +209,9 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
   }
   if (user_slot == plan.user_slots) return RejectReason::kFiltered;
 
-  if (!(time_role == FieldRole::kTimeOfDay ? ReadDateAndTime(date, time, &out->ts_ms)
-                                            : time_field != nullptr && ReadTime(*time_field, time, &clf_time_, &out->ts_ms))) {
+  if (time_field == nullptr ||
+      !(time_field->role == FieldRole::kTimeOfDay ? ReadDateAndTime(date, time, &out->ts_ms)
+                                                  : ReadTime(*time_field, time, &clf_time_, &out->ts_ms))) {
     return RejectReason::kBadTime;
   }
 

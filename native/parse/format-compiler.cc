@@ -490,10 +490,10 @@ bool CompileFormat(FormatDialect dialect, std::string_view format, std::string_v
     const std::string& next = literals[i + 1];
     fields[i].end = !fields[i].time_pattern.empty() ? FieldEnd::kTimeShape
                     : fields[i].quoted ? FieldEnd::kQuote
-                    : next.empty()   ? FieldEnd::kLineEnd
+                    : next.empty()   ? FieldEnd::kSpaceOrEnd
                     : next.size() == 1 ? FieldEnd::kByte
                                        : FieldEnd::kLiteral;
-    fields[i].stop = next.empty() ? ' ' : next[0];
+    fields[i].stop = next.empty() ? '\n' : next[0];  // '\n': the last field runs to the line's end
   }
   plan->literals = std::move(literals);
   plan->fields = std::move(fields);

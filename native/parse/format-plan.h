@@ -61,20 +61,24 @@ enum class FieldRole : uint8_t {
 };
 
 
-// How a field's end is found.
+// How a field's end is found. kQuote and kTimeShape come first: the runner tells them
+// from the scanned ends with one compare.
 enum class FieldEnd : uint8_t {
   kQuote,       // the first '"' no backslash escapes
+  kTimeShape,   // an Apache strftime time: where its time_pattern's shape ends (no literal search)
   kByte,        // the next occurrence of the one-byte literal after it
   kLiteral,     // the next occurrence of the longer literal after it
-  kSpaceOrEnd,  // the last field: `stop` (a space; a tab in CloudFront's W3C) or the line's end
-  kLineEnd,     // the last field of an Apache or nginx format: the line's end ("203.0.113.7, 10.0.0.8")
-  kTimeShape,   // an Apache strftime time: where its time_pattern's shape ends (no literal search)
+  kSpaceOrEnd,  // the last field: `stop` or the line's end. `stop` is a space (a tab in
+                // CloudFront's W3C) in a W3C or ALB field list, and '\n' in an Apache or
+                // nginx format, where the last field runs to the line's end
+                // ("203.0.113.7, 10.0.0.8"): a line holds no '\n' (one given to
+                // LogParser::Parse ends the field, and the line is then malformed)
 };
 
 struct PlanField {
   FieldRole role = FieldRole::kIgnore;
   FieldEnd end = FieldEnd::kSpaceOrEnd;
-  char stop = ' ';              // kByte, kLiteral: the literal's first byte; kSpaceOrEnd: ' '
+  char stop = ' ';              // kByte, kLiteral: the literal's first byte; kSpaceOrEnd: ' ', '\t' or '\n'
   bool quoted = false;          // between '"' literals: ends at an unescaped '"'
   bool first_of_list = false;   // a user candidate taken up to its first ", " (X-Forwarded-For)
   bool strip_port = false;      // a user candidate "addr:port" or "[v6]:port": the address alone (ALB)
