@@ -4,7 +4,7 @@
  * split into literals and directives, and a line is read by looking for each literal in
  * turn with indexOf. Only the directives the tests use are known here.
  */
-import { accessLogTime, closingQuote, isoTime, pageOfTarget, viewRuleReason, type RefOptions } from './ingest-reference.js';
+import { accessLogTime, closingQuote, firstForwardedAddress, isoTime, pageOfTarget, viewRuleReason, type RefOptions } from './ingest-reference.js';
 
 export interface RefView {
   user: string;
@@ -190,7 +190,7 @@ export function referenceView(
   let user: string | undefined;
   for (const entry of userEntries) {
     let value = values.get(entry);
-    if (value !== undefined && /forwarded-for|forwarded_for/i.test(entry)) value = value.split(',')[0]!.trim();
+    if (value !== undefined && /forwarded-for|forwarded_for/i.test(entry)) value = firstForwardedAddress(value);
     if (!absent(value)) {
       user = value;
       break;

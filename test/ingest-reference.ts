@@ -504,6 +504,35 @@ function pick(root: JsonValue, spec: string): JsonValue | undefined {
   return found.find((v) => !isEmpty(v)) ?? found[0];
 }
 
+/** The first address of a forwarded-for list; '' when it names no client (empty, '-', 'unknown'). */
+export function firstForwardedAddress(list: string): string {
+  const first = list.split(',')[0]!.replace(/^[ \t]+|[ \t]+$/g, '');
+  return first === '-' || first.toLowerCase() === 'unknown' ? '' : first;
+}
+
+/** Whether a member, header or field name holds a forwarded-for list (its end, any case, '_' as '-'). */
+export const isForwardedForName = (name: string) => /x-forwarded-for$/i.test(name.replaceAll('_', '-'));
+
+/**
+ * A user's or page's value (docs/ingest.md, "Member paths"): each path's value read as a
+ * string where it can be (an array's first element, '' for []; a forwarded-for list's
+ * first address for a user), then the first that is not null or "", else the first present.
+ */
+function pickText(root: JsonValue, spec: string, forwarded: boolean): JsonValue | undefined {
+  const found: JsonValue[] = [];
+  for (const path of fieldPaths(spec)) {
+    let value = valueAt(root, path);
+    if (value === undefined) continue;
+    if (value.kind === 'array' && value.items.length === 0) value = { kind: 'string', bytes: Buffer.alloc(0), lone: false };
+    else if (value.kind === 'array' && value.items[0]!.kind === 'string') value = value.items[0]!;
+    if (forwarded && value.kind === 'string' && !value.lone && isForwardedForName(path.at(-1)!)) {
+      value = { kind: 'string', bytes: Buffer.from(firstForwardedAddress(value.bytes.toString('latin1')), 'latin1'), lone: false };
+    }
+    found.push(value);
+  }
+  return found.find((v) => !isEmpty(v)) ?? found[0];
+}
+
 /** One line of a JSON format: ndjson, caddy or traefik. */
 export function parseJsonLine(line: Buffer, options: RefOptions, maxKeyBytes: number): RefLine {
   const fail = (reason: RejectReason): RefLine => ({ ok: false, reason });
@@ -523,8 +552,8 @@ export function parseJsonLine(line: Buffer, options: RefOptions, maxKeyBytes: nu
     if (error instanceof JsonError) return fail('malformed');
     throw error;
   }
-  const user = pick(root, specs.user);
-  const page = pick(root, specs.page);
+  const user = pickText(root, specs.user, true);
+  const page = pickText(root, specs.page, false);
   const tsValue = pick(root, specs.ts);
   const status = specs.status === undefined ? undefined : pick(root, specs.status);
   if (user?.kind !== 'string' || page?.kind !== 'string' || tsValue === undefined) return fail('malformed');

@@ -130,7 +130,7 @@ describe("ingest() format 'caddy'", () => {
     checkFixture(CADDY, { format: 'caddy', keepQuery: true, statuses: { min: 100, max: 599 } }, referenceOutcomes(CADDY, { format: 'caddy', keepQuery: true, statuses: { min: 100, max: 599 } }));
   });
 
-  it('takes a replaced path; a header array is not a string', () => {
+  it('takes a replaced path; a header array of numbers is not a string', () => {
     const index = openIndex();
     try {
       // Every method and agent counts here, so the HEAD and the agent-less request of /posts/skiplists are views.
@@ -143,7 +143,8 @@ describe("ingest() format 'caddy'", () => {
         { user: 'proxy.example.com', ts: 1700000005100 },
         { user: 'blog.example.com', ts: 1700000000123 },
       ]);
-      expect(index.ingest('{"ts":1,"request":{"uri":"/h","headers":{"X":["a"]}},"status":200}\n', {
+      // A header array of non-strings is not a string.
+      expect(index.ingest('{"ts":1,"request":{"uri":"/h","headers":{"X":[1]}},"status":200}\n', {
         format: 'caddy',
         fields: { user: 'request.headers.X' },
       }).reasons).toEqual({ malformed: 1 });
@@ -187,6 +188,77 @@ describe('every ingest rule applies to the presets', () => {
       } finally {
         index.close();
       }
+    }
+  });
+});
+
+describe('JSON users from forwarded headers and header arrays', () => {
+  const traefik = (path: string, forwarded: string, host = '10.0.0.1') =>
+    JSON.stringify({ ClientHost: host, DownstreamStatus: 200, RequestMethod: 'GET', RequestPath: path, StartUTC: '2024-03-09T21:10:01Z', 'request_User-Agent': 'Mozilla/5.0', 'request_X-Forwarded-For': forwarded });
+  const caddy = (uri: string, headers: Record<string, unknown>) =>
+    JSON.stringify({ ts: 1700000000.5, request: { client_ip: '10.0.0.2', remote_ip: '10.0.0.2', method: 'GET', uri, headers: { 'User-Agent': ['Mozilla/5.0'], ...headers } }, status: 200 });
+  const usersOf = (index: ActivityIndex, pages: string[]) => pages.map((page) => index.lastUsers(page).map((v) => v.user));
+
+  it("takes the first address of a Traefik X-Forwarded-For list, and the next path when it names no client", () => {
+    const lines = [
+      traefik('/f1', '198.51.100.1, 10.0.0.1'),
+      traefik('/f2', ' 198.51.100.2 ,10.0.0.9'),
+      traefik('/f3', 'unknown, 10.0.0.9', '10.0.0.3'), // Squid hides the client: ClientHost
+      traefik('/f4', '', '10.0.0.4'),
+      traefik('/f5', 'UNKNOWN', '10.0.0.5'),
+      traefik('/f6', '198.51.100.6'),
+    ];
+    // An escaped comma is a comma.
+    lines.push(traefik('/f7', 'x').replace('"x"', '"198.51.100.7\\u002c 10.0.0.1"'));
+    const data = `${lines.join('\n')}\n`;
+    const options = { format: 'traefik', fields: { user: 'request_X-Forwarded-For|ClientHost' } } as const;
+    const index = openIndex();
+    try {
+      const report = index.ingest(data, options);
+      expect(report).toEqual(referenceIngest(Buffer.from(data), options, { userWindow: WINDOW }).report);
+      expect(report.accepted).toBe(7);
+      expect(usersOf(index, ['/f1', '/f2', '/f3', '/f4', '/f5', '/f6', '/f7'])).toEqual([
+        ['198.51.100.1'], ['198.51.100.2'], ['10.0.0.3'], ['10.0.0.4'], ['10.0.0.5'], ['198.51.100.6'], ['198.51.100.7'],
+      ]);
+      // No next path: a "" user, malformed as in every JSON line.
+      expect(index.ingest(`${traefik('/f0', 'unknown, 10.0.0.9')}\n`, { format: 'traefik', fields: { user: 'request_X-Forwarded-For' } }).reasons).toEqual({ malformed: 1 });
+      // ndjson from an nginx JSON log_format: the name ends in x_forwarded_for, any case.
+      index.ingest('{"http_x_forwarded_for":"203.0.113.8, 10.0.0.1","page":"/f8","ts":1700000000000}\n', { format: 'ndjson', fields: { user: 'http_x_forwarded_for' } });
+      expect(usersOf(index, ['/f8'])).toEqual([['203.0.113.8']]);
+      // Another member keeps its commas.
+      index.ingest('{"user":"Smith, John","page":"/f9","ts":1700000000000}\n', { format: 'ndjson' });
+      expect(usersOf(index, ['/f9'])).toEqual([['Smith, John']]);
+    } finally {
+      index.close();
+    }
+  });
+
+  it("reads a Caddy header array's first element, and the next path when the header is absent or empty", () => {
+    const lines = [
+      caddy('/c1', { 'Cf-Connecting-Ip': ['198.51.100.11'] }),
+      caddy('/c2', {}), // absent: client_ip
+      caddy('/c3', { 'Cf-Connecting-Ip': [] }), // empty: client_ip
+      caddy('/c4', { 'Cf-Connecting-Ip': [''] }),
+      caddy('/c5', { 'Cf-Connecting-Ip': ['198.51.100.15', '198.51.100.99'] }),
+    ];
+    const data = `${lines.join('\n')}\n`;
+    const options = { format: 'caddy', fields: { user: 'request.headers.Cf-Connecting-Ip|request.client_ip' } } as const;
+    const index = openIndex();
+    try {
+      const report = index.ingest(data, options);
+      expect(report).toEqual(referenceIngest(Buffer.from(data), options, { userWindow: WINDOW }).report);
+      expect(report.accepted).toBe(5);
+      expect(usersOf(index, ['/c1', '/c2', '/c3', '/c4', '/c5'])).toEqual([['198.51.100.11'], ['10.0.0.2'], ['10.0.0.2'], ['10.0.0.2'], ['198.51.100.15']]);
+      // A forwarded list in an array: its first element, then its first address.
+      const xff = `${caddy('/c6', { 'X-Forwarded-For': ['198.51.100.16, 172.16.0.1'] })}\n${caddy('/c7', { 'X-Forwarded-For': ['unknown, 172.16.0.1'] })}\n`;
+      const xffOptions = { format: 'caddy', fields: { user: 'request.headers.X-Forwarded-For|request.client_ip' } } as const;
+      expect(index.ingest(xff, xffOptions)).toEqual(referenceIngest(Buffer.from(xff), xffOptions, { userWindow: WINDOW }).report);
+      expect(usersOf(index, ['/c6', '/c7'])).toEqual([['198.51.100.16'], ['10.0.0.2']]);
+      // A page path may end at an array too.
+      index.ingest('{"user":"u","page":["/c8","/other"],"ts":1700000000000}\n', { format: 'ndjson' });
+      expect(usersOf(index, ['/c8'])).toEqual([['u']]);
+    } finally {
+      index.close();
     }
   });
 });

@@ -163,6 +163,23 @@ describe('format strings from real configurations (issue 14, new-user findings 5
     expect(index.lastUsers('/x2')).toEqual([{ user: '203.0.113.8', ts: T }]);
   });
 
+  it('falls through an X-Forwarded-For list whose first entry names no client (unknown, empty) to the next user entry', () => {
+    const apache = '%h %t "%r" %>s "%{X-Forwarded-For}i"';
+    const apacheLines = [
+      `10.0.0.9 [${clf(T)}] "GET /u1 HTTP/1.1" 200 "unknown, 10.0.0.9"`, // Squid hides the client
+      `10.0.0.8 [${clf(T)}] "GET /u2 HTTP/1.1" 200 "Unknown"`,
+      `10.0.0.7 [${clf(T)}] "GET /u3 HTTP/1.1" 200 ", 10.0.0.7"`,
+      `10.0.0.6 [${clf(T)}] "GET /u4 HTTP/1.1" 200 "\t198.51.100.6\t, 10.0.0.6"`,
+      `10.0.0.5 [${clf(T)}] "GET /u5 HTTP/1.1" 200 "unknownhost, 10.0.0.5"`, // a name, not the token
+    ];
+    checkFixture('apache', apache, '%{X-Forwarded-For}i|%h', apacheLines, { format: { apache }, user: '%{X-Forwarded-For}i|%h' });
+    const index = openIndex();
+    index.ingest(apacheLines.join('\n'), { format: { apache }, user: '%{X-Forwarded-For}i|%h' });
+    expect(['/u1', '/u2', '/u3', '/u4', '/u5'].map((page) => index.lastUsers(page)[0]?.user)).toEqual(['10.0.0.9', '10.0.0.8', '10.0.0.7', '198.51.100.6', 'unknownhost']);
+    // Only the forwarded list: no client named, so no user (filtered, as an anonymous view).
+    expect(index.ingest(`10.0.0.9 [${clf(T)}] "GET /u6 HTTP/1.1" 200 "unknown, 10.0.0.9"\n`, { format: { apache }, user: '%{X-Forwarded-For}i' }).reasons).toEqual({ filtered: 1 });
+  });
+
   it('takes the agent of a conditional directive (%400,501{User-agent}i) as unknown when it writes "-"', () => {
     const format = '%h %t "%r" %>s "%400,501{User-agent}i"';
     const lines = [

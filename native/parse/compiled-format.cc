@@ -159,14 +159,10 @@ RejectReason LogParser::ParseWithPlan(const char* p, const char* end, ParsedView
       case FieldRole::kStatus: status = v; break;
       case FieldRole::kUserCandidate: {
         std::string_view u = v;
-        if (field.first_of_list) {  // "203.0.113.7, 10.0.0.1": the client is the first
-          const size_t comma = u.find(',');
-          if (comma != std::string_view::npos) u = u.substr(0, comma);
-          while (!u.empty() && u.back() == ' ') u.remove_suffix(1);
-          while (!u.empty() && u.front() == ' ') u.remove_prefix(1);
-        }
+        // "203.0.113.7, 10.0.0.1": the client is the first; "unknown" names none.
+        if (field.first_of_list) u = FirstForwardedAddress(u);
         if (field.strip_port) u = StripPort(u);
-        if (field.user_slot < user_slot && !IsAbsent(u)) {
+        if (field.user_slot < user_slot && !IsAbsent(u) && !(field.first_of_list && IsUnknownAddress(u))) {
           user_slot = field.user_slot;
           out->user = u;
           user_printable = printable;

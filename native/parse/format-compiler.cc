@@ -29,8 +29,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool IsForwardedFor(std::string_view lower_header) { return lower_header == "x-forwarded-for"; }
-
 // An Apache strftime time format ("%d/%b/%Y %T", "msec_frac") as TimeSteps appended to
 // *steps; false with *why set for a conversion that cannot be read back.
 bool CompileStrftime(std::string_view f, std::vector<TimeStep>* steps, std::string* why) {
@@ -156,7 +154,7 @@ const char* ApacheDirective(const char* p, const char* end, Directive* d, std::s
       if (!has_name || name.empty()) return unsupported("%{Header}i needs a header name");
       d->user_candidate = true;
       d->key = "%{" + Lower(name) + "}i";
-      d->first_of_list = IsForwardedFor(Lower(name));
+      d->first_of_list = Lower(name) == "x-forwarded-for";
       if (Lower(name) == "user-agent") d->role = FieldRole::kAgent;
       break;
     case 'C':

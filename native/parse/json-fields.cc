@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "keys.h"
+
 namespace skiptrail {
 
 const std::string& JsonFieldSpecs::of(JsonRole role) const {
@@ -146,6 +148,7 @@ bool CompileJsonFields(const JsonFieldSpecs& specs, JsonFieldPlan* plan, std::st
       }
       ends_path[node] = true;
       leaves[r].push_back(node);
+      if (role == JsonRole::kUser) plan->user_forwarded.push_back(IsForwardedForName(path.back()));
     }
   }
   // Up to 8 bytes of `name` from `from` as a little-endian word, zero-padded.

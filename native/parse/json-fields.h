@@ -7,7 +7,10 @@
 // "\." is a literal '.', "\|" a literal '|' and "\\" a backslash; any other backslash,
 // an empty name or an empty path is an error. Names are compared with the decoded JSON
 // member names byte for byte. A path goes through objects only: arrays are not indexed,
-// and a path that meets an array, a string or any other non-object finds nothing.
+// and a path that meets an array, a string or any other non-object finds nothing. A user
+// or page path that ends at an array reads its first element (Caddy logs each header as
+// an array of strings); a user path named like X-Forwarded-For reads the list's first
+// address (ndjson.cc, PickJsonText).
 // docs/ingest.md, "JSON lines", is the user-facing description.
 #ifndef SKIPTRAIL_PARSE_JSON_FIELDS_H_
 #define SKIPTRAIL_PARSE_JSON_FIELDS_H_
@@ -76,6 +79,9 @@ struct JsonFieldPlan {
   std::vector<JsonPlanNode> nodes;
   // Per role, the slots of its paths in order of preference; empty: the role is not read.
   std::vector<uint16_t> candidates[static_cast<size_t>(JsonRole::kCount)];
+  // Per user candidate (candidates[kUser] order): whether its path's last name holds a
+  // forwarded-for list (IsForwardedForName), of which the first address is the user.
+  std::vector<bool> user_forwarded;
   size_t slots = 0;
 };
 

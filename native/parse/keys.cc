@@ -80,4 +80,35 @@ RejectReason CheckKeys(std::string_view user, KeyHint user_hint, std::string_vie
   return RejectReason::kNone;
 }
 
+std::string_view FirstForwardedAddress(std::string_view list) {
+  const size_t comma = list.find(',');
+  if (comma != std::string_view::npos) list = list.substr(0, comma);
+  while (!list.empty() && (list.back() == ' ' || list.back() == '\t')) list.remove_suffix(1);
+  while (!list.empty() && (list.front() == ' ' || list.front() == '\t')) list.remove_prefix(1);
+  return list;
+}
+
+bool IsUnknownAddress(std::string_view entry) {
+  if (entry.empty() || entry == "-") return true;
+  static constexpr char kUnknown[] = "unknown";
+  if (entry.size() != sizeof kUnknown - 1) return false;
+  for (size_t i = 0; i < entry.size(); ++i) {
+    if ((entry[i] | 0x20) != kUnknown[i]) return false;
+  }
+  return true;
+}
+
+bool IsForwardedForName(std::string_view name) {
+  static constexpr char kName[] = "x-forwarded-for";
+  const size_t n = sizeof kName - 1;
+  if (name.size() < n) return false;
+  name = name.substr(name.size() - n);
+  for (size_t i = 0; i < n; ++i) {
+    char c = name[i] == '_' ? '-' : name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+    if (c != kName[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace skiptrail

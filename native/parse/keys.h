@@ -35,6 +35,22 @@ RejectReason CheckKey(std::string_view key, KeyHint hint);
 RejectReason CheckKeys(std::string_view user, KeyHint user_hint, std::string_view page, KeyHint page_hint,
                        uint32_t max_key_bytes);
 
+// A forwarded-for list ("203.0.113.7, 10.0.0.1", as proxies append): its first entry,
+// the client, without the spaces or tabs around it (docs/ingest.md, "Forwarded
+// addresses"). The same rule in every format: %{X-Forwarded-For}i, $http_x_forwarded_for,
+// a JSON member named X-Forwarded-For, W3C's x-forwarded-for and cs(X-Forwarded-For).
+std::string_view FirstForwardedAddress(std::string_view list);
+
+// An entry that names no client: empty, "-", or "unknown" in any case (Squid writes it
+// for a client it hides, and RFC 7239 names it). Such a user falls through to the next
+// entry of the user list.
+bool IsUnknownAddress(std::string_view entry);
+
+// Whether a header, member or field name holds a forwarded-for list: it ends with
+// "x-forwarded-for", compared ASCII case-insensitively with '_' read as '-'
+// ("X-Forwarded-For", "request_X-Forwarded-For", "http_x_forwarded_for").
+bool IsForwardedForName(std::string_view name);
+
 }  // namespace skiptrail
 
 #endif  // SKIPTRAIL_PARSE_KEYS_H_

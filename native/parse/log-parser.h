@@ -240,6 +240,8 @@ class LogParser {
   const char* ReadJsonObject(const char* p, const char* end, uint16_t node);
   const char* ReadJsonSlot(const char* p, const char* end, int16_t slot);
   const JsonSlot* PickJsonSlot(JsonRole role) const;
+  bool PickJsonText(JsonRole role, JsonSlot* out);
+  void TakeForwardedAddress(JsonSlot* v);
   RejectReason JsonTime(const JsonSlot& ts, ParsedView* out);
   // The method and agent of the current line for the view rules (null views: none).
   std::string_view JsonMethod();
@@ -286,7 +288,7 @@ class LogParser {
 
   // Scratch, reused across lines (grows, never shrinks).
   std::string user_scratch_, page_scratch_, ts_scratch_, name_scratch_, target_scratch_;
-  std::string method_scratch_, agent_scratch_;
+  std::string method_scratch_, agent_scratch_, forwarded_scratch_;
   std::string nesting_;  // JSON container stack while skipping other members' values
 };
 

@@ -69,6 +69,24 @@ inline bool NameIs(const JsonPlanNode::ChildKey& key, const std::string& key_nam
   return std::memcmp(name, key_name.data(), length) == 0;
 }
 
+// The first element of an array the reader has checked ('[' ws (']' | value ...)), as a
+// string slot: "" for []. False when the first element is not a string.
+bool FirstArrayString(const JsonSlot& array, JsonSlot* first) {
+  const char* p = SkipJsonWs(array.begin + 1, array.end);
+  JsonSlot element;
+  element.kind = Kind::kString;
+  if (*p == ']') {
+    element.begin = element.end = p;
+  } else if (*p == '"') {
+    element.begin = p + 1;
+    element.end = ScanJsonString(element.begin, array.end, &element.escaped, &element.printable);
+  } else {
+    return false;
+  }
+  *first = element;
+  return true;
+}
+
 // Skips a value no path needs, with the common kinds (strings, numbers) inline.
 inline const char* SkipUnneededValue(const char* p, const char* end, std::string* nesting) {
   if (*p == '"') {
@@ -188,6 +206,45 @@ const JsonSlot* LogParser::PickJsonSlot(JsonRole role) const {
   return empty;
 }
 
+// A forwarded-for list's first address (keys.h), in place; "" when it names no client
+// (so the next path is tried). An escaped list is decoded into forwarded_scratch_ first;
+// one with a lone surrogate is left whole (its key is then bad-encoding).
+void LogParser::TakeForwardedAddress(JsonSlot* v) {
+  std::string_view text(v->begin, v->end - v->begin);
+  if (v->escaped) {
+    if (!DecodeJsonString(v->begin, v->end, &forwarded_scratch_)) return;
+    text = forwarded_scratch_;
+    v->escaped = false;
+    v->printable = false;  // not known: the key is checked whole
+  }
+  text = FirstForwardedAddress(text);
+  if (IsUnknownAddress(text)) text = std::string_view();
+  v->begin = text.data();
+  v->end = text.data() + text.size();
+}
+
+// The value a user or page takes, read as a string where it can be: an array's first
+// element (Caddy's header values; [] is ""), and for a user path named like
+// X-Forwarded-For the list's first address. Then chosen as PickJsonSlot does. False when
+// no path is present.
+bool LogParser::PickJsonText(JsonRole role, JsonSlot* out) {
+  const std::vector<uint16_t>& slots = json_plan_.candidates[static_cast<size_t>(role)];
+  bool found = false;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    JsonSlot v = json_slots_[slots[i]];
+    if (v.kind == Kind::kMissing) continue;
+    if (v.kind == Kind::kArray) FirstArrayString(v, &v);  // else it stays an array: not a string
+    if (role == JsonRole::kUser && v.kind == Kind::kString && json_plan_.user_forwarded[i]) TakeForwardedAddress(&v);
+    if (!IsEmptyValue(v)) {
+      *out = v;
+      return true;
+    }
+    if (!found) *out = v;
+    found = true;
+  }
+  return found;
+}
+
 RejectReason LogParser::ParseJsonLine(const char* p, const char* end, ParsedView* out) {
   for (JsonSlot& v : json_slots_) v = JsonSlot();
   if (++json_line_ == 0) {  // wrapped: no stamp may look current
@@ -199,13 +256,14 @@ RejectReason LogParser::ParseJsonLine(const char* p, const char* end, ParsedView
   p = ReadJsonObject(p + 1, end, 0);
   if (p == nullptr || SkipJsonWs(p, end) != end) return RejectReason::kMalformed;
 
-  const JsonSlot* user = PickJsonSlot(JsonRole::kUser);
-  const JsonSlot* page = PickJsonSlot(JsonRole::kPage);
+  JsonSlot user, page;
+  const bool has_user = PickJsonText(JsonRole::kUser, &user);
+  const bool has_page = PickJsonText(JsonRole::kPage, &page);
   const JsonSlot* ts = PickJsonSlot(JsonRole::kTs);
   const bool reads_status = !json_plan_.candidates[static_cast<size_t>(JsonRole::kStatus)].empty();
   const JsonSlot* status = reads_status ? PickJsonSlot(JsonRole::kStatus) : nullptr;
-  if (user == nullptr || user->kind != Kind::kString || page == nullptr || page->kind != Kind::kString ||
-      ts == nullptr || (reads_status && status == nullptr)) {
+  if (!has_user || user.kind != Kind::kString || !has_page || page.kind != Kind::kString || ts == nullptr ||
+      (reads_status && status == nullptr)) {
     return RejectReason::kMalformed;
   }
   if (reads_status) {
@@ -237,8 +295,8 @@ RejectReason LogParser::ParseJsonLine(const char* p, const char* end, ParsedView
     }
   };
   KeyHint user_hint, page_hint;
-  take(*user, &user_scratch_, &out->user, &user_hint);
-  take(*page, &page_scratch_, &out->page, &page_hint);
+  take(user, &user_scratch_, &out->user, &user_hint);
+  take(page, &page_scratch_, &out->page, &page_hint);
   if (json_page_is_target_) {
     const std::string_view target = out->page;
     bool printable = true;
@@ -300,15 +358,9 @@ std::string_view LogParser::JsonAgent() {
     case Kind::kString: return StringText(*v, &agent_scratch_);
     case Kind::kNull: return kEmpty;
     case Kind::kArray: {
-      // [begin, end) is an array the reader has checked: '[' ws (']' | value ...).
-      const char* p = SkipJsonWs(v->begin + 1, v->end);
-      if (*p == ']') return kEmpty;
-      if (*p != '"') return std::string_view();
       JsonSlot first;
-      first.kind = Kind::kString;
-      first.begin = p + 1;
-      first.end = ScanJsonString(first.begin, v->end, &first.escaped, &first.printable);
-      return StringText(first, &agent_scratch_);
+      if (!FirstArrayString(*v, &first)) return std::string_view();
+      return first.begin == first.end ? kEmpty : StringText(first, &agent_scratch_);
     }
     default: return std::string_view();
   }

@@ -22,6 +22,7 @@
 
 #include "../ingest-session.h"
 #include "../parse/field-list.h"
+#include "../parse/keys.h"
 #include "../parse/log-parser.h"
 
 using namespace skiptrail;  // NOLINT: a test program
@@ -587,7 +588,8 @@ void TestNdjson() {
   CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":"","ts":1})"), kM);
   CHECK_EQ(Reason(Ndjson(), R"({"user":1,"page":"/a","ts":1})"), kM);
   CHECK_EQ(Reason(Ndjson(), R"({"user":null,"page":"/a","ts":1})"), kM);
-  CHECK_EQ(Reason(Ndjson(), R"({"user":["a"],"page":"/a","ts":1})"), kM);
+  CHECK_EQ(Reason(Ndjson(), R"({"user":[1],"page":"/a","ts":1})"), kM);  // ["a"] is "a" (an array's first element)
+  CHECK_EQ(Reason(Ndjson(), R"({"user":[],"page":"/a","ts":1})"), kM);
   CHECK_EQ(Reason(Ndjson(), R"({"user":"a","page":{},"ts":1})"), kM);
   CHECK_EQ(Reason(Ndjson(), R"({"page":"/a","ts":1})"), kM);
   CHECK_EQ(Reason(Ndjson(), R"({"user":"a","ts":1})"), kM);
@@ -663,6 +665,41 @@ void TestNdjson() {
   small.max_key_bytes = 2;
   CHECK_EQ(Reason(small, R"({"user":"\u00e9","page":"/a","ts":1})"), RejectReason::kNone);
   CHECK_EQ(Reason(small, R"({"user":"\u20ac","page":"/a","ts":1})"), RejectReason::kKeyTooLong);
+}
+
+// docs/ingest.md, "Forwarded addresses": the first entry of a list, absent when it names
+// no client; a JSON user path ending in X-Forwarded-For, and a user or page path ending
+// at an array (its first element, [] falling through).
+void TestForwardedAndArrayUsers() {
+  g_test = "forwarded and array users";
+  CHECK_EQ(FirstForwardedAddress(" 198.51.100.1 ,\t10.0.0.1"), std::string_view("198.51.100.1"));
+  CHECK_EQ(FirstForwardedAddress("\t[2001:db8::1]:443"), std::string_view("[2001:db8::1]:443"));
+  CHECK(IsUnknownAddress("") && IsUnknownAddress("-") && IsUnknownAddress("UnKnOwN"));
+  CHECK(!IsUnknownAddress("unknowns") && !IsUnknownAddress("10.0.0.1"));
+  CHECK(IsForwardedForName("X-Forwarded-For") && IsForwardedForName("request_X-Forwarded-For") &&
+        IsForwardedForName("http_x_forwarded_for") && IsForwardedForName("cs(X-Forwarded-For"));
+  CHECK(!IsForwardedForName("X-Forwarded-Fo") && !IsForwardedForName("X-Forwarded-For-Proto"));
+
+  ParserOptions xff = Ndjson();
+  xff.json_fields.user = "h.X-Forwarded-For|ip";
+  Result r = ParseWith(xff, R"({"h":{"X-Forwarded-For":"198.51.100.1, 10.0.0.1"},"ip":"10.0.0.9","page":"/a","ts":1})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("198.51.100.1"));
+  r = ParseWith(xff, R"({"h":{"X-Forwarded-For":["unknown, 10.0.0.1"]},"ip":"10.0.0.9","page":"/a","ts":1})");
+  CHECK_EQ(r.user, std::string("10.0.0.9"));
+  r = ParseWith(xff, R"({"h":{"X-Forwarded-For":"198.51.100.2\u002c 10.0.0.1"},"ip":"10.0.0.9","page":"/a","ts":1})");
+  CHECK_EQ(r.user, std::string("198.51.100.2"));
+  CHECK_EQ(Reason(xff, R"({"h":{"X-Forwarded-For":"\ud800, 1"},"ip":"10.0.0.9","page":"/a","ts":1})"),
+           RejectReason::kBadEncoding);
+  r = ParseWith(xff, R"({"h":{"X-Forwarded-For":[]},"ip":"10.0.0.9","page":["/b"],"ts":1})");
+  CHECK_EQ(r.reason, RejectReason::kNone);
+  CHECK_EQ(r.user, std::string("10.0.0.9"));
+  CHECK_EQ(r.page, std::string("/b"));
+  CHECK_EQ(Reason(xff, R"({"h":{"X-Forwarded-For":[1]},"ip":"10.0.0.9","page":"/a","ts":1})"),
+           RejectReason::kMalformed);
+  CHECK_EQ(Reason(xff, R"({"h":{"X-Forwarded-For":"unknown"},"page":"/a","ts":1})"), RejectReason::kMalformed);
+  r = ParseWith(Ndjson(), R"({"user":"Smith, John","page":"/a","ts":1})");
+  CHECK_EQ(r.user, std::string("Smith, John"));
 }
 
 void TestNdjsonTimes() {
@@ -2183,6 +2220,7 @@ int main(int argc, char** argv) {
   TestEncoding();
   TestKeyLength();
   TestNdjson();
+  TestForwardedAndArrayUsers();
   TestNdjsonTimes();
   TestTimeUnitsAndSyslog();
   TestJsonPaths();
