@@ -123,10 +123,34 @@ describe("format: 'w3c'", () => {
     expect(index.lastUsers('/a')).toEqual([{ user: '1.2.3.4', ts: Date.UTC(2026, 10, 28, 10) }]);
   });
 
+  it('matches field names in any case, and takes the user from a custom field or cs(Header), first address of a forwarded list', () => {
+    // IIS custom logging writes the name given (X-Forwarded-For); "#Fields:" names in any case.
+    const log = [
+      '#Fields: DATE Time C-IP cs-method CS-URI-STEM sc-status X-Forwarded-For',
+      '2026-11-28 10:00:01 10.0.0.5 GET /x1 200 198.51.100.1,+10.0.0.5',
+      '2026-11-28 10:00:02 10.0.0.5 GET /x2 200 unknown,+10.0.0.9', // Squid: next entry, c-ip
+      '2026-11-28 10:00:03 10.0.0.5 GET /x3 200 -',
+      '#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(X-Forwarded-For) cs(X-Client-Id)',
+      '2026-11-28 10:00:04 10.0.0.6 GET /x4 200 198.51.100.4,10.0.0.6 client-4',
+    ].join('\n');
+    for (const user of ['x-forwarded-for|cs(x-forwarded-for)|c-ip', 'X-Forwarded-For|CS(X-Forwarded-For)|C-IP']) {
+      const index = openIndex({ userWindow: '7d' });
+      expect(index.ingest(log, { format: 'w3c', user, methods: 'any', ignoreCrawlers: false })).toMatchObject({ accepted: 4, reasons: { filtered: 2 } });
+      expect(['/x1', '/x2', '/x3', '/x4'].map((page) => index.lastUsers(page)[0]?.user)).toEqual(['198.51.100.1', '10.0.0.5', '10.0.0.5', '198.51.100.4']);
+      index.close();
+    }
+    const index = openIndex({ userWindow: '7d' });
+    index.ingest(log, { format: 'w3c', user: 'cs(X-Client-Id)|c-ip', methods: 'any', ignoreCrawlers: false });
+    expect(['/x1', '/x4'].map((page) => index.lastUsers(page)[0]?.user)).toEqual(['10.0.0.5', 'client-4']);
+  });
+
   it('checks the user list when the options are read', () => {
     const index = openIndex();
     expect(() => index.ingest('', { format: 'w3c', user: 'c-ip|cs(Cookie)' })).toThrow(/^options\.user: user cs\(Cookie\) is not a W3C field/);
     expect(() => index.ingest('', { format: 'w3c', user: 'c-ip|c-ip' })).toThrow(RangeError);
+    expect(() => index.ingest('', { format: 'w3c', user: 'c-ip|C-IP' })).toThrow(RangeError);
+    expect(() => index.ingest('', { format: 'w3c', user: 'sc-status' })).toThrow(/^options\.user: user sc-status is not a W3C field/);
+    expect(() => index.ingest('', { format: 'w3c', user: 'time-taken|c-ip' })).toThrow(RangeError);
     expect(() => index.ingest('', { format: 'w3c', fields: { user: 'u' } })).toThrow(/options\.fields does not apply to format 'w3c'/);
   });
 });

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "keys.h"
+
 namespace skiptrail {
 
 namespace {
@@ -11,12 +13,40 @@ namespace {
 struct ListField {
   FieldRole role = FieldRole::kIgnore;
   bool quoted = false;
-  std::string_view user_name;  // non-empty: a user candidate
+  std::string user_name;       // non-empty: a user candidate (W3C: its name in lower case)
   bool first_of_list = false;  // a forwarded-for list: its first address
   bool strip_port = false;     // "203.0.113.7:4242": the address alone
 };
 
-constexpr std::string_view kW3cUserFields[] = {"c-ip", "cs-username", "x-forwarded-for"};
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+  }
+  return out;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// Whether a W3C field name (in lower case) may name the user: c-ip, cs-username,
+// x-forwarded-for, a request header cs(Name) other than the agent, referer and cookie,
+// or a custom field (IIS's custom logging writes the name given, "X-Forwarded-For"):
+// one with no W3C prefix and none of the standard unprefixed names.
+bool IsW3cUserName(std::string_view name) {
+  if (name.empty() || name.find_first_of(" \t|") != std::string_view::npos) return false;
+  if (name == "c-ip" || name == "cs-username" || name == "x-forwarded-for") return true;
+  if (StartsWith(name, "cs(")) {
+    return name.size() > 4 && name.back() == ')' && name != "cs(user-agent)" && name != "cs(referer)" &&
+           name != "cs(cookie)";
+  }
+  for (std::string_view prefix : {"c-", "s-", "r-", "cs-", "sc-", "sr-", "rs-", "sc(", "sr(", "rs("}) {
+    if (StartsWith(name, prefix)) return false;
+  }
+  for (std::string_view standard : {"date", "time", "time-taken", "bytes", "cached", "comment"}) {
+    if (name == standard) return false;
+  }
+  return true;
+}
 
 template <typename Fn>
 void ForEachEntry(std::string_view list, char separator, Fn fn) {
@@ -80,7 +110,9 @@ bool BuildPlan(const std::vector<ListField>& list, char separator, std::string_v
   return slot > 0;
 }
 
-ListField W3cField(std::string_view name) {
+// W3C field names are matched in any ASCII case (IIS writes custom fields as named).
+ListField W3cField(std::string_view given) {
+  const std::string name = AsciiLower(given);
   ListField f;
   if (name == "date") f.role = FieldRole::kDate;
   else if (name == "time") f.role = FieldRole::kTimeOfDay;
@@ -88,11 +120,9 @@ ListField W3cField(std::string_view name) {
   else if (name == "cs-uri-query") f.role = FieldRole::kArgs;
   else if (name == "sc-status") f.role = FieldRole::kStatus;
   else if (name == "cs-method") f.role = FieldRole::kMethod;
-  else if (name == "cs(User-Agent)") f.role = FieldRole::kAgent;  // '+' or %XX for spaces (view-rules.h)
-  for (std::string_view user : kW3cUserFields) {
-    if (name == user) f.user_name = user;
-  }
-  f.first_of_list = name == "x-forwarded-for";
+  else if (name == "cs(user-agent)") f.role = FieldRole::kAgent;  // '+' or %XX for spaces (view-rules.h)
+  if (f.role == FieldRole::kIgnore && IsW3cUserName(name)) f.user_name = name;
+  f.first_of_list = name == "x-forwarded-for" || name == "cs(x-forwarded-for)";
   return f;
 }
 
@@ -100,20 +130,21 @@ ListField W3cField(std::string_view name) {
 
 bool CheckW3cUserList(std::string_view user_list, std::string* error) {
   bool ok = true;
-  std::vector<std::string_view> seen;
+  std::vector<std::string> seen;
   ForEachEntry(user_list, '|', [&](std::string_view entry) {
     if (!ok) return;
-    bool known = false;
-    for (std::string_view user : kW3cUserFields) known = known || entry == user;
-    for (std::string_view s : seen) {
-      if (s == entry) known = false;
+    const std::string name = AsciiLower(entry);
+    bool known = IsW3cUserName(name);
+    for (const std::string& s : seen) {
+      if (s == name) known = false;
     }
     if (!known) {
       *error = "user " + std::string(entry) +
-               " is not a W3C field that can name a user, or is named twice (c-ip, cs-username, x-forwarded-for)";
+               " is not a W3C field that can name a user, or is named twice (c-ip, cs-username, x-forwarded-for, "
+               "cs(Header), or a custom field)";
       ok = false;
     }
-    seen.push_back(entry);
+    seen.push_back(name);
   });
   return ok;
 }
@@ -146,7 +177,7 @@ bool CompileW3cFields(std::string_view fields, std::string_view user_list, char 
     if (!stem) *error += " cs-uri-stem";
     return false;
   }
-  if (!BuildPlan(list, separator, user_list, false, plan)) {
+  if (!BuildPlan(list, separator, AsciiLower(user_list), false, plan)) {
     *error = "#Fields: lacks a user field (" + std::string(user_list) + ")";
     return false;
   }

@@ -16,8 +16,11 @@ namespace skiptrail {
 // W3C: the default user list, cs-username unless it is "-", else the client address.
 constexpr std::string_view kW3cDefaultUser = "cs-username|c-ip";
 
-// Checks a W3C user list ('|'-separated field names among c-ip, cs-username and
-// x-forwarded-for, each at most once): true, or false with *error naming the entry.
+// Checks a W3C user list ('|'-separated field names, any case, each at most once: c-ip,
+// cs-username, x-forwarded-for, a request header cs(Name), or a custom field without a
+// W3C prefix): true, or false with *error naming the entry. Field names are matched
+// ASCII case-insensitively; x-forwarded-for and cs(X-Forwarded-For) read the list's
+// first address (keys.h, FirstForwardedAddress).
 bool CheckW3cUserList(std::string_view user_list, std::string* error);
 
 // Compiles the field names of a "#Fields:" directive (the text after the colon) with
